@@ -1,0 +1,22 @@
+"""The coaching engine: meta-learners that adapt to a new learner from a few sessions.
+
+Pure Python, numpy and scikit-learn: arrays in, arrays out, no Django.
+"""
+
+from coach.engine.base import MetaLearner, SnapshotError
+from coach.engine.log import LogError, SessionLog
+from coach.engine.memory import MemoryMetaLearner
+from coach.engine.model import ModelMetaLearner
+from coach.engine.registry import learner_class, learner_names, make_learner
+
+__all__ = [
+    "LogError",
+    "MemoryMetaLearner",
+    "MetaLearner",
+    "ModelMetaLearner",
+    "SessionLog",
+    "SnapshotError",
+    "learner_class",
+    "learner_names",
+    "make_learner",
+]

@@ -1,0 +1,138 @@
+"""What every meta-learner shares: the estimator contract and a safe, versioned file format."""
+
+from __future__ import annotations
+
+import io
+import json
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from coach.engine.log import LogError, SessionLog, check_context, check_log
+
+FORMAT = "metacoach-engine"
+FORMAT_VERSION = 1
+
+
+class SnapshotError(ValueError):
+    """A saved learner that cannot be loaded: wrong format, version or content."""
+
+
+class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
+    """Learns across learners (`fit`) how to predict a new one from a few sessions (`predict`).
+
+    Subclasses store their constructor arguments unchanged (scikit-learn convention), set
+    fitted attributes ending in `_` in `fit`, and describe their fitted state as plain arrays
+    and scalars in `_get_state` / `_set_state` so it can be saved without pickle.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, n_strategies: int = 10) -> None:
+        self.n_strategies = n_strategies
+
+    # The contract -------------------------------------------------------------------------
+    @abstractmethod
+    def fit(self, log: SessionLog) -> MetaLearner:
+        """Meta-train on the sessions of many learners; returns self."""
+
+    @abstractmethod
+    def predict(self, history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Expected outcome and its standard deviation, both (m, n_strategies), for each of
+        the m situations in `context`, given the `history` of one learner (0 rows allowed)."""
+
+    # Validation shared by subclasses --------------------------------------------------------
+    def _check_params(self) -> None:
+        if not isinstance(self.n_strategies, (int, np.integer)) or self.n_strategies < 2:
+            raise LogError(f"n_strategies must be an integer >= 2, got {self.n_strategies!r}")
+
+    def _check_fit_log(self, log: SessionLog) -> SessionLog:
+        self._check_params()
+        return check_log(log, n_strategies=int(self.n_strategies))
+
+    def _check_predict_input(
+        self, history: SessionLog, context: np.ndarray
+    ) -> tuple[SessionLog, np.ndarray]:
+        check_is_fitted(self, "n_features_in_")
+        d = int(self.n_features_in_)
+        history = check_log(
+            history,
+            n_strategies=int(self.n_strategies),
+            n_features=d,
+            allow_empty=True,
+            single_learner=True,
+            name="history",
+        )
+        return history, check_context(context, n_features=d)
+
+    # Persistence ------------------------------------------------------------------------------
+    @abstractmethod
+    def _get_state(self) -> dict[str, Any]:
+        """Fitted state: numpy arrays, ints, floats, strings, lists of those."""
+
+    @abstractmethod
+    def _set_state(self, state: dict[str, Any]) -> None:
+        """Restore what `_get_state` returned."""
+
+    def to_bytes(self) -> bytes:
+        """The fitted learner as an .npz archive: a JSON header plus numeric arrays only."""
+        check_is_fitted(self, "n_features_in_")
+        arrays: dict[str, np.ndarray] = {}
+        scalars: dict[str, Any] = {}
+        for key, value in self._get_state().items():
+            if isinstance(value, np.ndarray):
+                if value.dtype == object:
+                    raise SnapshotError(f"state {key!r} is an object array; only numeric arrays are saved")
+                arrays[key] = value
+            else:
+                scalars[key] = value
+        header = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "learner": self.name,
+            "params": _jsonable(self.get_params()),
+            "scalars": _jsonable(scalars),
+        }
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, __header__=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> MetaLearner:
+        """Load a learner saved by `to_bytes`; refuses anything else."""
+        from coach.engine.registry import learner_class
+
+        try:
+            archive = np.load(io.BytesIO(data), allow_pickle=False)
+            header = json.loads(bytes(archive["__header__"]).decode())
+        except (OSError, ValueError, KeyError) as exc:
+            raise SnapshotError(f"not a saved engine learner: {exc}") from None
+        if header.get("format") != FORMAT:
+            raise SnapshotError("not a saved engine learner")
+        if header.get("version") != FORMAT_VERSION:
+            raise SnapshotError(f"saved with format version {header.get('version')}, this engine reads {FORMAT_VERSION}")
+        klass = learner_class(header["learner"])
+        if cls is not MetaLearner and not issubclass(klass, cls):
+            raise SnapshotError(f"the file holds a {header['learner']!r} learner, not a {cls.name!r} one")
+        learner = klass(**header["params"])
+        state: dict[str, Any] = dict(header["scalars"])
+        state.update({key: archive[key] for key in archive.files if key != "__header__"})
+        learner._set_state(state)
+        return learner
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise SnapshotError(f"cannot save a value of type {type(value).__name__}")
