@@ -1,0 +1,273 @@
+"""Model-based meta-learner: a hierarchical (empirical-Bayes) model of strategy outcomes.
+
+outcome = population(strategy, context) + theta[learner, strategy] + noise
+
+- population: intercept per strategy + shared context slopes + strategy x context slopes, a
+  penalised regression (logistic for 0/1 outcomes). A strategy's intercept shrinks toward the
+  population mean plus its published-evidence gain by `prior_weight` pseudo-sessions, so a
+  strategy the population has barely tried starts from the evidence.
+- theta: per-learner offsets, one per strategy, with prior N(0, G). G is estimated across
+  training learners by EM, alternating with the population fit, and shrunk toward "learner
+  intercept + independent per-strategy deviations". Its off-diagonal part is what lets a few
+  sessions with one strategy say something about the others.
+- a new learner's posterior over theta is Gaussian given the history (identity link: exact and
+  depending only on per-strategy counts and residual sums; logit link: Laplace approximation).
+
+`predict` returns the predictive mean and the standard deviation of the outcome of one session:
+population-coefficient uncertainty + posterior variance of theta + residual noise. For 0/1
+outcomes the mean is a probability and the std is that of one Bernoulli outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from coach.engine import _mixed
+from coach.engine._mixed import IDENTITY, LOGIT, Layout
+from coach.engine.base import MetaLearner
+from coach.engine.log import LogError, SessionLog
+
+_LINKS = ("auto", IDENTITY, LOGIT)
+_NOISE_PRIOR = 20.0  # pseudo-sessions pulling a strategy's noise variance toward the pooled one
+
+
+class ModelMetaLearner(MetaLearner):
+    """Hierarchical model with learned per-learner adaptation; see the module docstring.
+
+    Parameters
+    ----------
+    n_strategies : number of strategies S (>= 2).
+    prior_gain : (S,) expected gain of each strategy over the average outcome from published
+        evidence (see `coach.engine.prior`), in outcome units; zeros if None.
+    prior_weight : pseudo-sessions with which a strategy's population effect is pulled toward
+        population mean + prior_gain.
+    link : "identity", "logit" (outcomes in [0, 1]) or "auto" (logit for 0/1 outcomes).
+    alpha : ridge penalty, in pseudo-sessions, on the strategy x context slopes.
+    interactions : whether context slopes may differ by strategy.
+    n_iter : alternations between the population fit and the EM step for G.
+    """
+
+    name: ClassVar[str] = "model"
+
+    def __init__(
+        self,
+        n_strategies: int = 10,
+        *,
+        prior_gain: ArrayLike | None = None,
+        prior_weight: float = 10.0,
+        link: str = "auto",
+        alpha: float = 10.0,
+        interactions: bool = True,
+        n_iter: int = 8,
+    ) -> None:
+        self.n_strategies = n_strategies
+        self.prior_gain = prior_gain
+        self.prior_weight = prior_weight
+        self.link = link
+        self.alpha = alpha
+        self.interactions = interactions
+        self.n_iter = n_iter
+
+    # Fitting ---------------------------------------------------------------------------------
+    def fit(self, log: SessionLog) -> ModelMetaLearner:
+        log = self._check_fit_log(log)
+        gain = self._check_model_params()
+        self.link_ = self._resolve_link(log.outcome)
+        self.n_features_in_ = log.n_features
+        self.center_ = log.context.mean(axis=0)
+        spread = log.context.std(axis=0)
+        self.scale_ = np.where(spread > 1e-12, spread, 1.0)
+        self.y_range_ = np.array([log.outcome.min(), log.outcome.max()])
+        self._layout = self._make_layout()
+
+        order = np.argsort(log.strategy, kind="stable")
+        strategy, y = log.strategy[order], log.outcome[order]
+        z = self._standardise(log.context[order])
+        _, learner = np.unique(log.learner[order], return_inverse=True)
+        s = int(self.n_strategies)
+        bounds = np.searchsorted(strategy, np.arange(s + 1))
+        key = learner * s + strategy
+        counts = np.bincount(key, minlength=(learner.max() + 1) * s).reshape(-1, s)
+        beta0, penalty = self._population_prior(y, gain)
+        state = _FitState(beta=beta0.copy(), theta=np.zeros(counts.shape), counts=counts)
+        self._initial_variance(state, y)
+        for _ in range(int(self.n_iter)):
+            self._alternate(state, bounds, strategy, z, y, key, beta0, penalty)
+        self._finish(state, y)
+        return self
+
+    def _alternate(
+        self,
+        st: _FitState,
+        bounds: np.ndarray,
+        strategy: np.ndarray,
+        z: np.ndarray,
+        y: np.ndarray,
+        key: np.ndarray,
+        beta0: np.ndarray,
+        penalty: np.ndarray,
+    ) -> None:
+        """One population fit given the learners' offsets, then one EM step for G (and noise)."""
+        layout = self._layout
+        offset = st.theta.ravel()[key]
+        st.beta, st.inv_hess = _mixed.fit_population(
+            layout, bounds, z, y, offset, penalty, beta0, st.beta, self.link_
+        )
+        fixed = layout.linear(st.beta, strategy, z)
+        prec = np.linalg.inv(st.cov)
+        if self.link_ == LOGIT:
+            st.theta, var, total = _mixed.posterior_logit(prec, key, fixed, y, st.theta)
+        else:
+            sums = np.bincount(key, weights=y - fixed, minlength=st.theta.size).reshape(st.theta.shape)
+            st.theta, var, total = _mixed.posterior_gaussian(prec, st.counts, sums, st.noise[None, :])
+            sq = (y - fixed - st.theta.ravel()[key]) ** 2 + var.ravel()[key]
+            n_s = np.bincount(strategy, minlength=st.noise.size)
+            pooled = sq.mean()
+            per = np.bincount(strategy, weights=sq, minlength=st.noise.size)
+            st.noise = (per + _NOISE_PRIOR * pooled) / (n_s + _NOISE_PRIOR)
+        st.cov = _mixed.update_covariance(st.theta, total, n_prior=float(self.n_strategies) + 2.0)
+
+    def _initial_variance(self, st: _FitState, y: np.ndarray) -> None:
+        s = int(self.n_strategies)
+        shape = 0.5 * (np.eye(s) + np.ones((s, s)))
+        if self.link_ == LOGIT:
+            st.cov, st.noise = 0.5 * shape, np.full(s, np.pi**2 / 3.0)
+        else:
+            v = max(float(y.var()), 1e-8)
+            st.cov, st.noise = 0.25 * v * shape, np.full(s, 0.5 * v)
+
+    def _finish(self, st: _FitState, y: np.ndarray) -> None:
+        """Fitted attributes, with the coefficient covariance inflated for clustered sessions."""
+        self.coef_ = st.beta
+        self.re_cov_ = st.cov
+        self.re_prec_ = np.linalg.inv(st.cov)
+        self.noise_var_ = st.noise
+        n_ls = st.counts[st.counts > 0]
+        cluster = float((n_ls**2).sum() / max(n_ls.sum(), 1))
+        g = float(np.mean(np.diag(st.cov)))
+        rho = g / (g + float(np.mean(st.noise)))
+        scale = 1.0 + max(cluster - 1.0, 0.0) * rho
+        if self.link_ == IDENTITY:
+            scale *= float(np.mean(st.noise))
+        cov = st.inv_hess * scale
+        blocks = [self._layout.block_index(k) for k in range(int(self.n_strategies))]
+        self.coef_block_cov_ = np.stack([cov[np.ix_(b, b)] for b in blocks])
+
+    def _population_prior(self, y: np.ndarray, gain: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Centre (beta0) and per-coefficient penalty of the population fit, in pseudo-sessions."""
+        layout = self._layout
+        s, d = layout.n_strategies, layout.n_features
+        ybar = float(y.mean())
+        if self.link_ == LOGIT:
+            p = min(max(ybar, 1e-3), 1.0 - 1e-3)
+            unit = p * (1.0 - p)
+            target = np.log(p / (1.0 - p)) + gain / unit
+        else:
+            unit, target = 1.0, ybar + gain
+        beta0 = np.zeros(layout.size)
+        beta0[:s] = target
+        penalty = np.full(layout.size, float(self.alpha) * unit)
+        penalty[:s] = float(self.prior_weight) * unit
+        penalty[s : s + d] = 1e-3 * unit
+        return beta0, penalty + 1e-9
+
+    # Prediction ------------------------------------------------------------------------------
+    def predict(self, history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        history, context = self._check_predict_input(history, context)
+        theta, theta_var = self.posterior(history)
+        z = self._standardise(context)
+        eta = self._layout.all_strategies(self.coef_, z) + theta
+        u = np.hstack([np.ones((z.shape[0], 1)), z, z if self._layout.interactions else z[:, :0]])
+        var = np.einsum("mi,sij,mj->ms", u, self.coef_block_cov_, u) + theta_var
+        if self.link_ == LOGIT:
+            p = _mixed.sigmoid(eta / np.sqrt(1.0 + np.pi * var / 8.0))
+            return p, np.sqrt(p * (1.0 - p))
+        mean = np.clip(eta, self.y_range_[0], self.y_range_[1])
+        return mean, np.sqrt(var + self.noise_var_)
+
+    def posterior(self, history: SessionLog) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and variance (S,) of one learner's per-strategy offsets theta
+        (outcome scale for the identity link, logit scale otherwise)."""
+        if len(history) == 0:
+            return np.zeros(int(self.n_strategies)), np.diag(self.re_cov_).copy()
+        s = int(self.n_strategies)
+        fixed = self._layout.linear(self.coef_, history.strategy, self._standardise(history.context))
+        if self.link_ == LOGIT:
+            theta, var, _ = _mixed.posterior_logit(
+                self.re_prec_, history.strategy, fixed, history.outcome, np.zeros((1, s))
+            )
+            return theta[0], var[0]
+        counts = np.bincount(history.strategy, minlength=s)[None, :]
+        sums = np.bincount(history.strategy, weights=history.outcome - fixed, minlength=s)[None, :]
+        theta, var, _ = _mixed.posterior_gaussian(self.re_prec_, counts, sums, self.noise_var_[None, :])
+        return theta[0], var[0]
+
+    # Helpers -----------------------------------------------------------------------------------
+    def _make_layout(self) -> Layout:
+        d = int(self.n_features_in_)
+        return Layout(int(self.n_strategies), d, bool(self.interactions) and d > 0)
+
+    def _standardise(self, context: np.ndarray) -> np.ndarray:
+        return (context - self.center_) / self.scale_
+
+    def _check_model_params(self) -> np.ndarray:
+        s = int(self.n_strategies)
+        if self.link not in _LINKS:
+            raise LogError(f"link must be one of {_LINKS}, got {self.link!r}")
+        for name in ("prior_weight", "alpha"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise LogError(f"{name} must be a finite number >= 0, got {value!r}")
+        if not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 1:
+            raise LogError(f"n_iter must be an integer >= 1, got {self.n_iter!r}")
+        if self.prior_gain is None:
+            return np.zeros(s)
+        gain = np.asarray(self.prior_gain, dtype=np.float64)
+        if gain.shape != (s,) or not np.all(np.isfinite(gain)):
+            raise LogError(f"prior_gain must be {s} finite numbers, got shape {gain.shape}")
+        return gain
+
+    def _resolve_link(self, outcome: np.ndarray) -> str:
+        binary = bool(np.all((outcome == 0.0) | (outcome == 1.0)))
+        if self.link == "auto":
+            return LOGIT if binary else IDENTITY
+        if self.link == LOGIT and (outcome.min() < 0.0 or outcome.max() > 1.0):
+            raise LogError("link='logit' needs outcomes in [0, 1]")
+        return str(self.link)
+
+    # Persistence -------------------------------------------------------------------------------
+    def _get_state(self) -> dict[str, Any]:
+        return {
+            "link": self.link_,
+            "n_features_in": int(self.n_features_in_),
+            "coef": self.coef_,
+            "coef_block_cov": self.coef_block_cov_,
+            "re_cov": self.re_cov_,
+            "re_prec": self.re_prec_,
+            "noise_var": self.noise_var_,
+            "center": self.center_,
+            "scale": self.scale_,
+            "y_range": self.y_range_,
+        }
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        self.link_ = str(state["link"])
+        self.n_features_in_ = int(state["n_features_in"])
+        for key in ("coef", "coef_block_cov", "re_cov", "re_prec", "noise_var", "center", "scale", "y_range"):
+            setattr(self, key + "_", np.asarray(state[key], dtype=np.float64))
+        self._layout = self._make_layout()
+
+
+class _FitState:
+    """What the alternating fit carries between steps."""
+
+    def __init__(self, beta: np.ndarray, theta: np.ndarray, counts: np.ndarray) -> None:
+        self.beta = beta
+        self.theta = theta
+        self.counts = counts
+        self.inv_hess = np.zeros((beta.size, beta.size))
+        self.cov = np.eye(theta.shape[1])
+        self.noise = np.ones(theta.shape[1])
