@@ -1,0 +1,65 @@
+# Metacoach: `make run` to start, `make test` to check. Everything lives in .venv and var/.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup setup-dev migrate run demo demo-data test lint bench bench-quick clean
+
+help:
+	@echo "make run      set up and start the web app (http://127.0.0.1:$(PORT)) and a Celery worker"
+	@echo "make demo     the same, with a demo learner and educator"
+	@echo "make test     set up and run linters and the whole test suite"
+	@echo "make bench    measure the engine and print the figures"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Metacoach needs Python 3.11, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.runtime
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+migrate: setup
+	$(BIN)/python manage.py migrate --noinput
+
+demo-data: migrate
+	$(BIN)/python manage.py demo
+
+run: migrate
+ifdef DEMO
+	$(BIN)/python manage.py demo
+endif
+	@echo "Metacoach: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web app and the worker)"
+	PORT=$(PORT) $(BIN)/honcho --procfile Procfile.dev start
+
+demo:
+	$(MAKE) run DEMO=1
+
+lint: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: setup-dev lint
+	$(BIN)/python -m pytest
+
+bench: setup-dev
+	bash bench/setup_pybkt.sh
+	$(BIN)/python -m bench.run
+
+bench-quick: setup-dev
+	$(BIN)/python -m bench.run --quick
+
+clean:
+	rm -rf var/test-* var/bench

@@ -1,0 +1,39 @@
+"""Production: PostgreSQL and Redis from the environment; refuses to start without its secrets."""
+
+from urllib.parse import urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+from coach.settings.base import *  # noqa: F403
+from coach.settings.base import VAR_DIR, database_from_env
+from coach.settings.env import env, env_bool, env_required
+
+DEBUG = False
+SECRET_KEY = env_required("DJANGO_SECRET_KEY")
+ALLOWED_HOSTS = [h.strip() for h in env_required("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
+
+if urlparse(env_required("DATABASE_URL")).scheme not in {"postgres", "postgresql", "pgsql"}:
+    raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/name).")
+DATABASES = {"default": database_from_env(VAR_DIR / "unused.sqlite3")}
+
+CELERY_BROKER_URL = env_required("CELERY_BROKER_URL")
+if urlparse(CELERY_BROKER_URL).scheme not in {"redis", "rediss"}:
+    raise ImproperlyConfigured("CELERY_BROKER_URL must be a Redis URL (redis://host:6379/0).")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 10, "visibility_timeout": 3600}
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# HTTPS by default; a deployment behind a TLS-terminating proxy sets DJANGO_SECURE_PROXY_SSL_HEADER.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

@@ -1,0 +1,171 @@
+"""Learners, cohorts, study sessions and reflections."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MINUTES_MAX = 600
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+def validate_not_future(value: datetime) -> None:
+    # A little slack for clocks that disagree between the browser and the server.
+    if value > timezone.now() + FUTURE_SLACK:
+        raise ValidationError(_("The start time cannot be in the future."), code="future")
+
+
+class TaskKind(models.TextChoices):
+    MEMORISE = "memorise", _("Memorise facts")
+    UNDERSTAND = "understand", _("Understand concepts")
+    SOLVE = "solve", _("Solve problems")
+    PRACTISE = "practise", _("Practise a skill")
+    WRITE = "write", _("Write")
+
+
+class Learner(models.Model):
+    """The learning profile of a user; created when they sign up."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner")
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    goals = models.TextField(_("goals"), blank=True)
+    # Scores from the latest metacognition self-report, by dimension.
+    profile = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    refresh_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("learner")
+        verbose_name_plural = _("learners")
+
+    def __str__(self) -> str:
+        return self.user.get_username()
+
+
+class Cohort(models.Model):
+    """A class or study group run by an educator; learners join with its code."""
+
+    name = models.CharField(_("name"), max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_cohorts"
+    )
+    join_code = models.CharField(max_length=16, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(Learner, through="CohortMembership", related_name="cohorts")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("cohort")
+        verbose_name_plural = _("cohorts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CohortMembership(models.Model):
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="memberships")
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(auto_now_add=True)
+    share_reflections = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cohort", "learner"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.cohort}"
+
+
+class StudySession(models.Model):
+    """One study session; its self-test score is the outcome the engine learns from."""
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="sessions")
+    subject = models.CharField(_("subject"), max_length=100)
+    task_kind = models.CharField(_("kind of task"), max_length=20, choices=TaskKind.choices)
+    strategy = models.ForeignKey(
+        "coach.Strategy", on_delete=models.PROTECT, related_name="sessions", verbose_name=_("strategy")
+    )
+    started_at = models.DateTimeField(_("started at"), validators=[validate_not_future])
+    minutes = models.PositiveSmallIntegerField(
+        _("minutes"), validators=[MinValueValidator(1), MaxValueValidator(MINUTES_MAX)]
+    )
+    difficulty = models.PositiveSmallIntegerField(
+        _("difficulty"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    confidence = models.PositiveSmallIntegerField(
+        _("confidence before"),
+        validators=[MaxValueValidator(100)],
+        help_text=_("The share of questions you expect to answer right in a self-test afterwards (0–100)."),
+    )
+    score = models.PositiveSmallIntegerField(
+        _("self-test score"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Your self-test result afterwards (0–100); you can fill it in later."),
+    )
+    focus = models.PositiveSmallIntegerField(
+        _("focus"), validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    recommendation = models.ForeignKey(
+        "coach.Recommendation", on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["learner", "-started_at"], name="session_learner_started")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gte=1) & Q(minutes__lte=MINUTES_MAX), name="session_minutes_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(difficulty__gte=1) & Q(difficulty__lte=5), name="session_difficulty_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(confidence__gte=0) & Q(confidence__lte=100), name="session_confidence_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | (Q(score__gte=0) & Q(score__lte=100)),
+                name="session_score_range",
+            ),
+            models.CheckConstraint(condition=Q(focus__gte=1) & Q(focus__lte=5), name="session_focus_range"),
+            models.CheckConstraint(
+                condition=Q(task_kind__in=TaskKind.values), name="session_task_kind_valid"
+            ),
+        ]
+        verbose_name = _("study session")
+        verbose_name_plural = _("study sessions")
+
+    def __str__(self) -> str:
+        return f"{self.subject} ({self.started_at:%Y-%m-%d})"
+
+
+
+class Reflection(models.Model):
+    """Metacognitive reflection on one session; `next_time` is checked at the next session."""
+
+    session = models.OneToOneField(StudySession, on_delete=models.CASCADE, related_name="reflection")
+    plan = models.TextField(_("plan"), blank=True)
+    monitor = models.TextField(_("monitor"), blank=True)
+    evaluate = models.TextField(_("evaluate"), blank=True)
+    what_worked = models.TextField(_("what worked"), blank=True)
+    next_time = models.TextField(_("what to change next time"), blank=True)
+    kept_previous_plan = models.BooleanField(_("kept the previous plan"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("reflection")
+        verbose_name_plural = _("reflections")
+
+    def __str__(self) -> str:
+        return f"Reflection on {self.session}"

@@ -1,0 +1,110 @@
+"""Pages of a learner's own data. Every lookup goes through selectors that check ownership."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from coach import selectors as coach_selectors
+from coach.services import recommendation_request
+from learners import selectors
+from learners.forms import ReflectionForm, StudySessionForm
+from learners.models import Learner
+from learners.services import SessionSaved, learner_ensure, session_delete, session_log, session_update
+
+
+def _learner(request: HttpRequest) -> Learner:
+    return learner_ensure(user=request.user)  # type: ignore[arg-type]
+
+
+def _saved_message(request: HttpRequest, saved: SessionSaved) -> None:
+    messages.success(request, _("Session saved."))
+    if saved.refresh_queued is False:
+        messages.warning(
+            request, _("The background engine cannot be reached right now; your recommendation will follow.")
+        )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    learner = _learner(request)
+    recommendation = coach_selectors.recommendation_latest(learner=learner)
+    stale = coach_selectors.recommendation_is_stale(learner=learner)
+    if recommendation is None and learner.refresh_requested_at is None:
+        recommendation_request(learner_id=learner.pk)
+    recent = selectors.session_list(learner=learner)[:5]
+    context = {"recommendation": recommendation, "stale": stale, "recent": recent}
+    return render(request, "learners/home.html", context)
+
+
+@login_required
+@require_GET
+def recommendation_status(request: HttpRequest) -> JsonResponse:
+    learner = _learner(request)
+    latest = coach_selectors.recommendation_latest(learner=learner)
+    stale = coach_selectors.recommendation_is_stale(learner=learner)
+    return JsonResponse({"ready": latest is not None and not stale, "id": latest.pk if latest else None})
+
+
+@login_required
+@require_POST
+def recommendation_refresh(request: HttpRequest) -> HttpResponse:
+    if recommendation_request(learner_id=_learner(request).pk) is False:
+        messages.warning(request, _("The background engine cannot be reached right now; please try again later."))
+    return redirect("home")
+
+
+@login_required
+def session_list(request: HttpRequest) -> HttpResponse:
+    sessions = selectors.session_list(learner=_learner(request))
+    page = Paginator(sessions, 25).get_page(request.GET.get("page"))
+    return render(request, "learners/session_list.html", {"page": page})
+
+
+@login_required
+def session_new(request: HttpRequest) -> HttpResponse:
+    learner = _learner(request)
+    form = StudySessionForm(request.POST or None)
+    reflection_form = ReflectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid() and reflection_form.is_valid():
+        saved = session_log(learner=learner, data=form.to_input(), reflection=reflection_form.to_input())
+        _saved_message(request, saved)
+        return redirect("session-detail", session_id=saved.session.pk)
+    context = {"form": form, "reflection_form": reflection_form, "next_time": selectors.previous_next_time_plan(
+        learner=learner)}
+    return render(request, "learners/session_form.html", context)
+
+
+@login_required
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get(learner=_learner(request), session_id=session_id)
+    return render(request, "learners/session_detail.html", {"session": session})
+
+
+@login_required
+def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get(learner=_learner(request), session_id=session_id)
+    reflection = getattr(session, "reflection", None)
+    form = StudySessionForm(request.POST or None, instance=session)
+    reflection_form = ReflectionForm(request.POST or None, instance=reflection)
+    if request.method == "POST" and form.is_valid() and reflection_form.is_valid():
+        saved = session_update(session=session, data=form.to_input(), reflection=reflection_form.to_input())
+        _saved_message(request, saved)
+        return redirect("session-detail", session_id=session.pk)
+    return render(request, "learners/session_form.html", {"form": form, "reflection_form": reflection_form,
+                                                          "session": session})
+
+
+@login_required
+def session_delete_view(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get(learner=_learner(request), session_id=session_id)
+    if request.method == "POST":
+        session_delete(session=session)
+        messages.success(request, _("Session deleted."))
+        return redirect("session-list")
+    return render(request, "learners/session_confirm_delete.html", {"session": session})
