@@ -94,8 +94,9 @@ class ModelMetaLearner(MetaLearner):
         beta0, penalty = self._population_prior(y, gain)
         state = _FitState(beta=beta0.copy(), theta=np.zeros(counts.shape), counts=counts)
         self._initial_variance(state, y)
-        for _ in range(int(self.n_iter)):
-            self._alternate(state, bounds, strategy, z, y, key, beta0, penalty)
+        for i in range(int(self.n_iter)):
+            last = i == int(self.n_iter) - 1
+            self._alternate(state, bounds, strategy, z, y, key, beta0, penalty, last)
         self._finish(state, y)
         return self
 
@@ -109,17 +110,21 @@ class ModelMetaLearner(MetaLearner):
         key: np.ndarray,
         beta0: np.ndarray,
         penalty: np.ndarray,
+        last: bool,
     ) -> None:
-        """One population fit given the learners' offsets, then one EM step for G (and noise)."""
+        """One population fit given the learners' offsets, then one EM step for G (and noise).
+
+        Both start from the previous alternation, so a few Newton steps each suffice until the
+        last, which runs the population fit to convergence."""
         layout = self._layout
         offset = st.theta.ravel()[key]
         st.beta, st.inv_hess = _mixed.fit_population(
-            layout, bounds, z, y, offset, penalty, beta0, st.beta, self.link_
+            layout, bounds, z, y, offset, penalty, beta0, st.beta, self.link_, max_iter=25 if last else 3
         )
         fixed = layout.linear(st.beta, strategy, z)
         prec = np.linalg.inv(st.cov)
         if self.link_ == LOGIT:
-            st.theta, var, total = _mixed.posterior_logit(prec, key, fixed, y, st.theta)
+            st.theta, var, total = _mixed.posterior_logit(prec, key, fixed, y, st.theta, n_iter=3)
         else:
             sums = np.bincount(key, weights=y - fixed, minlength=st.theta.size).reshape(st.theta.shape)
             st.theta, var, total = _mixed.posterior_gaussian(prec, st.counts, sums, st.noise[None, :])

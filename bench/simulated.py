@@ -1,0 +1,214 @@
+"""Simulated-learner benchmark: how well meta-learners recommend for new learners.
+
+The population is `coach.engine.simulate` (documented there). Each learner is meta-trained on
+`n_train` simulated learners with `n_train_sessions` habitual sessions each. Then, for `n_test`
+new learners, the first k of their own sessions are revealed (k in `ks`) and the learner scores
+`n_situations` fresh situations per test learner, the same situations for every k.
+
+`run` returns (all lists are aligned with "ks"):
+
+    {
+      "ks": [0, 1, 2, 5, 10, 20],
+      "setup": {n_train, n_test, n_train_sessions, n_situations, seed, strategies},
+      "baseline": {
+        "strategy": index of the strategy the baseline always recommends,
+        "regret": [...],           # mean regret of that fixed choice (same at every k)
+      },
+      "reference": {
+        "known_traits_regret_ratio": ...  # choosing with the true traits but without the
+      },                                  # per-learner quirks: what profiles alone could give
+      "learners": {
+        name: {
+          "fit_seconds": ...,
+          "regret": [...],         # mean of true_mean[best] - true_mean[argmax mean]
+          "regret_ratio": [...],   # regret / baseline regret (lower is better, 1 = baseline)
+          "rmse": [...],           # RMSE of mean vs the realised outcome of every strategy
+          "rmse_true": [...],      # RMSE of mean vs the true expected outcome
+          "coverage90": [...],     # share of realised outcomes inside mean +- 1.645 std
+          "predict_ms": [...],     # mean wall time of one predict call
+        }
+      }
+    }
+
+Realised outcomes are drawn for every strategy in every situation (counterfactuals the
+simulator can provide), so RMSE and coverage cover all strategies, not only the habitual ones.
+The baseline is one fixed ranking of strategies by their average outcome in the training log.
+
+`speed` measures meta-training time, predict latency and memory on a larger population.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from coach.engine.base import MetaLearner
+from coach.engine.log import SessionLog
+from coach.engine.simulate import N_STRATEGIES, STRATEGIES, Population, make_population, simulate
+
+Factory = Callable[[], MetaLearner]
+Z90 = 1.645
+
+
+@dataclasses.dataclass(frozen=True)
+class _TestSet:
+    history: SessionLog  # the first max(ks) sessions of each test learner, grouped by learner
+    starts: np.ndarray  # (n_test,) first history row of each test learner
+    situation_learner: np.ndarray  # (n_test * n_situations,) whose situation each row is
+    situations: np.ndarray  # (n_test * n_situations, d)
+    truth: np.ndarray  # (n_test * n_situations, S) true expected outcome
+    realised: np.ndarray  # (n_test * n_situations, S) one realised outcome per strategy
+
+
+def run(
+    factories: dict[str, Factory],
+    *,
+    n_train: int = 2000,
+    n_test: int = 500,
+    ks: Sequence[int] = (0, 1, 2, 5, 10, 20),
+    n_situations: int = 20,
+    n_train_sessions: int = 30,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Meta-train every learner on one simulated population and score recommendations."""
+    ks = [int(k) for k in ks]
+    rng = np.random.default_rng(seed)
+    population = make_population(n_train + n_test, rng)
+    train = population.sessions(np.arange(n_train), n_train_sessions, rng)
+    test = _test_set(population, np.arange(n_train, n_train + n_test), max(ks), n_situations, rng)
+    fixed = _baseline_choice(train)
+    rows = np.arange(test.truth.shape[0])
+    base_regret = float(np.mean(test.truth.max(axis=1) - test.truth[:, fixed]))
+    learners = {}
+    for name, factory in factories.items():
+        start = time.perf_counter()
+        learner = factory().fit(train)
+        fit_seconds = time.perf_counter() - start
+        scores = [_score(learner, test, k, n_situations, rows) for k in ks]
+        result: dict[str, Any] = {"fit_seconds": fit_seconds}
+        for key in ("regret", "rmse", "rmse_true", "coverage90", "predict_ms"):
+            result[key] = [s[key] for s in scores]
+        result["regret_ratio"] = [r / base_regret for r in result["regret"]]
+        learners[name] = result
+    return {
+        "ks": ks,
+        "setup": {
+            "n_train": n_train,
+            "n_test": n_test,
+            "n_train_sessions": n_train_sessions,
+            "n_situations": n_situations,
+            "seed": seed,
+            "strategies": list(STRATEGIES),
+        },
+        "baseline": {"strategy": fixed, "regret": [base_regret] * len(ks)},
+        "reference": {"known_traits_regret_ratio": _known_traits_regret(population, test) / base_regret},
+        "learners": learners,
+    }
+
+
+def _test_set(
+    population: Population, ids: np.ndarray, n_history: int, n_situations: int, rng: np.random.Generator
+) -> _TestSet:
+    history = population.sessions(ids, n_history, rng)
+    situation_ids = np.repeat(ids, n_situations)
+    situations = population.draw_situations(situation_ids, rng)
+    truth = population.true_mean(situation_ids, situations)
+    return _TestSet(
+        history=history,
+        starts=np.arange(ids.shape[0]) * n_history,
+        situation_learner=situation_ids,
+        situations=situations,
+        truth=truth,
+        realised=population.draw_outcomes(truth, rng),
+    )
+
+
+def _baseline_choice(train: SessionLog) -> int:
+    """The strategy with the best average outcome in training; unseen strategies rank last."""
+    counts = np.bincount(train.strategy, minlength=N_STRATEGIES)
+    sums = np.bincount(train.strategy, weights=train.outcome, minlength=N_STRATEGIES)
+    means = np.where(counts > 0, sums / np.maximum(counts, 1), -np.inf)
+    return int(np.argmax(means))
+
+
+def _known_traits_regret(population: Population, test: _TestSet) -> float:
+    without_quirks = dataclasses.replace(population, quirks=np.zeros_like(population.quirks))
+    choice = without_quirks.true_mean(test.situation_learner, test.situations).argmax(axis=1)
+    rows = np.arange(choice.shape[0])
+    return float(np.mean(test.truth.max(axis=1) - test.truth[rows, choice]))
+
+
+def _score(
+    learner: MetaLearner, test: _TestSet, k: int, n_situations: int, rows: np.ndarray
+) -> dict[str, float]:
+    means = np.empty_like(test.truth)
+    stds = np.empty_like(test.truth)
+    elapsed = 0.0
+    for i, first in enumerate(test.starts):
+        history = test.history.take(slice(first, first + k))
+        block = slice(i * n_situations, (i + 1) * n_situations)
+        start = time.perf_counter()
+        means[block], stds[block] = learner.predict(history, test.situations[block])
+        elapsed += time.perf_counter() - start
+    choice = means.argmax(axis=1)
+    error = means - test.realised
+    return {
+        "regret": float(np.mean(test.truth.max(axis=1) - test.truth[rows, choice])),
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "rmse_true": float(np.sqrt(np.mean((means - test.truth) ** 2))),
+        "coverage90": float(np.mean(np.abs(error) <= Z90 * stds)),
+        "predict_ms": 1000.0 * elapsed / max(len(test.starts), 1),
+    }
+
+
+def speed(
+    factories: dict[str, Factory],
+    *,
+    n_learners: int = 10_000,
+    n_sessions: int = 30,
+    n_repeats: int = 200,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Cost of each learner on `n_learners` x `n_sessions` simulated sessions.
+
+    Returns {"setup": {...}, "learners": {name: {"fit_seconds", "predict_ms_median",
+    "predict_ms_p90", "fit_peak_mb", "saved_kb"}}}. `predict_ms_*` time one call for one
+    learner with `n_sessions` sessions of history and one situation, over `n_repeats` calls
+    (different learners). `fit_peak_mb` is the tracemalloc peak of a second, traced fit, so
+    tracing does not slow the timed one. `saved_kb` is the size of `to_bytes()`.
+    """
+    log, population = simulate(n_learners, n_sessions, seed)
+    rng = np.random.default_rng(seed + 1)
+    picks = rng.choice(n_learners, size=min(n_repeats, n_learners), replace=False)
+    contexts = population.draw_situations(picks, rng)
+    histories = [log.take(slice(p * n_sessions, (p + 1) * n_sessions)) for p in picks]
+    results = {}
+    for name, factory in factories.items():
+        start = time.perf_counter()
+        learner = factory().fit(log)
+        fit_seconds = time.perf_counter() - start
+        times = []
+        for history, context in zip(histories, contexts, strict=True):
+            start = time.perf_counter()
+            learner.predict(history, context[None, :])
+            times.append(1000.0 * (time.perf_counter() - start))
+        tracemalloc.start()
+        factory().fit(log)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        results[name] = {
+            "fit_seconds": fit_seconds,
+            "predict_ms_median": float(np.median(times)),
+            "predict_ms_p90": float(np.percentile(times, 90)),
+            "fit_peak_mb": peak / 2**20,
+            "saved_kb": len(learner.to_bytes()) / 1024,
+        }
+    return {
+        "setup": {"n_learners": n_learners, "n_sessions": n_sessions, "n_repeats": len(picks)},
+        "learners": results,
+    }
