@@ -1,0 +1,473 @@
+"""Memory-based meta-learner: predict a learner from what happened next to learners like them.
+
+The memory keeps, for every training learner, snapshots of how they looked after their first k
+sessions (k on a fixed ladder: 0, 1, 2, 3, 5, 8, ...) and what they did from then on. A snapshot's
+key is the learner's profile (their contexts, weighted towards the features that differ between
+learners rather than between sessions) plus their record so far: per-strategy mean residuals
+against a population model, shrunk by how many sessions back them. With 0 sessions the record is
+zero for everyone, so only the profile matters; as sessions accrue the record spreads out and
+dominates. Comparing a new learner with k sessions to snapshots taken at k keeps the comparison
+like with like, and using only the later sessions of neighbours as evidence avoids counting the
+very sessions that made them look similar.
+
+A prediction is: population model for the situation + the neighbours' pooled residual for each
+strategy (shrunk to zero where they have few sessions of it) + a Gaussian update from the
+learner's own record (one shared offset, their general level, plus one per strategy). How much
+to trust neighbours and the own record, and how wide the intervals are, is chosen per snapshot
+level by predicting the later sessions of held-out training learners.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils.validation import check_is_fitted
+
+from coach.engine.base import MetaLearner
+from coach.engine.log import LogError, SessionLog
+
+LADDER = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610)
+# Pseudo-session counts tried when calibrating how much each source of evidence is trusted.
+SHRINK_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.0, 1e9)
+NEIGHBOUR_GRID = (1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 1e9)
+BINARY_EPS = 1e-3
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The numbers behind a prediction for one strategy, in outcome units.
+
+    n_sessions / n_learners: sessions with the strategy among the similar learners, and how many
+    of them used it at all. own_sessions: the learner's own sessions with it. expected: predicted
+    outcome. population: the population's average outcome in this situation over all strategies.
+    gain: expected - population.
+    """
+
+    strategy: int
+    n_sessions: int
+    n_learners: int
+    own_sessions: int
+    expected: float
+    population: float
+    gain: float
+
+
+@dataclass
+class _Level:
+    k: int
+    keys: np.ndarray  # (n, dk)
+    count: np.ndarray  # (n, S) later sessions per strategy
+    total: np.ndarray  # (n, S) residual sums of those sessions
+    index: NearestNeighbors
+
+    @property
+    def informative(self) -> bool:
+        return bool(self.keys.shape[0] > 1 and np.ptp(self.keys, axis=0).max(initial=0.0) > 1e-12)
+
+
+class MemoryMetaLearner(MetaLearner):
+    """Nearest-neighbour meta-learner over snapshots of past learners; see the module docstring."""
+
+    name = "memory"
+
+    def __init__(
+        self,
+        n_strategies: int = 10,
+        *,
+        n_neighbors: int = 50,
+        n_components: int = 12,
+        context_weight: float = 1.0,
+        record_weight: float = 1.0,
+        ridge: float = 1.0,
+        prior_gain: np.ndarray | None = None,
+        prior_weight: float = 20.0,
+        half_life: float | None = None,
+        n_calibration: int = 2000,
+        random_state: int | None = None,
+    ) -> None:
+        self.n_strategies = n_strategies
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.context_weight = context_weight
+        self.record_weight = record_weight
+        self.ridge = ridge
+        self.prior_gain = prior_gain
+        self.prior_weight = prior_weight
+        self.half_life = half_life
+        self.n_calibration = n_calibration
+        self.random_state = random_state
+
+    # Fitting ------------------------------------------------------------------------------
+    def fit(self, log: SessionLog) -> MemoryMetaLearner:
+        log = self._check_fit_log(log)
+        self._check_memory_params()
+        S = int(self.n_strategies)
+        X, s, y = log.context, log.strategy, log.outcome
+        self.n_features_in_ = X.shape[1]
+        self.x_mean_ = X.mean(axis=0)
+        scale = X.std(axis=0)
+        self.x_scale_ = np.where(scale > 1e-12, scale, 1.0)
+        Z = self._standardize(X)
+        self.binary_ = bool(np.all((y == 0.0) | (y == 1.0)))
+        self.bounded_ = bool(y.min() >= 0.0 and y.max() <= 1.0)
+        self.coef_ = _fit_population(Z, s, y, S, self._prior_target(y), self.prior_weight, self.ridge)
+        r = y - _population(Z, self.coef_)[np.arange(len(y)), s]
+        idx, pos, n_learners = _group_positions(log.learner)
+        self.noise_var_ = _noise_variance(idx, s, r, n_learners, S)
+        self.feature_weight_ = _between_share(Z, idx, n_learners) * float(self.context_weight)
+        full_n = _cells(idx, s, np.ones_like(r), n_learners, S)
+        full_r = _cells(idx, s, r, n_learners, S)
+        self.record_shrink_, self.record_scale_ = _record_scale(full_n, full_r, self.noise_var_)
+        self.components_ = _components(full_n, full_r, self.record_shrink_, int(self.n_components))
+        self._build_levels(Z, s, r, idx, pos, n_learners)
+        return self
+
+    def _check_memory_params(self) -> None:
+        if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
+            raise LogError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}")
+        if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
+            raise LogError(f"n_components must be a positive integer, got {self.n_components!r}")
+        for name in ("context_weight", "record_weight", "ridge", "prior_weight"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise LogError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.half_life is not None and not self.half_life > 0:
+            raise LogError(f"half_life must be > 0 or None, got {self.half_life!r}")
+        if self.prior_gain is not None:
+            gain = np.asarray(self.prior_gain, dtype=np.float64)
+            if gain.shape != (self.n_strategies,) or not np.all(np.isfinite(gain)):
+                raise LogError(
+                    f"prior_gain must be {self.n_strategies} finite numbers, got shape {gain.shape}"
+                )
+
+    def _prior_target(self, y: np.ndarray) -> np.ndarray:
+        gain = np.zeros(int(self.n_strategies))
+        if self.prior_gain is not None:
+            gain = np.asarray(self.prior_gain, dtype=np.float64)
+        return y.mean() + gain
+
+    def _build_levels(
+        self, Z: np.ndarray, s: np.ndarray, r: np.ndarray, idx: np.ndarray, pos: np.ndarray, n_learners: int
+    ) -> None:
+        S = int(self.n_strategies)
+        length = np.bincount(idx, minlength=n_learners)
+        rng = np.random.default_rng(self.random_state)
+        min_learners = max(2 * int(self.n_neighbors), 20)
+        self.levels_: list[_Level] = []
+        params = []
+        for k in LADDER:
+            alive = np.flatnonzero(length > k)
+            if k > 0 and alive.size < min_learners:
+                break
+            early, later = pos < k, pos >= k
+            own_n = _cells(idx[early], s[early], np.ones(int(early.sum())), n_learners, S)[alive]
+            own_r = _cells(idx[early], s[early], r[early], n_learners, S)[alive]
+            upto = pos <= k
+            profile = _group_mean(Z[upto], idx[upto], n_learners)[alive]
+            keys = self._keys(profile, own_n, own_r)
+            later_n = _cells(idx[later], s[later], np.ones(int(later.sum())), n_learners, S)[alive]
+            later_r = _cells(idx[later], s[later], r[later], n_learners, S)[alive]
+            later_ss = _cells(idx[later], s[later], r[later] ** 2, n_learners, S)[alive]
+            level = _Level(k, keys, later_n, later_r, self._make_index(keys))
+            self.levels_.append(level)
+            pick = rng.choice(alive.size, size=min(alive.size, int(self.n_calibration)), replace=False)
+            params.append(self._calibrate(level, pick, own_n[pick], own_r[pick], later_ss[pick]))
+        self.level_k_ = np.array([level.k for level in self.levels_], dtype=np.int64)
+        self.level_params_ = np.array(params, dtype=np.float64)  # lam_nb, lam_a, lam_b, var_scale
+
+    def _make_index(self, keys: np.ndarray) -> NearestNeighbors:
+        return NearestNeighbors(n_neighbors=min(int(self.n_neighbors), keys.shape[0]), algorithm="brute").fit(
+            keys
+        )
+
+    def _keys(self, profile: np.ndarray, own_n: np.ndarray, own_r: np.ndarray) -> np.ndarray:
+        """Search keys (m, d + r): weighted profile, then the shrunk record in a few components."""
+        record = own_r / (own_n + self.record_shrink_) / self.record_scale_
+        return np.hstack(
+            [profile * self.feature_weight_, float(self.record_weight) * record @ self.components_]
+        )
+
+    def _neighbour_sums(
+        self, level: _Level, keys: np.ndarray, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Later-session counts and residual sums pooled over each key's neighbours, (m, S),
+        and the neighbours' rows; `exclude` leaves each query's own row out."""
+        n = level.keys.shape[0]
+        if not level.informative:
+            # Nothing tells learners apart (no profile, no record yet): everyone is a neighbour.
+            count, total = level.count.sum(axis=0), level.total.sum(axis=0)
+            if exclude is not None:
+                return count - level.count[exclude], total - level.total[exclude], np.zeros((len(exclude), 0))
+            m = keys.shape[0]
+            nb = np.broadcast_to(np.arange(n), (m, n))
+            return np.broadcast_to(count, (m, count.size)), np.broadcast_to(total, (m, total.size)), nb
+        extra = 0 if exclude is None else 1
+        K = min(int(self.n_neighbors), n - extra)
+        _, nb = level.index.kneighbors(keys, n_neighbors=K + extra)
+        if exclude is not None:
+            order = np.argsort(nb == exclude[:, None], axis=1, kind="stable")
+            nb = np.take_along_axis(nb, order, axis=1)[:, :K]
+        return level.count[nb].sum(axis=1), level.total[nb].sum(axis=1), nb
+
+    def _calibrate(
+        self, level: _Level, pick: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, later_ss: np.ndarray
+    ) -> list[float]:
+        """Shrinkage of the neighbours' and the own evidence, and an interval scale, chosen to
+        predict the later sessions of held-out learners as well as possible."""
+        nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[pick], exclude=pick)
+        later_n, later_r = level.count[pick], level.total[pick]
+        best = (np.inf, 0.0, 0.0, 0.0)
+        grid_own = SHRINK_GRID if level.k > 0 else (1e9,)
+        for lam_nb in NEIGHBOUR_GRID:
+            mu = nb_r / (nb_n + lam_nb)
+            for lam_a in grid_own:
+                for lam_b in grid_own:
+                    shift, _ = _posterior(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
+                    pred = mu + shift
+                    sse = float(np.sum(later_ss - 2.0 * pred * later_r + later_n * pred**2))
+                    if sse < best[0]:
+                        best = (sse, lam_nb, lam_a, lam_b)
+        sse, lam_nb, lam_a, lam_b = best
+        mu = nb_r / (nb_n + lam_nb)
+        _, var = _posterior(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
+        predicted = float(np.sum(later_n * (self.noise_var_ + var)))
+        return [lam_nb, lam_a, lam_b, sse / predicted if predicted > 0 else 1.0]
+
+    # Prediction -----------------------------------------------------------------------------
+    def predict(self, history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        parts = self._predict_parts(history, context)
+        return parts["mean"], parts["std"]
+
+    def _predict_parts(self, history: SessionLog, context: np.ndarray) -> dict[str, Any]:
+        history, context = self._check_predict_input(history, context)
+        S = int(self.n_strategies)
+        k = len(history)
+        li = int(np.searchsorted(self.level_k_, k, side="right") - 1)
+        level = self.levels_[li]
+        lam_nb, lam_a, lam_b, var_scale = self.level_params_[li]
+        Zh, Zq = self._standardize(history.context), self._standardize(context)
+        r = history.outcome - _population(Zh, self.coef_)[np.arange(k), history.strategy]
+        weight = self._recency(k)
+        own_n = np.bincount(history.strategy, weights=weight, minlength=S).astype(np.float64)
+        own_r = np.bincount(history.strategy, weights=weight * r, minlength=S)
+        profile = (Zh.sum(axis=0) + Zq) / (k + 1)
+        keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), S)), own_r[None, :])
+        nb_n, nb_r, nb = self._neighbour_sums(level, keys)
+        mu = nb_r / (nb_n + lam_nb)
+        shift, var = _posterior(mu, own_n[None, :], own_r[None, :], self.noise_var_, lam_a, lam_b)
+        base = _population(Zq, self.coef_)
+        mean = base + mu + shift
+        if self.bounded_:
+            lo = BINARY_EPS if self.binary_ else 0.0
+            mean = np.clip(mean, lo, 1.0 - lo)
+        if self.binary_:
+            std = np.sqrt(mean * (1.0 - mean))
+        else:
+            std = np.broadcast_to(np.sqrt((self.noise_var_ + var) * var_scale), mean.shape).copy()
+        return {"mean": mean, "std": std, "base": base, "own_n": own_n, "nb": nb, "level": level}
+
+    def _recency(self, k: int) -> np.ndarray:
+        if self.half_life is None:
+            return np.ones(k)
+        age = np.arange(k - 1, -1, -1, dtype=np.float64)
+        return 0.5 ** (age / float(self.half_life))
+
+    def explain(self, history: SessionLog, context_row: np.ndarray, strategy: int) -> Evidence:
+        """The evidence behind the prediction for `strategy` in one situation (a (d,) row)."""
+        row = np.asarray(context_row, dtype=np.float64).reshape(1, -1)
+        if not 0 <= int(strategy) < int(self.n_strategies):
+            raise LogError(f"strategy must be in [0, {self.n_strategies}), got {strategy}")
+        parts = self._predict_parts(history, row)
+        s = int(strategy)
+        counts = parts["level"].count[parts["nb"][0], s]
+        expected = float(parts["mean"][0, s])
+        population = float(parts["base"][0].mean())
+        return Evidence(
+            strategy=s,
+            n_sessions=int(round(counts.sum())),
+            n_learners=int(np.count_nonzero(counts)),
+            own_sessions=int(round(parts["own_n"][s]))
+            if self.half_life is None
+            else int(np.count_nonzero(np.asarray(history.strategy) == s)),
+            expected=expected,
+            population=population,
+            gain=expected - population,
+        )
+
+    def _standardize(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.x_mean_) / self.x_scale_
+
+    # Persistence ------------------------------------------------------------------------------
+    def _get_state(self) -> dict[str, Any]:
+        check_is_fitted(self, "levels_")
+        sizes = np.array([level.keys.shape[0] for level in self.levels_], dtype=np.int64)
+        state: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in (
+                "x_mean_",
+                "x_scale_",
+                "coef_",
+                "noise_var_",
+                "feature_weight_",
+                "components_",
+                "level_k_",
+                "level_params_",
+            )
+        }
+        state.update(
+            n_features_in=int(self.n_features_in_),
+            binary=bool(self.binary_),
+            bounded=bool(self.bounded_),
+            record_shrink=float(self.record_shrink_),
+            record_scale=float(self.record_scale_),
+            level_sizes=sizes,
+            level_keys=np.vstack([level.keys for level in self.levels_]),
+            level_count=np.vstack([level.count for level in self.levels_]).astype(np.float32),
+            level_total=np.vstack([level.total for level in self.levels_]),
+        )
+        return state
+
+    def _set_state(self, state: dict[str, Any]) -> None:
+        for name in (
+            "x_mean_",
+            "x_scale_",
+            "coef_",
+            "noise_var_",
+            "feature_weight_",
+            "components_",
+            "level_k_",
+            "level_params_",
+        ):
+            setattr(self, name, np.asarray(state[name], dtype=np.int64 if name == "level_k_" else np.float64))
+        self.n_features_in_ = int(state["n_features_in"])
+        self.binary_ = bool(state["binary"])
+        self.bounded_ = bool(state["bounded"])
+        self.record_shrink_ = float(state["record_shrink"])
+        self.record_scale_ = float(state["record_scale"])
+        bounds = np.concatenate([[0], np.cumsum(np.asarray(state["level_sizes"], dtype=np.int64))])
+        self.levels_ = []
+        for i, k in enumerate(self.level_k_):
+            part = slice(int(bounds[i]), int(bounds[i + 1]))
+            keys = np.asarray(state["level_keys"][part], dtype=np.float64)
+            count = np.asarray(state["level_count"][part], dtype=np.float64)
+            total = np.asarray(state["level_total"][part], dtype=np.float64)
+            self.levels_.append(_Level(int(k), keys, count, total, self._make_index(keys)))
+
+
+# Building blocks ----------------------------------------------------------------------------------
+def _group_positions(learner: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Learner index 0..L-1 of each row and the row's position within that learner's sessions."""
+    _, idx = np.unique(learner, return_inverse=True)
+    idx = idx.ravel()
+    n_groups = int(idx.max()) + 1
+    order = np.argsort(idx, kind="stable")
+    counts = np.bincount(idx, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    pos = np.empty_like(idx)
+    pos[order] = np.arange(idx.size) - np.repeat(starts, counts)
+    return idx, pos, n_groups
+
+
+def _cells(idx: np.ndarray, s: np.ndarray, values: np.ndarray, n_groups: int, S: int) -> np.ndarray:
+    """Sum of `values` per (learner, strategy) cell, (n_groups, S)."""
+    flat = np.bincount(idx * S + s, weights=values, minlength=n_groups * S)
+    return flat.reshape(n_groups, S)
+
+
+def _group_mean(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
+    counts = np.maximum(np.bincount(idx, minlength=n_groups), 1)
+    sums = [np.bincount(idx, weights=Z[:, j], minlength=n_groups) for j in range(Z.shape[1])]
+    return np.stack(sums, axis=1).reshape(n_groups, Z.shape[1]) / counts[:, None]
+
+
+def _population(Z: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """Population expectation (m, S) of every strategy in each situation."""
+    return coef[:, 0][None, :] + Z @ coef[:, 1:].T
+
+
+def _fit_population(
+    Z: np.ndarray, s: np.ndarray, y: np.ndarray, S: int, target: np.ndarray, prior_weight: float, ridge: float
+) -> np.ndarray:
+    """Per-strategy ridge regression on the situation; the intercept leans on `target`
+    (population mean plus any published-evidence gain) with `prior_weight` pseudo-sessions,
+    which is what a strategy nobody has tried yet gets."""
+    d = Z.shape[1]
+    coef = np.zeros((S, d + 1))
+    penalty = np.diag(np.r_[max(prior_weight, 1e-6), np.full(d, max(ridge, 1e-6))])
+    for j in range(S):
+        rows = s == j
+        D = np.hstack([np.ones((int(rows.sum()), 1)), Z[rows]])
+        rhs = D.T @ y[rows]
+        rhs[0] += max(prior_weight, 1e-6) * target[j]
+        coef[j] = np.linalg.solve(D.T @ D + penalty, rhs)
+    return coef
+
+
+def _noise_variance(idx: np.ndarray, s: np.ndarray, r: np.ndarray, n_groups: int, S: int) -> np.ndarray:
+    """Within-learner session-to-session variance per strategy, pooled towards the overall one."""
+    n = _cells(idx, s, np.ones_like(r), n_groups, S)
+    total = _cells(idx, s, r, n_groups, S)
+    ss = _cells(idx, s, r**2, n_groups, S)
+    within = ss - np.divide(total**2, n, out=np.zeros_like(total), where=n > 0)
+    dof = n.sum(axis=0) - (n > 0).sum(axis=0)
+    pooled = within.sum() / dof.sum() if dof.sum() > 0 else float(np.var(r)) or 1e-4
+    pooled = max(float(pooled), 1e-6)
+    strength = 20.0  # sessions' worth of weight on the pooled value
+    return (within.sum(axis=0) + strength * pooled) / (dof + strength)
+
+
+def _between_share(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per feature, the share of its variance that lies between learners: profile-like features
+    count fully in the search, session-to-session ones little."""
+    if Z.shape[1] == 0:
+        return np.zeros(0)
+    means = _group_mean(Z, idx, n_groups)
+    total = Z.var(axis=0)
+    between = means[idx].var(axis=0)
+    share = np.divide(between, total, out=np.zeros_like(total), where=total > 1e-12)
+    return np.sqrt(np.clip(share, 0.0, 1.0))
+
+
+def _record_scale(n: np.ndarray, total: np.ndarray, noise: np.ndarray) -> tuple[float, float]:
+    """Shrinkage (pseudo-sessions) for a learner's per-strategy mean residual, and the spread of
+    true per-learner residuals, both by the method of moments."""
+    has = n > 0
+    means = np.divide(total, n, out=np.zeros_like(total), where=has)
+    excess = (means**2 - np.divide(noise[None, :], n, out=np.zeros_like(total), where=has))[has]
+    tau2 = max(float(excess.mean()) if excess.size else 0.0, 1e-6 * float(noise.mean()))
+    return float(noise.mean() / tau2), float(np.sqrt(tau2))
+
+
+def _components(n: np.ndarray, total: np.ndarray, shrink: float, n_components: int) -> np.ndarray:
+    """Directions (S, r) that summarise how learners' records differ; all of them if S is small."""
+    S = n.shape[1]
+    if S <= n_components:
+        return np.eye(S)
+    shrunk = total / (n + shrink)
+    _, _, vt = np.linalg.svd(shrunk - shrunk.mean(axis=0), full_matrices=False)
+    return vt[:n_components].T
+
+
+def _posterior(
+    mu: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, noise: np.ndarray, lam_a: float, lam_b: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shift from the neighbour prior `mu` given the own record, and its variance, (m, S).
+
+    Own residual on strategy s = a + b_s + noise: `a` is shared across strategies (the learner's
+    general level), b_s is specific; their prior variances are noise / lam_a and noise / lam_b.
+    """
+    tau_a2 = float(noise.mean()) / lam_a
+    tau_b2 = noise / lam_b
+    has = own_n > 0
+    u = np.divide(own_r, own_n, out=np.zeros(np.broadcast_shapes(own_r.shape, own_n.shape)), where=has) - mu
+    u = np.where(has, u, 0.0)
+    w = own_n / (own_n * tau_b2 + noise)
+    precision = 1.0 / tau_a2 + w.sum(axis=1, keepdims=True)
+    a_hat = (w * u).sum(axis=1, keepdims=True) / precision
+    kappa = own_n * tau_b2 / (own_n * tau_b2 + noise)
+    shift = a_hat + kappa * (u - a_hat)
+    var = (1.0 - kappa) ** 2 / precision + tau_b2 * (1.0 - kappa)
+    return shift, var
