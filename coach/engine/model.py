@@ -24,11 +24,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils.validation import check_is_fitted
 
 from coach.engine import _mixed
 from coach.engine._mixed import IDENTITY, LOGIT, Layout
 from coach.engine.base import MetaLearner
-from coach.engine.log import LogError, SessionLog
+from coach.engine.log import LogError, SessionLog, check_context
 
 _LINKS = ("auto", IDENTITY, LOGIT)
 _NOISE_PRIOR = 20.0  # pseudo-sessions pulling a strategy's noise variance toward the pooled one
@@ -168,7 +169,10 @@ class ModelMetaLearner(MetaLearner):
         ybar = float(y.mean())
         if self.link_ == LOGIT:
             p = min(max(ybar, 1e-3), 1.0 - 1e-3)
-            unit = p * (1.0 - p)
+            # Information per session, floored so pseudo-sessions keep weight when nearly all
+            # outcomes agree.
+            q = min(max(ybar, 0.05), 0.95)
+            unit = q * (1.0 - q)
             target = np.log(p / (1.0 - p)) + gain / unit
         else:
             unit, target = 1.0, ybar + gain
@@ -183,6 +187,11 @@ class ModelMetaLearner(MetaLearner):
     def predict(self, history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         history, context = self._check_predict_input(history, context)
         theta, theta_var = self.posterior(history)
+        return self._predictive(theta, theta_var, context)
+
+    def _predictive(
+        self, theta: np.ndarray, theta_var: np.ndarray, context: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         z = self._standardise(context)
         eta = self._layout.all_strategies(self.coef_, z) + theta
         u = np.hstack([np.ones((z.shape[0], 1)), z, z if self._layout.interactions else z[:, :0]])
@@ -192,6 +201,43 @@ class ModelMetaLearner(MetaLearner):
             return p, np.sqrt(p * (1.0 - p))
         mean = np.clip(eta, self.y_range_[0], self.y_range_[1])
         return mean, np.sqrt(var + self.noise_var_)
+
+    # Incremental use: constant time per new session --------------------------------------------
+    def start(self) -> tuple[np.ndarray, np.ndarray]:
+        """Belief (mean (S,), covariance (S, S)) about a new learner's offsets theta."""
+        check_is_fitted(self, "n_features_in_")
+        return np.zeros(int(self.n_strategies)), self.re_cov_.copy()
+
+    def update(
+        self, belief: tuple[np.ndarray, np.ndarray], strategy: int, context: np.ndarray, outcome: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Belief after one more session: a rank-one (Kalman) update, O(S^2).
+
+        Exact for the identity link (the same posterior as `posterior` on the whole history);
+        for the logit link a one-step Laplace update, close to but not identical with it."""
+        mean, cov = belief
+        s = int(strategy)
+        if not 0 <= s < int(self.n_strategies):
+            raise LogError(f"strategy {s} is outside [0, {self.n_strategies})")
+        row = check_context(
+            np.asarray(context, dtype=np.float64)[None, :], n_features=int(self.n_features_in_)
+        )
+        fixed = float(self._layout.linear(self.coef_, np.array([s]), self._standardise(row))[0])
+        if self.link_ == LOGIT:
+            p = float(_mixed.sigmoid(np.array(fixed + mean[s])))
+            info, resid = p * (1.0 - p), (float(outcome) - p) / max(p * (1.0 - p), 1e-9)
+        else:
+            info, resid = 1.0 / float(self.noise_var_[s]), float(outcome) - fixed - mean[s]
+        gain = cov[:, s] * info / (1.0 + info * cov[s, s])
+        return mean + gain * resid, cov - np.outer(gain, cov[s, :])
+
+    def predict_belief(
+        self, belief: tuple[np.ndarray, np.ndarray], context: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`predict` from a belief kept up to date with `update`."""
+        check_is_fitted(self, "n_features_in_")
+        context = check_context(context, n_features=int(self.n_features_in_))
+        return self._predictive(belief[0], np.diag(belief[1]).copy(), context)
 
     def posterior(self, history: SessionLog) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and variance (S,) of one learner's per-strategy offsets theta

@@ -239,6 +239,43 @@ def test_std_covers_about_90_percent_of_held_out_outcomes() -> None:
     assert 0.85 <= np.mean(np.concatenate(inside)) <= 0.95
 
 
+def test_incremental_update_matches_whole_history_for_scores(
+    sim: tuple[SessionLog, ModelMetaLearner],
+) -> None:
+    log, learner = sim
+    history = _history(log, 7, 12)
+    belief = learner.start()
+    for i in range(len(history)):
+        belief = learner.update(belief, history.strategy[i], history.context[i], history.outcome[i])
+    for a, b in zip(
+        learner.predict_belief(belief, log.context[:4]),
+        learner.predict(history, log.context[:4]),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+def test_incremental_update_approximates_whole_history_for_binary_outcomes() -> None:
+    rng = np.random.default_rng(9)
+    log, _ = _population(200, 15, np.array([-1.0, 0.0, 1.0]), quirk_sd=0.5, noise=0.0, d=1)
+    outcome = (rng.random(len(log)) < 1 / (1 + np.exp(-log.outcome))) * 1.0
+    binary = SessionLog(log.learner, log.strategy, log.context, outcome)
+    learner = ModelMetaLearner(3).fit(binary)
+    history = _history(binary, 3, 15)
+    belief = learner.start()
+    for i in range(len(history)):
+        belief = learner.update(belief, history.strategy[i], history.context[i], history.outcome[i])
+    incremental, _ = learner.predict_belief(belief, history.context[:2])
+    batch, _ = learner.predict(history, history.context[:2])
+    np.testing.assert_allclose(incremental, batch, atol=0.05)
+
+
+def test_update_rejects_strategy_out_of_range(sim: tuple[SessionLog, ModelMetaLearner]) -> None:
+    log, learner = sim
+    with pytest.raises(LogError, match="outside"):
+        learner.update(learner.start(), N_STRATEGIES, log.context[0], 0.5)
+
+
 # Persistence and estimator conventions -------------------------------------------------------------
 def test_save_load_round_trip_gives_identical_predictions(sim: tuple[SessionLog, ModelMetaLearner]) -> None:
     log, learner = sim
