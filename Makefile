@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup setup-dev migrate run demo demo-data test lint bench bench-quick clean
+.PHONY: help setup setup-dev migrate run demo demo-data test pytest lint bench bench-quick clean
 
 help:
 	@echo "make run      set up and start the web app (http://127.0.0.1:$(PORT)) and a Celery worker"
@@ -51,8 +51,10 @@ lint: setup-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: setup-dev lint
-	$(BIN)/python -m pytest
+test: lint pytest
+
+pytest: setup-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup-dev
 	bash bench/setup_pybkt.sh

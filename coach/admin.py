@@ -4,7 +4,7 @@ from coach.models import Recommendation, Strategy
 
 
 @admin.register(Strategy)
-class StrategyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class StrategyAdmin(admin.ModelAdmin):
     list_display = ["position", "name", "utility", "summary"]
     list_display_links = ["name"]
     list_filter = ["utility"]
@@ -13,7 +13,7 @@ class StrategyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RecommendationAdmin(admin.ModelAdmin):
     list_display = ["created_at", "learner", "strategy", "expected_score", "exploration", "source", "status"]
     list_filter = ["status", "source", "exploration", "strategy"]
     search_fields = ["learner__user__username", "subject", "reason"]

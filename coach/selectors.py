@@ -30,7 +30,9 @@ class StrategyRecord:
 
 def strategy_record(*, learner_id: int, strategies: list[Strategy]) -> StrategyRecord:
     sessions = StudySession.objects.filter(learner_id=learner_id)
-    rows = sessions.filter(score__isnull=False).values("strategy_id").annotate(n=Count("id"), mean=Avg("score"))
+    rows = (
+        sessions.filter(score__isnull=False).values("strategy_id").annotate(n=Count("id"), mean=Avg("score"))
+    )
     index = {s.pk: i for i, s in enumerate(strategies)}
     counts = np.zeros(len(strategies))
     means = np.full(len(strategies), np.nan)
@@ -44,8 +46,12 @@ def strategy_record(*, learner_id: int, strategies: list[Strategy]) -> StrategyR
 
 def learners_needing_refresh(*, limit: int = 500) -> list[int]:
     """Learners whose sessions changed after their latest recommendation, or who have none yet."""
-    latest = Recommendation.objects.filter(learner=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
-    changed = StudySession.objects.filter(learner=OuterRef("pk")).order_by("-updated_at").values("updated_at")[:1]
+    latest = (
+        Recommendation.objects.filter(learner=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+    )
+    changed = (
+        StudySession.objects.filter(learner=OuterRef("pk")).order_by("-updated_at").values("updated_at")[:1]
+    )
     learners: QuerySet[Learner] = Learner.objects.annotate(latest=Subquery(latest), changed=Subquery(changed))
     stale = learners.filter(Q(latest__isnull=True) | Q(changed__gt=F("latest")))
     return list(stale.order_by("pk").values_list("pk", flat=True)[:limit])

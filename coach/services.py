@@ -42,7 +42,9 @@ def recommendation_request(*, learner_id: int) -> bool | None:
     return outcome.get("queued")
 
 
-def recommendation_refresh(*, learner_id: int, subject: str = "", task_kind: str = "") -> Recommendation | None:
+def recommendation_refresh(
+    *, learner_id: int, subject: str = "", task_kind: str = ""
+) -> Recommendation | None:
     """Compute and store the learner's recommendation; a second run on the same data is a no-op."""
     if not Learner.objects.filter(pk=learner_id).exists():
         return None  # the learner deleted their account meanwhile
@@ -104,7 +106,10 @@ def _evidence_reason(best: Strategy, ranking: list[dict[str, object]], n: int, o
         "utility": best.get_utility_display().lower(),
     }
     if n:
-        own = _("Your own average with it is %(mean).0f over %(n)d scored sessions.") % {"mean": own_mean, "n": n}
+        own = _("Your own average with it is %(mean).0f over %(n)d scored sessions.") % {
+            "mean": own_mean,
+            "n": n,
+        }
     else:
         own = _("Log sessions with a self-test score to make this advice your own.")
     gap = _("Expected score %(expected).0f, %(gap).0f points above the next option, %(other)s.") % {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.db import DatabaseError
 
 from coach import services
 
-RETRY = {
+RETRY: dict[str, Any] = {
     "autoretry_for": (DatabaseError,),
     "retry_backoff": 2,
     "retry_backoff_max": 60,

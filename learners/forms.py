@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
@@ -12,16 +14,16 @@ from learners.models import Reflection, StudySession, validate_not_future
 from learners.services import ReflectionInput, SessionInput
 
 
-class SignupForm(UserCreationForm):  # type: ignore[type-arg]
+class SignupForm(UserCreationForm):
     """Django's own sign-up form: username, password1, password2, with its password checks."""
 
 
-class StrategyChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+class StrategyChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Strategy) -> str:
-        return f"{obj.name} ({obj.get_utility_display().lower()})"  # type: ignore[attr-defined]
+        return f"{obj.name} ({obj.get_utility_display().lower()})"
 
 
-class StudySessionForm(forms.ModelForm):  # type: ignore[type-arg]
+class StudySessionForm(forms.ModelForm):
     strategy = StrategyChoiceField(queryset=Strategy.objects.order_by("position"), label=_("Strategy"))
     started_at = forms.DateTimeField(
         label=_("Started at"),
@@ -56,7 +58,7 @@ class StudySessionForm(forms.ModelForm):  # type: ignore[type-arg]
             "focus": _("1 = constantly distracted, 5 = fully focused."),
         }
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound and not self.instance.pk:
             self.initial.setdefault("started_at", timezone.localtime().replace(second=0, microsecond=0))
@@ -65,7 +67,7 @@ class StudySessionForm(forms.ModelForm):  # type: ignore[type-arg]
         return SessionInput(**{name: self.cleaned_data[name] for name in self.Meta.fields})
 
 
-class ReflectionForm(forms.ModelForm):  # type: ignore[type-arg]
+class ReflectionForm(forms.ModelForm):
     class Meta:
         model = Reflection
         fields = ["what_worked", "next_time"]

@@ -149,7 +149,6 @@ class StudySession(models.Model):
         return f"{self.subject} ({self.started_at:%Y-%m-%d})"
 
 
-
 class Reflection(models.Model):
     """Metacognitive reflection on one session; `next_time` is checked at the next session."""
 

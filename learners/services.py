@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from coach.models import Strategy
@@ -54,13 +54,15 @@ def learner_signup(*, username: str, password: str) -> Learner:
         return Learner.objects.create(user=user)
 
 
-def learner_ensure(*, user: AbstractBaseUser) -> Learner:
+def learner_ensure(*, user: User) -> Learner:
     """The user's learner profile; users made with createsuperuser or the admin get one on first use."""
     learner, _ = Learner.objects.get_or_create(user=user)
     return learner
 
 
-def session_log(*, learner: Learner, data: SessionInput, reflection: ReflectionInput | None = None) -> SessionSaved:
+def session_log(
+    *, learner: Learner, data: SessionInput, reflection: ReflectionInput | None = None
+) -> SessionSaved:
     with transaction.atomic():
         session = StudySession(learner=learner, **vars(data))
         session.full_clean()

@@ -21,7 +21,7 @@ class SnapshotError(ValueError):
     """A saved learner that cannot be loaded: wrong format, version or content."""
 
 
-class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
+class MetaLearner(BaseEstimator, ABC):
     """Learns across learners (`fit`) how to predict a new one from a few sessions (`predict`).
 
     Subclasses store their constructor arguments unchanged (scikit-learn convention), set
@@ -53,9 +53,7 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
         self._check_params()
         return check_log(log, n_strategies=int(self.n_strategies))
 
-    def _check_predict_input(
-        self, history: SessionLog, context: np.ndarray
-    ) -> tuple[SessionLog, np.ndarray]:
+    def _check_predict_input(self, history: SessionLog, context: np.ndarray) -> tuple[SessionLog, np.ndarray]:
         check_is_fitted(self, "n_features_in_")
         d = int(self.n_features_in_)
         history = check_log(
@@ -97,7 +95,8 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
             "scalars": _jsonable(scalars),
         }
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, __header__=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8), **arrays)
+        arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        np.savez_compressed(buffer, allow_pickle=False, **arrays)
         return buffer.getvalue()
 
     @classmethod
@@ -113,7 +112,9 @@ class MetaLearner(BaseEstimator, ABC):  # type: ignore[misc]
         if header.get("format") != FORMAT:
             raise SnapshotError("not a saved engine learner")
         if header.get("version") != FORMAT_VERSION:
-            raise SnapshotError(f"saved with format version {header.get('version')}, this engine reads {FORMAT_VERSION}")
+            raise SnapshotError(
+                f"saved with format version {header.get('version')}, this engine reads {FORMAT_VERSION}"
+            )
         klass = learner_class(header["learner"])
         if cls is not MetaLearner and not issubclass(klass, cls):
             raise SnapshotError(f"the file holds a {header['learner']!r} learner, not a {cls.name!r} one")

@@ -89,9 +89,8 @@ def check_log(
     if n_features is not None and context.shape[1] != n_features:
         raise LogError(f"{name}.context has {context.shape[1]} features, expected {n_features}")
     for field, arr in (("learner", learner), ("strategy", strategy)):
-        if n and not np.issubdtype(arr.dtype, np.integer):
-            if not np.issubdtype(arr.dtype, np.floating) or not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-                raise LogError(f"{name}.{field} must hold integers")
+        if n and not np.issubdtype(arr.dtype, np.integer) and not _integral_floats(arr):
+            raise LogError(f"{name}.{field} must hold integers")
     try:
         context = context.astype(np.float64, copy=False)
         outcome = outcome.astype(np.float64, copy=False)
@@ -109,6 +108,12 @@ def check_log(
     if single_learner and n and np.any(learner != learner[0]):
         raise LogError(f"{name} must hold the sessions of one learner only")
     return SessionLog(learner=learner, strategy=strategy, context=context, outcome=outcome)
+
+
+def _integral_floats(arr: np.ndarray) -> bool:
+    return bool(
+        np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))
+    )
 
 
 def check_context(context: np.ndarray, *, n_features: int) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from coach.engine.base import MetaLearner
@@ -26,5 +26,5 @@ def learner_class(name: str) -> type[MetaLearner]:
     return classes[name]
 
 
-def make_learner(name: str, **params: object) -> MetaLearner:
+def make_learner(name: str, **params: Any) -> MetaLearner:
     return learner_class(name)(**params)

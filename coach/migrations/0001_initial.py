@@ -4,51 +4,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Recommendation',
+            name="Recommendation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('subject', models.CharField(blank=True, max_length=100, verbose_name='subject')),
-                ('task_kind', models.CharField(blank=True, max_length=20, verbose_name='kind of task')),
-                ('expected_score', models.FloatField()),
-                ('score_std', models.FloatField()),
-                ('exploration', models.BooleanField(default=False)),
-                ('reason', models.TextField()),
-                ('ranking', models.JSONField()),
-                ('source', models.CharField(choices=[('evidence', 'Published evidence'), ('history', 'Evidence and your own sessions'), ('engine', 'Engine')], max_length=10)),
-                ('basis', models.CharField(max_length=120)),
-                ('status', models.CharField(choices=[('shown', 'Shown'), ('followed', 'Followed'), ('dismissed', 'Dismissed')], default='shown', max_length=10)),
-                ('dismissed_reason', models.CharField(blank=True, max_length=200)),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("subject", models.CharField(blank=True, max_length=100, verbose_name="subject")),
+                ("task_kind", models.CharField(blank=True, max_length=20, verbose_name="kind of task")),
+                ("expected_score", models.FloatField()),
+                ("score_std", models.FloatField()),
+                ("exploration", models.BooleanField(default=False)),
+                ("reason", models.TextField()),
+                ("ranking", models.JSONField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("evidence", "Published evidence"),
+                            ("history", "Evidence and your own sessions"),
+                            ("engine", "Engine"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("basis", models.CharField(max_length=120)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("shown", "Shown"), ("followed", "Followed"), ("dismissed", "Dismissed")],
+                        default="shown",
+                        max_length=10,
+                    ),
+                ),
+                ("dismissed_reason", models.CharField(blank=True, max_length=200)),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Strategy',
+            name="Strategy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('summary', models.CharField(max_length=200, verbose_name='summary')),
-                ('how_to', models.TextField(verbose_name='how to')),
-                ('utility', models.CharField(choices=[('high', 'High'), ('moderate', 'Moderate'), ('low', 'Low')], max_length=10, verbose_name='utility')),
-                ('evidence_source', models.CharField(max_length=200, verbose_name='evidence source')),
-                ('position', models.PositiveSmallIntegerField(unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                ("summary", models.CharField(max_length=200, verbose_name="summary")),
+                ("how_to", models.TextField(verbose_name="how to")),
+                (
+                    "utility",
+                    models.CharField(
+                        choices=[("high", "High"), ("moderate", "Moderate"), ("low", "Low")],
+                        max_length=10,
+                        verbose_name="utility",
+                    ),
+                ),
+                ("evidence_source", models.CharField(max_length=200, verbose_name="evidence source")),
+                ("position", models.PositiveSmallIntegerField(unique=True)),
             ],
             options={
-                'verbose_name': 'strategy',
-                'verbose_name_plural': 'strategies',
-                'ordering': ['position'],
+                "verbose_name": "strategy",
+                "verbose_name_plural": "strategies",
+                "ordering": ["position"],
             },
         ),
     ]

@@ -5,35 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('coach', '0001_initial'),
-        ('learners', '0001_initial'),
+        ("coach", "0001_initial"),
+        ("learners", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='recommendation',
-            name='learner',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='recommendations', to='learners.learner'),
+            model_name="recommendation",
+            name="learner",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="recommendations",
+                to="learners.learner",
+            ),
         ),
         migrations.AddField(
-            model_name='recommendation',
-            name='strategy',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='coach.strategy'),
+            model_name="recommendation",
+            name="strategy",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="coach.strategy"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recommendation',
-            constraint=models.UniqueConstraint(fields=('learner', 'basis'), name='recommendation_unique_basis'),
+            model_name="recommendation",
+            constraint=models.UniqueConstraint(
+                fields=("learner", "basis"), name="recommendation_unique_basis"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recommendation',
-            constraint=models.CheckConstraint(condition=models.Q(('expected_score__gte', 0), ('expected_score__lte', 100)), name='recommendation_score_range'),
+            model_name="recommendation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expected_score__gte", 0), ("expected_score__lte", 100)),
+                name="recommendation_score_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recommendation',
-            constraint=models.CheckConstraint(condition=models.Q(('score_std__gte', 0)), name='recommendation_std_nonnegative'),
+            model_name="recommendation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("score_std__gte", 0)), name="recommendation_std_nonnegative"
+            ),
         ),
     ]

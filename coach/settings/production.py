@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 from django.core.exceptions import ImproperlyConfigured
 
 from coach.settings.base import *  # noqa: F403
-from coach.settings.base import VAR_DIR, database_from_env
+from coach.settings.base import MIDDLEWARE, VAR_DIR, database_from_env
 from coach.settings.env import env, env_bool, env_required
 
 DEBUG = False
@@ -13,14 +13,22 @@ SECRET_KEY = env_required("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in env_required("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
 
 if urlparse(env_required("DATABASE_URL")).scheme not in {"postgres", "postgresql", "pgsql"}:
-    raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/name).")
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/name)."
+    )
 DATABASES = {"default": database_from_env(VAR_DIR / "unused.sqlite3")}
 
 CELERY_BROKER_URL = env_required("CELERY_BROKER_URL")
 if urlparse(CELERY_BROKER_URL).scheme not in {"redis", "rediss"}:
     raise ImproperlyConfigured("CELERY_BROKER_URL must be a Redis URL (redis://host:6379/0).")
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 10, "visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 3,
+    "socket_timeout": 10,
+    "visibility_timeout": 3600,
+}
 
+# whitenoise serves the collected static files straight from gunicorn, compressed and cached.
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -7,7 +7,7 @@ from coach.settings.base import VAR_DIR
 from coach.settings.env import env
 
 DEBUG = False
-SECRET_KEY = "test-key-only-for-the-test-suite"  # noqa: S105
+SECRET_KEY = "test-key-only-for-the-test-suite"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 

@@ -2,141 +2,311 @@
 
 import django.core.validators
 import django.db.models.deletion
-import learners.models
 from django.conf import settings
 from django.db import migrations, models
 
+import learners.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('coach', '0001_initial'),
+        ("coach", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Cohort',
+            name="Cohort",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('join_code', models.CharField(max_length=16, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_cohorts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("join_code", models.CharField(max_length=16, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_cohorts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cohort',
-                'verbose_name_plural': 'cohorts',
-                'ordering': ['name'],
+                "verbose_name": "cohort",
+                "verbose_name_plural": "cohorts",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Learner',
+            name="Learner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('timezone', models.CharField(default='UTC', max_length=64, verbose_name='time zone')),
-                ('goals', models.TextField(blank=True, verbose_name='goals')),
-                ('profile', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('refresh_requested_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='learner', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("timezone", models.CharField(default="UTC", max_length=64, verbose_name="time zone")),
+                ("goals", models.TextField(blank=True, verbose_name="goals")),
+                ("profile", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("refresh_requested_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="learner",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'learner',
-                'verbose_name_plural': 'learners',
+                "verbose_name": "learner",
+                "verbose_name_plural": "learners",
             },
         ),
         migrations.CreateModel(
-            name='CohortMembership',
+            name="CohortMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('joined_at', models.DateTimeField(auto_now_add=True)),
-                ('share_reflections', models.BooleanField(default=False)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='learners.cohort')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='learners.learner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("joined_at", models.DateTimeField(auto_now_add=True)),
+                ("share_reflections", models.BooleanField(default=False)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="learners.cohort",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="learners.learner",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='cohort',
-            name='members',
-            field=models.ManyToManyField(related_name='cohorts', through='learners.CohortMembership', to='learners.learner'),
+            model_name="cohort",
+            name="members",
+            field=models.ManyToManyField(
+                related_name="cohorts", through="learners.CohortMembership", to="learners.learner"
+            ),
         ),
         migrations.CreateModel(
-            name='StudySession',
+            name="StudySession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=100, verbose_name='subject')),
-                ('task_kind', models.CharField(choices=[('memorise', 'Memorise facts'), ('understand', 'Understand concepts'), ('solve', 'Solve problems'), ('practise', 'Practise a skill'), ('write', 'Write')], max_length=20, verbose_name='kind of task')),
-                ('started_at', models.DateTimeField(validators=[learners.models.validate_not_future], verbose_name='started at')),
-                ('minutes', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(600)], verbose_name='minutes')),
-                ('difficulty', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='difficulty')),
-                ('confidence', models.PositiveSmallIntegerField(help_text='The share of questions you expect to answer right in a self-test afterwards (0–100).', validators=[django.core.validators.MaxValueValidator(100)], verbose_name='confidence before')),
-                ('score', models.PositiveSmallIntegerField(blank=True, help_text='Your self-test result afterwards (0–100); you can fill it in later.', null=True, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='self-test score')),
-                ('focus', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='focus')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='learners.learner')),
-                ('recommendation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sessions', to='coach.recommendation')),
-                ('strategy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='coach.strategy', verbose_name='strategy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=100, verbose_name="subject")),
+                (
+                    "task_kind",
+                    models.CharField(
+                        choices=[
+                            ("memorise", "Memorise facts"),
+                            ("understand", "Understand concepts"),
+                            ("solve", "Solve problems"),
+                            ("practise", "Practise a skill"),
+                            ("write", "Write"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind of task",
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(
+                        validators=[learners.models.validate_not_future], verbose_name="started at"
+                    ),
+                ),
+                (
+                    "minutes",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(600),
+                        ],
+                        verbose_name="minutes",
+                    ),
+                ),
+                (
+                    "difficulty",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="difficulty",
+                    ),
+                ),
+                (
+                    "confidence",
+                    models.PositiveSmallIntegerField(
+                        help_text="The share of questions you expect to answer right in a self-test afterwards (0–100).",
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="confidence before",
+                    ),
+                ),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Your self-test result afterwards (0–100); you can fill it in later.",
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="self-test score",
+                    ),
+                ),
+                (
+                    "focus",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="focus",
+                    ),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sessions",
+                        to="learners.learner",
+                    ),
+                ),
+                (
+                    "recommendation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sessions",
+                        to="coach.recommendation",
+                    ),
+                ),
+                (
+                    "strategy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sessions",
+                        to="coach.strategy",
+                        verbose_name="strategy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'study session',
-                'verbose_name_plural': 'study sessions',
-                'ordering': ['-started_at', '-id'],
+                "verbose_name": "study session",
+                "verbose_name_plural": "study sessions",
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Reflection',
+            name="Reflection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('plan', models.TextField(blank=True, verbose_name='plan')),
-                ('monitor', models.TextField(blank=True, verbose_name='monitor')),
-                ('evaluate', models.TextField(blank=True, verbose_name='evaluate')),
-                ('what_worked', models.TextField(blank=True, verbose_name='what worked')),
-                ('next_time', models.TextField(blank=True, verbose_name='what to change next time')),
-                ('kept_previous_plan', models.BooleanField(blank=True, null=True, verbose_name='kept the previous plan')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='reflection', to='learners.studysession')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("plan", models.TextField(blank=True, verbose_name="plan")),
+                ("monitor", models.TextField(blank=True, verbose_name="monitor")),
+                ("evaluate", models.TextField(blank=True, verbose_name="evaluate")),
+                ("what_worked", models.TextField(blank=True, verbose_name="what worked")),
+                ("next_time", models.TextField(blank=True, verbose_name="what to change next time")),
+                (
+                    "kept_previous_plan",
+                    models.BooleanField(blank=True, null=True, verbose_name="kept the previous plan"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "session",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reflection",
+                        to="learners.studysession",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reflection',
-                'verbose_name_plural': 'reflections',
+                "verbose_name": "reflection",
+                "verbose_name_plural": "reflections",
             },
         ),
         migrations.AddConstraint(
-            model_name='cohortmembership',
-            constraint=models.UniqueConstraint(fields=('cohort', 'learner'), name='membership_unique'),
+            model_name="cohortmembership",
+            constraint=models.UniqueConstraint(fields=("cohort", "learner"), name="membership_unique"),
         ),
         migrations.AddIndex(
-            model_name='studysession',
-            index=models.Index(fields=['learner', '-started_at'], name='session_learner_started'),
+            model_name="studysession",
+            index=models.Index(fields=["learner", "-started_at"], name="session_learner_started"),
         ),
         migrations.AddConstraint(
-            model_name='studysession',
-            constraint=models.CheckConstraint(condition=models.Q(('minutes__gte', 1), ('minutes__lte', 600)), name='session_minutes_range'),
+            model_name="studysession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("minutes__gte", 1), ("minutes__lte", 600)), name="session_minutes_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='studysession',
-            constraint=models.CheckConstraint(condition=models.Q(('difficulty__gte', 1), ('difficulty__lte', 5)), name='session_difficulty_range'),
+            model_name="studysession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("difficulty__gte", 1), ("difficulty__lte", 5)),
+                name="session_difficulty_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='studysession',
-            constraint=models.CheckConstraint(condition=models.Q(('confidence__gte', 0), ('confidence__lte', 100)), name='session_confidence_range'),
+            model_name="studysession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("confidence__gte", 0), ("confidence__lte", 100)),
+                name="session_confidence_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='studysession',
-            constraint=models.CheckConstraint(condition=models.Q(('score__isnull', True), models.Q(('score__gte', 0), ('score__lte', 100)), _connector='OR'), name='session_score_range'),
+            model_name="studysession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("score__isnull", True), models.Q(("score__gte", 0), ("score__lte", 100)), _connector="OR"
+                ),
+                name="session_score_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='studysession',
-            constraint=models.CheckConstraint(condition=models.Q(('focus__gte', 1), ('focus__lte', 5)), name='session_focus_range'),
+            model_name="studysession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("focus__gte", 1), ("focus__lte", 5)), name="session_focus_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='studysession',
-            constraint=models.CheckConstraint(condition=models.Q(('task_kind__in', ['memorise', 'understand', 'solve', 'practise', 'write'])), name='session_task_kind_valid'),
+            model_name="studysession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("task_kind__in", ["memorise", "understand", "solve", "practise", "write"])
+                ),
+                name="session_task_kind_valid",
+            ),
         ),
     ]

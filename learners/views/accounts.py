@@ -11,7 +11,9 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        learner = learner_signup(username=form.cleaned_data["username"], password=form.cleaned_data["password1"])
+        learner = learner_signup(
+            username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+        )
         login(request, learner.user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")
     return render(request, "registration/signup.html", {"form": form})

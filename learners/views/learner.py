@@ -55,7 +55,9 @@ def recommendation_status(request: HttpRequest) -> JsonResponse:
 @require_POST
 def recommendation_refresh(request: HttpRequest) -> HttpResponse:
     if recommendation_request(learner_id=_learner(request).pk) is False:
-        messages.warning(request, _("The background engine cannot be reached right now; please try again later."))
+        messages.warning(
+            request, _("The background engine cannot be reached right now; please try again later.")
+        )
     return redirect("home")
 
 
@@ -75,8 +77,11 @@ def session_new(request: HttpRequest) -> HttpResponse:
         saved = session_log(learner=learner, data=form.to_input(), reflection=reflection_form.to_input())
         _saved_message(request, saved)
         return redirect("session-detail", session_id=saved.session.pk)
-    context = {"form": form, "reflection_form": reflection_form, "next_time": selectors.previous_next_time_plan(
-        learner=learner)}
+    context = {
+        "form": form,
+        "reflection_form": reflection_form,
+        "next_time": selectors.previous_next_time_plan(learner=learner),
+    }
     return render(request, "learners/session_form.html", context)
 
 
@@ -96,8 +101,11 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
         saved = session_update(session=session, data=form.to_input(), reflection=reflection_form.to_input())
         _saved_message(request, saved)
         return redirect("session-detail", session_id=session.pk)
-    return render(request, "learners/session_form.html", {"form": form, "reflection_form": reflection_form,
-                                                          "session": session})
+    return render(
+        request,
+        "learners/session_form.html",
+        {"form": form, "reflection_form": reflection_form, "session": session},
+    )
 
 
 @login_required

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from coach import services, tasks
+from coach.models import Recommendation, Strategy
+from learners.models import Learner
+from tests.factories import StudySessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_new_learner_gets_a_high_utility_strategy_from_the_evidence(alice: Learner) -> None:
+    recommendation = services.recommendation_refresh(learner_id=alice.pk)
+    assert recommendation is not None
+    assert recommendation.strategy.utility == "high"
+    assert recommendation.source == Recommendation.Source.EVIDENCE
+    assert len(recommendation.ranking) == Strategy.objects.count()
+    assert "published research" in recommendation.reason
+
+
+def test_learners_own_scores_move_the_ranking(alice: Learner) -> None:
+    rereading = Strategy.objects.get(slug="rereading")
+    testing = Strategy.objects.get(slug="practice-testing")
+    StudySessionFactory.create_batch(8, learner=alice, strategy=rereading, score=95)
+    StudySessionFactory.create_batch(8, learner=alice, strategy=testing, score=40)
+    recommendation = services.recommendation_refresh(learner_id=alice.pk)
+    assert recommendation is not None
+    assert recommendation.strategy == rereading
+    assert recommendation.source == Recommendation.Source.HISTORY
+    assert "8 scored sessions" in recommendation.reason
+
+
+def test_uncertainty_shrinks_with_the_learners_own_sessions(alice: Learner) -> None:
+    def testing_std(recommendation: Recommendation | None) -> float:
+        assert recommendation is not None
+        return next(i["std"] for i in recommendation.ranking if i["slug"] == "practice-testing")
+
+    before = testing_std(services.recommendation_refresh(learner_id=alice.pk))
+    StudySessionFactory.create_batch(10, learner=alice, score=70)
+    assert testing_std(services.recommendation_refresh(learner_id=alice.pk)) < before / 2
+
+
+def test_refresh_twice_on_the_same_data_writes_one_recommendation(alice: Learner) -> None:
+    StudySessionFactory(learner=alice)
+    first = services.recommendation_refresh(learner_id=alice.pk)
+    second = services.recommendation_refresh(learner_id=alice.pk)
+    assert first == second
+    assert Recommendation.objects.filter(learner=alice).count() == 1
+
+
+def test_refresh_for_a_deleted_learner_does_nothing(alice: Learner) -> None:
+    learner_id = alice.pk
+    alice.user.delete()
+    assert services.recommendation_refresh(learner_id=learner_id) is None
+
+
+def test_catch_up_queues_learners_whose_sessions_are_newer(alice: Learner, bob: Learner) -> None:
+    services.recommendation_refresh(learner_id=bob.pk)
+    services.recommendation_refresh(learner_id=alice.pk)
+    StudySessionFactory(learner=alice)
+    with mock.patch("coach.services.recommendation_request") as request:
+        assert services.recommendation_catch_up() == 1
+    request.assert_called_once_with(learner_id=alice.pk)
+
+
+def test_refresh_task_retries_database_errors_with_backoff() -> None:
+    task = tasks.recommendation_refresh
+    assert task.acks_late is True
+    assert task.max_retries == 5
+    assert task.retry_backoff
+    from django.db import DatabaseError
+
+    assert DatabaseError in task.autoretry_for

@@ -1,0 +1,58 @@
+"""The background path for real: a web request, the broker, a `celery worker` process, the database."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from coach.models import Recommendation, Strategy
+from tests.factories import LearnerFactory, UserFactory
+from tests.worker import celery_worker, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def test_session_logged_on_the_web_gets_a_recommendation_from_the_worker(tmp_path: Path) -> None:
+    learner = LearnerFactory(user=UserFactory(username="alice"))
+    client = Client()
+    client.force_login(learner.user)
+    log = tmp_path / "worker.log"
+    with celery_worker(log):
+        response = client.post(
+            reverse("session-new"),
+            {
+                "subject": "Statistics",
+                "task_kind": "solve",
+                "strategy": Strategy.objects.get(slug="practice-testing").pk,
+                "started_at": (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+                "minutes": 40,
+                "difficulty": 3,
+                "confidence": 65,
+                "score": 72,
+                "focus": 4,
+            },
+        )
+        assert response.status_code == 302
+        written = wait_for(lambda: Recommendation.objects.filter(learner=learner).exists(), timeout=60)
+        worker_log = log.read_text()
+    assert written, f"no recommendation after 60 s; worker log:\n{worker_log}"
+    assert "coach.tasks.recommendation_refresh" in worker_log
+    assert "succeeded" in worker_log
+    recommendation = Recommendation.objects.get(learner=learner)
+    assert recommendation.source == Recommendation.Source.HISTORY
+
+
+@pytest.mark.services
+def test_suite_runs_on_postgresql_and_redis_when_configured() -> None:
+    if not (os.environ.get("DATABASE_URL") and os.environ.get("CELERY_BROKER_URL")):
+        pytest.skip("DATABASE_URL and CELERY_BROKER_URL are not set: PostgreSQL + Redis run skipped")
+    assert connection.vendor == "postgresql"
+    assert settings.CELERY_BROKER_URL.startswith("redis")
