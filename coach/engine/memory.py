@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
 
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
@@ -63,9 +64,10 @@ class _Level:
     total: np.ndarray  # (n, S) residual sums of those sessions
     index: NearestNeighbors
 
-    @property
-    def informative(self) -> bool:
-        return bool(self.keys.shape[0] > 1 and np.ptp(self.keys, axis=0).max(initial=0.0) > 1e-12)
+    informative: bool = True  # False when no key tells learners apart
+
+    def __post_init__(self) -> None:
+        self.informative = bool(self.keys.shape[0] > 1 and np.ptp(self.keys, axis=0).max(initial=0.0) > 1e-12)
 
 
 class MemoryMetaLearner(MetaLearner):
@@ -206,7 +208,8 @@ class MemoryMetaLearner(MetaLearner):
             return np.broadcast_to(count, (m, count.size)), np.broadcast_to(total, (m, total.size)), nb
         extra = 0 if exclude is None else 1
         K = min(int(self.n_neighbors), n - extra)
-        _, nb = level.index.kneighbors(keys, n_neighbors=K + extra)
+        with _single_thread():
+            _, nb = level.index.kneighbors(keys, n_neighbors=K + extra)
         if exclude is not None:
             order = np.argsort(nb == exclude[:, None], axis=1, kind="stable")
             nb = np.take_along_axis(nb, order, axis=1)[:, :K]
@@ -287,11 +290,9 @@ class MemoryMetaLearner(MetaLearner):
         population = float(parts["base"][0].mean())
         return Evidence(
             strategy=s,
-            n_sessions=int(round(counts.sum())),
+            n_sessions=int(np.rint(counts.sum())),
             n_learners=int(np.count_nonzero(counts)),
-            own_sessions=int(round(parts["own_n"][s]))
-            if self.half_life is None
-            else int(np.count_nonzero(np.asarray(history.strategy) == s)),
+            own_sessions=int(np.count_nonzero(np.asarray(history.strategy) == s)),
             expected=expected,
             population=population,
             gain=expected - population,
@@ -358,6 +359,18 @@ class MemoryMetaLearner(MetaLearner):
 
 
 # Building blocks ----------------------------------------------------------------------------------
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def _single_thread() -> Any:
+    """A brute-force search over a few thousand rows is quicker on one thread than on a pool
+    that has to wake up, and far steadier when the machine is busy."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1)
+
+
 def _group_positions(learner: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Learner index 0..L-1 of each row and the row's position within that learner's sessions."""
     _, idx = np.unique(learner, return_inverse=True)
@@ -379,8 +392,10 @@ def _cells(idx: np.ndarray, s: np.ndarray, values: np.ndarray, n_groups: int, S:
 
 def _group_mean(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
     counts = np.maximum(np.bincount(idx, minlength=n_groups), 1)
-    sums = [np.bincount(idx, weights=Z[:, j], minlength=n_groups) for j in range(Z.shape[1])]
-    return np.stack(sums, axis=1).reshape(n_groups, Z.shape[1]) / counts[:, None]
+    sums = np.zeros((n_groups, Z.shape[1]))
+    for j in range(Z.shape[1]):
+        sums[:, j] = np.bincount(idx, weights=Z[:, j], minlength=n_groups)
+    return sums / counts[:, None]
 
 
 def _population(Z: np.ndarray, coef: np.ndarray) -> np.ndarray:
@@ -444,7 +459,7 @@ def _record_scale(n: np.ndarray, total: np.ndarray, noise: np.ndarray) -> tuple[
 def _components(n: np.ndarray, total: np.ndarray, shrink: float, n_components: int) -> np.ndarray:
     """Directions (S, r) that summarise how learners' records differ; all of them if S is small."""
     S = n.shape[1]
-    if S <= n_components:
+    if n_components >= S:
         return np.eye(S)
     shrunk = total / (n + shrink)
     _, _, vt = np.linalg.svd(shrunk - shrunk.mean(axis=0), full_matrices=False)

@@ -1,0 +1,150 @@
+"""From predicted outcomes to one recommendation the learner can read and check.
+
+Outcomes are fractions (self-test score / 100); everything shown is in points out of 100.
+
+When to explore. The greedy choice (highest expected score) is right most of the time, but a
+learner who only ever hears the population's favourite never finds out that something else
+suits them better. The default rule is Thompson sampling with a price cap: draw a plausible
+score for every strategy from its predictive distribution; if another strategy wins the draw
+and its expected score is at most `max_cost` below the best one, suggest it, and say so.
+Strategies that are both uncertain and close to the top win draws often, clear losers or
+well-known options rarely, and the expected price of any suggestion is bounded. As evidence
+accrues, spreads narrow, draws agree with the ranking, and exploration fades by itself.
+Draws should reflect what is unknown about a strategy, not the session-to-session noise that no
+amount of evidence removes; pass that noise as `noise` and the draws use the rest of `std`.
+A number instead of the rule is a fixed exploration rate: with that probability the Thompson
+draw decides, uncapped (useful for experiments that need a known rate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+Z90 = 1.645
+THOMPSON = "thompson"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One strategy's prediction: expected outcome, its std and a 90% range (fractions)."""
+
+    strategy: int
+    name: str
+    mean: float
+    std: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    chosen: Option
+    ranked: tuple[Option, ...]  # best expected outcome first
+    exploration: bool  # True when `chosen` is not the top of `ranked`, to learn about it
+    reason: str
+
+
+def recommend(
+    mean: Sequence[float] | np.ndarray,
+    std: Sequence[float] | np.ndarray,
+    *,
+    names: Sequence[str] | None = None,
+    explore: float | Literal["thompson"] = THOMPSON,
+    max_cost: float = 0.05,
+    noise: float | Sequence[float] | np.ndarray = 0.0,
+    seed: int | np.random.Generator | None = None,
+) -> Recommendation:
+    """Rank strategies by expected outcome and pick one; see the module docstring for when
+    the pick is an exploration. `seed` makes exploration reproducible."""
+    mean_arr, std_arr, labels = _check(mean, std, names)
+    if not (explore == THOMPSON or (isinstance(explore, (int, float)) and 0.0 <= explore <= 1.0)):
+        raise ValueError(f"explore must be {THOMPSON!r} or a probability in [0, 1], got {explore!r}")
+    if not max_cost >= 0.0:
+        raise ValueError(f"max_cost must be >= 0, got {max_cost!r}")
+    order = np.argsort(-mean_arr, kind="stable")
+    ranked = tuple(_option(int(i), labels[int(i)], mean_arr[i], std_arr[i]) for i in order)
+    noise_arr = np.broadcast_to(np.asarray(noise, dtype=np.float64), mean_arr.shape)
+    spread = np.sqrt(np.clip(std_arr**2 - noise_arr**2, 0.0, None))
+    rng = np.random.default_rng(seed)
+    pick = int(order[0])
+    if explore == THOMPSON:
+        drawn = int(np.argmax(rng.normal(mean_arr, spread)))
+        if mean_arr[order[0]] - mean_arr[drawn] <= max_cost:
+            pick = drawn
+    elif rng.random() < float(explore):
+        pick = int(np.argmax(rng.normal(mean_arr, spread)))
+    chosen = next(option for option in ranked if option.strategy == pick)
+    exploring = pick != int(order[0])
+    reason = _explore_reason(chosen, ranked[0]) if exploring else _greedy_reason(ranked)
+    return Recommendation(chosen=chosen, ranked=ranked, exploration=exploring, reason=reason)
+
+
+def points(value: float) -> int:
+    """A fraction as whole points out of 100."""
+    return round(100.0 * value)
+
+
+def _check(
+    mean: Sequence[float] | np.ndarray, std: Sequence[float] | np.ndarray, names: Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    mean_arr = np.asarray(mean, dtype=np.float64)
+    std_arr = np.asarray(std, dtype=np.float64)
+    if mean_arr.ndim != 1 or mean_arr.shape[0] < 1:
+        raise ValueError(f"mean must be a non-empty 1-D array (S,), got shape {mean_arr.shape}")
+    if std_arr.shape != mean_arr.shape:
+        raise ValueError(f"std must have the shape of mean {mean_arr.shape}, got {std_arr.shape}")
+    if not (np.all(np.isfinite(mean_arr)) and np.all(np.isfinite(std_arr))):
+        raise ValueError("mean and std must be finite")
+    if np.any(std_arr < 0):
+        raise ValueError("std must be >= 0")
+    if names is None:
+        labels = [f"strategy {i}" for i in range(mean_arr.shape[0])]
+    else:
+        labels = [str(name) for name in names]
+        if len(labels) != mean_arr.shape[0]:
+            raise ValueError(f"names has {len(labels)} entries for {mean_arr.shape[0]} strategies")
+    return mean_arr, std_arr, labels
+
+
+def _option(strategy: int, name: str, mean: float, std: float) -> Option:
+    # Scores live in [0, 1]; a range beyond them would promise the impossible.
+    low = min(max(mean - Z90 * std, 0.0), 1.0)
+    high = max(min(mean + Z90 * std, 1.0), 0.0)
+    return Option(strategy=strategy, name=name, mean=float(mean), std=float(std), low=low, high=high)
+
+
+def _describe(option: Option) -> str:
+    return (
+        f"expected score {points(option.mean)} "
+        f"(90% range {points(option.low)}\N{EN DASH}{points(option.high)})"
+    )
+
+
+def _greedy_reason(ranked: tuple[Option, ...]) -> str:
+    top = ranked[0]
+    text = f"{top.name.capitalize()}: {_describe(top)}"
+    if len(ranked) < 2:
+        return text + "."
+    runner = ranked[1]
+    gap = points(top.mean) - points(runner.mean)
+    if gap <= 0:
+        return text + f", about the same as your next best option, {runner.name}."
+    unit = "point" if gap == 1 else "points"
+    return text + f", {gap} {unit} above your next best option, {runner.name}."
+
+
+def _explore_reason(chosen: Option, top: Option) -> str:
+    gap = points(top.mean) - points(chosen.mean)
+    behind = (
+        f"{gap} {'point' if gap == 1 else 'points'} below {top.name} ({points(top.mean)})"
+        if gap > 0
+        else f"about the same as {top.name} ({points(top.mean)})"
+    )
+    return (
+        f"Worth a try: {chosen.name}, {_describe(chosen)}, {behind}. "
+        f"Less is known about how it works for you, so one session will tell us more."
+    )

@@ -1,0 +1,225 @@
+"""MemoryMetaLearner: contract, validation, behaviour on small synthetic populations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from coach.engine.base import MetaLearner
+from coach.engine.log import LogError, SessionLog
+from coach.engine.memory import Evidence, MemoryMetaLearner
+
+
+def make_log(
+    n_learners: int = 300,
+    n_sessions: int = 20,
+    n_features: int = 2,
+    n_strategies: int = 4,
+    seed: int = 0,
+    binary: bool = False,
+) -> SessionLog:
+    """Learners whose best strategy depends on |x0| > 1, a pattern no linear fit of x0 finds:
+    the outer group does best with strategy 0, the inner group with strategy 1. Each learner
+    also has a small quirk of their own per strategy."""
+    rng = np.random.default_rng(seed)
+    profile = rng.normal(0.0, 1.0, (n_learners, max(n_features, 1)))[:, :n_features]
+    outer = np.abs(profile[:, 0]) > 1.0 if n_features else np.zeros(n_learners, dtype=bool)
+    effect = rng.normal(0.0, 0.05, (n_learners, n_strategies))
+    effect[outer, 0] += 0.2
+    effect[~outer, 1] += 0.2
+    learner = np.repeat(np.arange(n_learners), n_sessions)
+    strategy = rng.integers(0, n_strategies, learner.size)
+    mean = 0.5 + effect[learner, strategy]
+    if binary:
+        outcome = (rng.random(learner.size) < mean).astype(np.float64)
+    else:
+        outcome = np.clip(mean + rng.normal(0.0, 0.1, learner.size), 0.0, 1.0)
+    return SessionLog(learner=learner, strategy=strategy, context=profile[learner], outcome=outcome)
+
+
+@pytest.fixture(scope="module")
+def log() -> SessionLog:
+    return make_log()
+
+
+@pytest.fixture(scope="module")
+def fitted(log: SessionLog) -> MemoryMetaLearner:
+    return MemoryMetaLearner(n_strategies=4, n_neighbors=30, random_state=0).fit(log)
+
+
+def test_is_registered_meta_learner_named_memory() -> None:
+    assert issubclass(MemoryMetaLearner, MetaLearner)
+    assert MemoryMetaLearner.name == "memory"
+
+
+def test_fit_returns_self_and_sets_n_features_in(log: SessionLog) -> None:
+    learner = MemoryMetaLearner(n_strategies=4, random_state=0)
+    assert learner.fit(log) is learner
+    assert learner.n_features_in_ == 2
+
+
+def test_predict_gives_one_row_per_situation_and_one_column_per_strategy(
+    log: SessionLog, fitted: MemoryMetaLearner
+) -> None:
+    history = log.for_learner(0).take(slice(0, 3))
+    mean, std = fitted.predict(history, np.zeros((5, 2)))
+    assert mean.shape == std.shape == (5, 4)
+    assert np.all(np.isfinite(mean)) and np.all(std > 0)
+
+
+def test_empty_history_is_accepted(fitted: MemoryMetaLearner) -> None:
+    mean, std = fitted.predict(SessionLog.empty(2), np.zeros((1, 2)))
+    assert mean.shape == std.shape == (1, 4)
+
+
+def test_works_without_context_features() -> None:
+    log = make_log(n_learners=60, n_sessions=10, n_features=0)
+    learner = MemoryMetaLearner(n_strategies=4, random_state=0).fit(log)
+    mean, std = learner.predict(log.for_learner(1).take(slice(0, 4)), np.zeros((2, 0)))
+    assert learner.n_features_in_ == 0
+    assert mean.shape == std.shape == (2, 4)
+
+
+def test_works_with_two_strategies() -> None:
+    log = make_log(n_learners=60, n_sessions=10, n_strategies=2)
+    learner = MemoryMetaLearner(n_strategies=2, random_state=0).fit(log)
+    mean, _ = learner.predict(SessionLog.empty(2), np.zeros((1, 2)))
+    assert mean.shape == (1, 2)
+
+
+def test_fit_rejects_strategy_outside_catalogue(log: SessionLog) -> None:
+    with pytest.raises(LogError, match="strategy"):
+        MemoryMetaLearner(n_strategies=3).fit(log)
+
+
+def test_fit_rejects_too_few_strategies(log: SessionLog) -> None:
+    with pytest.raises(LogError, match="n_strategies"):
+        MemoryMetaLearner(n_strategies=1).fit(log)
+
+
+def test_fit_rejects_non_positive_neighbours(log: SessionLog) -> None:
+    with pytest.raises(LogError, match="n_neighbors"):
+        MemoryMetaLearner(n_strategies=4, n_neighbors=0).fit(log)
+
+
+def test_fit_rejects_prior_gain_of_wrong_length(log: SessionLog) -> None:
+    with pytest.raises(LogError, match="prior_gain"):
+        MemoryMetaLearner(n_strategies=4, prior_gain=np.zeros(3)).fit(log)
+
+
+def test_predict_before_fit_raises_not_fitted() -> None:
+    with pytest.raises(NotFittedError):
+        MemoryMetaLearner(n_strategies=4).predict(SessionLog.empty(2), np.zeros((1, 2)))
+
+
+def test_predict_rejects_context_with_wrong_feature_count(fitted: MemoryMetaLearner) -> None:
+    with pytest.raises(LogError, match="context"):
+        fitted.predict(SessionLog.empty(2), np.zeros((1, 3)))
+
+
+def test_predict_rejects_history_of_two_learners(log: SessionLog, fitted: MemoryMetaLearner) -> None:
+    with pytest.raises(LogError, match="one learner"):
+        fitted.predict(log.take(slice(0, 40)), np.zeros((1, 2)))
+
+
+def test_new_learner_gets_the_best_strategy_of_similar_learners(fitted: MemoryMetaLearner) -> None:
+    outer, inner = np.array([[2.0, 0.0]]), np.array([[0.0, 0.0]])
+    mean_outer, _ = fitted.predict(SessionLog.empty(2), outer)
+    mean_inner, _ = fitted.predict(SessionLog.empty(2), inner)
+    assert mean_outer[0].argmax() == 0
+    assert mean_inner[0].argmax() == 1
+
+
+def test_own_record_outweighs_neighbours_after_many_sessions(fitted: MemoryMetaLearner) -> None:
+    # An inner-group learner for whom strategy 3 works far better than for anyone else.
+    n = 40
+    strategy = np.arange(n) % 4
+    outcome = np.where(strategy == 3, 0.95, 0.5)
+    history = SessionLog(np.zeros(n, int), strategy, np.zeros((n, 2)), outcome)
+    before, _ = fitted.predict(SessionLog.empty(2), np.zeros((1, 2)))
+    after, _ = fitted.predict(history, np.zeros((1, 2)))
+    assert before[0].argmax() == 1
+    assert after[0].argmax() == 3
+
+
+def test_binary_outcomes_give_probabilities_and_bernoulli_spread() -> None:
+    log = make_log(n_learners=200, n_sessions=15, binary=True)
+    learner = MemoryMetaLearner(n_strategies=4, random_state=0).fit(log)
+    mean, std = learner.predict(log.for_learner(3).take(slice(0, 10)), np.array([[2.0, 0.0], [0.0, 0.0]]))
+    assert np.all((mean > 0) & (mean < 1))
+    np.testing.assert_allclose(std, np.sqrt(mean * (1 - mean)))
+
+
+def test_intervals_cover_about_ninety_percent_of_new_learners_sessions(fitted: MemoryMetaLearner) -> None:
+    test = make_log(n_learners=100, n_sessions=20, seed=1)
+    inside = []
+    for i in range(100):
+        sessions = test.for_learner(i)
+        mean, std = fitted.predict(sessions.take(slice(0, 10)), sessions.context[10:])
+        rows = np.arange(10)
+        error = np.abs(sessions.outcome[10:] - mean[rows, sessions.strategy[10:]])
+        inside.append(error <= 1.645 * std[rows, sessions.strategy[10:]])
+    assert 0.84 <= np.mean(inside) <= 0.96
+
+
+def test_explanation_counts_the_sessions_of_similar_learners(log: SessionLog) -> None:
+    # With every training learner a neighbour and no history, the evidence is the whole log.
+    learner = MemoryMetaLearner(n_strategies=4, n_neighbors=1000, random_state=0).fit(log)
+    evidence = learner.explain(SessionLog.empty(2), np.zeros(2), 2)
+    used = log.strategy == 2
+    assert isinstance(evidence, Evidence)
+    assert evidence.n_sessions == int(used.sum())
+    assert evidence.n_learners == len(np.unique(log.learner[used]))
+    assert evidence.own_sessions == 0
+
+
+def test_explanation_gain_is_expected_minus_population_average(
+    log: SessionLog, fitted: MemoryMetaLearner
+) -> None:
+    history = log.for_learner(0).take(slice(0, 5))
+    row = np.array([2.0, 0.0])
+    evidence = fitted.explain(history, row, 0)
+    mean, _ = fitted.predict(history, row[None, :])
+    assert evidence.expected == pytest.approx(mean[0, 0])
+    assert evidence.gain == pytest.approx(evidence.expected - evidence.population)
+    assert evidence.own_sessions == int(np.sum(history.strategy == 0))
+
+
+def test_explain_rejects_unknown_strategy(fitted: MemoryMetaLearner) -> None:
+    with pytest.raises(LogError, match="strategy"):
+        fitted.explain(SessionLog.empty(2), np.zeros(2), 4)
+
+
+def test_saved_and_loaded_learner_predicts_identically(log: SessionLog, fitted: MemoryMetaLearner) -> None:
+    loaded = MemoryMetaLearner.from_bytes(fitted.to_bytes())
+    history = log.for_learner(5).take(slice(0, 7))
+    context = np.array([[1.5, -0.3], [0.1, 0.2]])
+    for got, want in zip(loaded.predict(history, context), fitted.predict(history, context), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_clone_keeps_parameters_and_drops_fitted_state(fitted: MemoryMetaLearner) -> None:
+    copy = clone(fitted)
+    assert copy.get_params() == fitted.get_params()
+    assert not hasattr(copy, "n_features_in_")
+
+
+def test_fit_with_same_random_state_is_reproducible(log: SessionLog) -> None:
+    a = MemoryMetaLearner(n_strategies=4, random_state=3).fit(log)
+    b = MemoryMetaLearner(n_strategies=4, random_state=3).fit(log)
+    history = log.for_learner(2).take(slice(0, 5))
+    np.testing.assert_array_equal(
+        a.predict(history, np.ones((1, 2)))[0], b.predict(history, np.ones((1, 2)))[0]
+    )
+
+
+def test_evidence_prior_lifts_a_strategy_nobody_has_tried(log: SessionLog) -> None:
+    untried = log.take(log.strategy != 3)
+    gain = np.array([0.0, 0.0, 0.0, 0.3])
+    plain = MemoryMetaLearner(n_strategies=4, random_state=0).fit(untried)
+    informed = MemoryMetaLearner(n_strategies=4, prior_gain=gain, random_state=0).fit(untried)
+    without, _ = plain.predict(SessionLog.empty(2), np.zeros((1, 2)))
+    with_prior, _ = informed.predict(SessionLog.empty(2), np.zeros((1, 2)))
+    assert with_prior[0, 3] > without[0, 3] + 0.1
