@@ -1,7 +1,10 @@
-"""The strategy catalogue and what the engine writes: recommendations (and, later, engine runs)."""
+"""The strategy catalogue and what the engine writes: recommendations, engine runs, snapshots."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +65,13 @@ class Recommendation(models.Model):
     source = models.CharField(max_length=10, choices=Source.choices)
     # What the recommendation was computed from; a refresh with the same basis is a no-op.
     basis = models.CharField(max_length=120)
+    snapshot = models.ForeignKey(
+        "coach.EngineSnapshot",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recommendations",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SHOWN)
     dismissed_reason = models.CharField(max_length=200, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -79,3 +89,68 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.strategy} for {self.learner} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class EngineRun(models.Model):
+    """One meta-training run of the engine: its progress, outcome and evaluation figures."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # True while queued or running; a partial unique index lets only one run be active at a time.
+    active = models.BooleanField(default=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    n_learners = models.PositiveIntegerField(default=0)
+    n_sessions = models.PositiveIntegerField(default=0)
+    metrics = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=Q(active=True), name="engine_run_one_active"
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="engine_run_progress_range"),
+        ]
+        verbose_name = _("engine run")
+        verbose_name_plural = _("engine runs")
+
+    def __str__(self) -> str:
+        return f"Engine run {self.pk} ({self.status})"
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class EngineSnapshot(models.Model):
+    """The fitted learners of a successful run, stored once so every worker loads the same version."""
+
+    run = models.OneToOneField(EngineRun, on_delete=models.CASCADE, related_name="snapshot")
+    created_at = models.DateTimeField(auto_now_add=True)
+    strategy_slugs = models.JSONField()  # engine index -> catalogue slug
+    feature_names = models.JSONField()  # context column -> name
+    model_learner = models.BinaryField()
+    memory_learner = models.BinaryField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+        verbose_name = _("engine snapshot")
+        verbose_name_plural = _("engine snapshots")
+
+    def __str__(self) -> str:
+        return f"Snapshot {self.pk} of run {self.run_id}"

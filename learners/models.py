@@ -38,6 +38,9 @@ class Learner(models.Model):
     goals = models.TextField(_("goals"), blank=True)
     # Scores from the latest metacognition self-report, by dimension.
     profile = models.JSONField(default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    # Dashboard nudges the learner has dismissed, by key; each is shown once.
+    dismissed_nudges = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     refresh_requested_at = models.DateTimeField(null=True, blank=True)
 
@@ -56,7 +59,13 @@ class Cohort(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_cohorts"
     )
-    join_code = models.CharField(max_length=16, unique=True)
+    co_teachers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="co_taught_cohorts", verbose_name=_("co-teachers")
+    )
+    # Null once revoked: nobody can join until a new code is made.
+    join_code = models.CharField(max_length=16, unique=True, null=True, blank=True)
+    join_code_expires_at = models.DateTimeField(null=True, blank=True)
+    archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(Learner, through="CohortMembership", related_name="cohorts")
 
@@ -168,3 +177,46 @@ class Reflection(models.Model):
 
     def __str__(self) -> str:
         return f"Reflection on {self.session}"
+
+
+class SelfReport(models.Model):
+    """A metacognition questionnaire filled in by a learner, and its scores by dimension."""
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="self_reports")
+    answers = models.JSONField()  # item key -> 1..5
+    scores = models.JSONField()  # dimension -> mean answer, 1..5
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("self-report")
+        verbose_name_plural = _("self-reports")
+
+    def __str__(self) -> str:
+        return f"Self-report of {self.learner} ({self.created_at:%Y-%m-%d})"
+
+
+class StudyTimer(models.Model):
+    """A study session in progress, kept on the server so a reload or a closed tab loses nothing."""
+
+    learner = models.OneToOneField(Learner, on_delete=models.CASCADE, related_name="timer")
+    subject = models.CharField(_("subject"), max_length=100)
+    task_kind = models.CharField(_("kind of task"), max_length=20, choices=TaskKind.choices)
+    strategy = models.ForeignKey("coach.Strategy", on_delete=models.PROTECT, related_name="+")
+    confidence = models.PositiveSmallIntegerField(_("confidence before"), validators=[MaxValueValidator(100)])
+    recommendation = models.ForeignKey(
+        "coach.Recommendation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kept_previous_plan = models.BooleanField(null=True, blank=True)
+    pomodoro = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("study timer")
+        verbose_name_plural = _("study timers")
+
+    def __str__(self) -> str:
+        return f"Timer of {self.learner}"
