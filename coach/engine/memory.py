@@ -41,10 +41,11 @@ BINARY_EPS = 1e-3
 class Evidence:
     """The numbers behind a prediction for one strategy, in outcome units.
 
-    n_sessions / n_learners: sessions with the strategy among the similar learners, and how many
-    of them used it at all. own_sessions: the learner's own sessions with it. expected: predicted
-    outcome. population: the population's average outcome in this situation over all strategies.
-    gain: expected - population.
+    n_sessions / n_learners: later sessions with the strategy among the similar learners, and how
+    many of them used it at all. own_sessions: the learner's own sessions with it. expected: the
+    predicted outcome. population: the population's average outcome in this situation, over all
+    strategies. gain: expected - population, so the product can say "23 sessions of 9 similar
+    learners: practice testing +12 points".
     """
 
     strategy: int
