@@ -1,0 +1,299 @@
+"""Bench output: a plain-text table with targets, results.json and an offline plotly report."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import plotly.graph_objects as go
+
+ENGINE = ("model", "memory")
+REGRET_TARGET_K5 = {"model": 0.45, "memory": 0.55}
+AUC_TARGET = {"model": 0.83, "memory": 0.80}
+COVERAGE_RANGE = (0.85, 0.95)
+FIT_SECONDS_MAX = 20.0
+PREDICT_MS_MAX = 2.0
+# Buckets of earlier attempts where the engine must beat BKT
+LATE_BUCKETS = ("3-5", "6-10", "11-20", "21+")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    measured: str
+    target: str
+    met: bool | None  # None: could not be measured
+
+    @property
+    def mark(self) -> str:
+        return {True: "met", False: "MISSED", None: "n/a"}[self.met]
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _learner(results: dict[str, Any], part: str, name: str) -> dict[str, Any] | None:
+    section = results.get(part) or {}
+    return (section.get("learners") or {}).get(name)
+
+
+# Targets -----------------------------------------------------------------------------------------
+def checks(results: dict[str, Any]) -> list[Check]:
+    out: list[Check] = []
+    for name in ENGINE:
+        out += _simulated_checks(results, name)
+    out += _speed_checks(results)
+    for name in ENGINE:
+        out += _introprog_checks(results, name)
+    return out
+
+
+def _simulated_checks(results: dict[str, Any], name: str) -> list[Check]:
+    sim = _learner(results, "simulated", name)
+    ks = (results.get("simulated") or {}).get("ks", [])
+    if sim is None:
+        return [Check(f"simulated {name}", "not run", "", None)]
+    ratio = sim["regret_ratio"]
+    at5 = ratio[ks.index(5)] if 5 in ks else None
+    limit = REGRET_TARGET_K5[name]
+    out = [
+        Check(f"{name} regret ratio at k=5", _fmt(at5), f"<= {limit}", None if at5 is None else at5 <= limit),
+        Check(
+            f"{name} regret ratio falls with k",
+            ", ".join(_fmt(r, 2) for r in ratio),
+            "non-increasing",
+            all(b <= a for a, b in itertools.pairwise(ratio)),
+        ),
+    ]
+    if name == "model":
+        low, high = COVERAGE_RANGE
+        cov = sim["coverage90"]
+        ok = all(low <= c <= high for c in cov)
+        out.append(
+            Check("model coverage90 at every k", " ".join(_fmt(c, 2) for c in cov), f"in [{low}, {high}]", ok)
+        )
+    return out
+
+
+def _speed_checks(results: dict[str, Any]) -> list[Check]:
+    speed = results.get("speed") or {}
+    setup = speed.get("setup", {})
+    size = f"{setup.get('n_learners', '?')} x {setup.get('n_sessions', '?')}"
+    out: list[Check] = []
+    for name in ENGINE:
+        row = (speed.get("learners") or {}).get(name)
+        if row is None:
+            out.append(Check(f"speed {name}", "not run", "", None))
+            continue
+        fit, ms = row["fit_seconds"], row["predict_ms_median"]
+        out.append(
+            Check(
+                f"{name} meta-train {size} (s)",
+                _fmt(fit, 1),
+                f"<= {FIT_SECONDS_MAX:g}",
+                fit <= FIT_SECONDS_MAX,
+            )
+        )
+        out.append(
+            Check(f"{name} predict median (ms)", _fmt(ms, 2), f"<= {PREDICT_MS_MAX:g}", ms <= PREDICT_MS_MAX)
+        )
+    return out
+
+
+def _introprog_checks(results: dict[str, Any], name: str) -> list[Check]:
+    intro = results.get("introprog") or {}
+    row = (intro.get("learners") or {}).get(name)
+    if row is None:
+        return [Check(f"introprog {name}", "not run", "", None)]
+    limit = AUC_TARGET[name]
+    out = [Check(f"introprog {name} AUC", _fmt(row["auc"]), f">= {limit}", row["auc"] >= limit)]
+    bkt = (intro.get("baselines") or {}).get("pybkt")
+    if bkt is None:
+        why = intro.get("pybkt_status", "pyBKT not run")
+        out.append(Check(f"introprog {name} AUC > pyBKT", why, "overall and buckets >= 3", None))
+        return out
+    out.append(
+        Check(
+            f"introprog {name} AUC > pyBKT overall",
+            f"{_fmt(row['auc'])} vs {_fmt(bkt['auc'])}",
+            ">",
+            row["auc"] > bkt["auc"],
+        )
+    )
+    labels = intro["buckets"]
+    pairs = [(row["bucket_auc"][labels.index(b)], bkt["bucket_auc"][labels.index(b)]) for b in LATE_BUCKETS]
+    ok = all(a is not None and b is not None and a > b for a, b in pairs)
+    shown = " ".join(f"{_fmt(a)}/{_fmt(b)}" for a, b in pairs)
+    out.append(Check(f"introprog {name} > pyBKT, buckets {','.join(LATE_BUCKETS)}", shown, ">", ok))
+    return out
+
+
+# Plain-text table --------------------------------------------------------------------------------
+def _grid(header: list[str], rows: list[list[str]], *, numeric: bool = True) -> str:
+    """Columns padded to width; the first (and, unless numeric, every) column left-aligned."""
+    table = [header, *rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+
+    def cell(i: int, text: str) -> str:
+        return text.rjust(widths[i]) if numeric and i > 0 else text.ljust(widths[i])
+
+    return "\n".join("  ".join(cell(i, c) for i, c in enumerate(r)).rstrip() for r in table)
+
+
+def _simulated_text(sim: dict[str, Any]) -> list[str]:
+    ks = sim["ks"]
+    setup = sim.get("setup", {})
+    out = [
+        f"== Simulated learners: meta-train {setup.get('n_train')}, test {setup.get('n_test')} new learners, "
+        f"{setup.get('n_situations')} situations each; k = own sessions revealed =="
+    ]
+    header = ["", *[f"k={k}" for k in ks]]
+    for metric in ("regret_ratio", "rmse", "coverage90", "predict_ms"):
+        rows = [[f"  {name}", *[_fmt(v) for v in row[metric]]] for name, row in sim["learners"].items()]
+        if metric == "regret_ratio":
+            rows.append(["  baseline (fixed best-on-average)", *["1.000"] * len(ks)])
+        out += [metric, _grid(header, rows)]
+    fits = ", ".join(f"{n} {_fmt(r['fit_seconds'], 1)} s" for n, r in sim["learners"].items())
+    out.append(f"meta-train time: {fits}")
+    ref = (sim.get("reference") or {}).get("known_traits_regret_ratio")
+    if ref is not None:
+        out.append(
+            f"reference: choosing with the true traits (no per-learner quirks) gives regret ratio {_fmt(ref)}"
+        )
+    return out
+
+
+def _speed_text(speed: dict[str, Any]) -> list[str]:
+    setup = speed.get("setup", {})
+    out = [f"== Speed: {setup.get('n_learners')} learners x {setup.get('n_sessions')} sessions =="]
+    header = ["", "fit s", "predict median ms", "predict p90 ms", "fit peak MB", "saved KB"]
+    keys = ("fit_seconds", "predict_ms_median", "predict_ms_p90", "fit_peak_mb", "saved_kb")
+    rows = [[f"  {n}", *[_fmt(r.get(k), 2) for k in keys]] for n, r in speed["learners"].items()]
+    return [*out, _grid(header, rows)]
+
+
+def _introprog_text(intro: dict[str, Any]) -> list[str]:
+    out = [
+        f"== IntroProg real learners: meta-train {intro['n_train_learners']} learners "
+        f"({intro['n_train_attempts']} attempts), predict {intro['n_test_learners']} held-out learners "
+        f"({intro['n_test_attempts']} attempts), each attempt from earlier ones only =="
+    ]
+    header = ["", "AUC", "log loss", *[f"AUC@{b}" for b in intro["buckets"]]]
+    rows = []
+    named = [*intro["learners"].items(), *intro["baselines"].items()]
+    for name, row in named:
+        label = f"  {name}" + (" (reference)" if name == "logistic_regression" else "")
+        rows.append([label, _fmt(row["auc"]), _fmt(row["log_loss"]), *[_fmt(a) for a in row["bucket_auc"]]])
+    rows.append(["  attempts in bucket", "", "", *[str(n) for n in named[0][1]["bucket_n"]]] if named else [])
+    out.append(_grid(header, [r for r in rows if r]))
+    for name, row in intro["learners"].items():
+        out.append(
+            f"{name}: meta-train {_fmt(row['fit_seconds'], 1)} s, predict median "
+            f"{_fmt(row['predict_ms_median'], 2)} ms per attempt"
+        )
+    out.append(f"pyBKT: {intro.get('pybkt_status')}")
+    return out
+
+
+def format_table(results: dict[str, Any]) -> str:
+    out: list[str] = []
+    if results.get("quick"):
+        out.append("QUICK RUN: tiny sizes to check the pipeline; the numbers below are not meaningful.")
+    for part, render in (
+        ("simulated", _simulated_text),
+        ("speed", _speed_text),
+        ("introprog", _introprog_text),
+    ):
+        section = results.get(part)
+        if section and "error" not in section:
+            out += [*render(section), ""]
+        else:
+            out += [f"== {part}: not run ({(section or {}).get('error', 'skipped')}) ==", ""]
+    rows = [[f"  {c.mark}", c.name, c.target, c.measured] for c in checks(results)]
+    out += ["== Targets ==", _grid(["", "", "target", "measured"], rows, numeric=False)]
+    timings = ", ".join(f"{k} {_fmt(v, 1)} s" for k, v in (results.get("seconds") or {}).items())
+    if timings:
+        out.append(f"wall time: {timings}")
+    return "\n".join(out)
+
+
+# Files -------------------------------------------------------------------------------------------
+def _clean(value: Any) -> Any:
+    """NaN and infinities become null so the file is strict JSON."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return _clean(value.item())
+    return value
+
+
+def write_json(results: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = _clean(results) | {"checks": [c.__dict__ | {"mark": c.mark} for c in checks(results)]}
+    path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+
+
+def regret_figure(sim: dict[str, Any]) -> go.Figure:
+    fig = go.Figure()
+    for name, row in sim["learners"].items():
+        fig.add_trace(go.Scatter(x=sim["ks"], y=row["regret_ratio"], mode="lines+markers", name=name))
+    fig.add_trace(
+        go.Scatter(
+            x=sim["ks"], y=[1.0] * len(sim["ks"]), mode="lines", name="baseline", line={"dash": "dash"}
+        )
+    )
+    fig.update_layout(
+        title="Simulated learners: regret ratio against own sessions seen (lower is better)",
+        xaxis_title="k: the new learner's sessions revealed",
+        yaxis_title="regret / baseline regret",
+    )
+    return fig
+
+
+def auc_figure(intro: dict[str, Any]) -> go.Figure:
+    fig = go.Figure()
+    rows = [*intro["learners"].items(), *intro["baselines"].items()]
+    for name, row in rows:
+        dash = None if name in intro["learners"] else "dot"
+        fig.add_trace(
+            go.Scatter(
+                x=intro["buckets"], y=row["bucket_auc"], mode="lines+markers", name=name, line={"dash": dash}
+            )
+        )
+    fig.update_layout(
+        title="IntroProg: AUC by the learner's number of earlier attempts (higher is better)",
+        xaxis_title="earlier attempts of the learner",
+        yaxis_title="AUC",
+    )
+    return fig
+
+
+def write_html(results: dict[str, Any], path: Path) -> None:
+    """One self-contained page: plotly.js is embedded, so it opens offline."""
+    figures = []
+    if (sim := results.get("simulated")) and "error" not in sim:
+        figures.append(regret_figure(sim))
+    if (intro := results.get("introprog")) and "error" not in intro:
+        figures.append(auc_figure(intro))
+    body = [f"<pre>{html.escape(format_table(results))}</pre>"]
+    for i, fig in enumerate(figures):
+        body.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), default_height="480px"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Metacoach bench</title></head>\n"
+        f"<body>\n<h1>Metacoach bench</h1>\n{chr(10).join(body)}\n</body></html>\n"
+    )
