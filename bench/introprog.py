@@ -66,8 +66,8 @@ class Attempts:
         return int(self.user.shape[0])
 
 
-def load(path: Path = DATA) -> Attempts:
-    raw = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
+def load(path: Path | None = None) -> Attempts:
+    raw = np.loadtxt(path or DATA, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
     user, correct, assignment = raw[:, 0], raw[:, 1], raw[:, 2]
     return Attempts(user, correct, assignment, _rank_within(user), features(user, correct, assignment))
 
@@ -319,10 +319,10 @@ def run(
     max_learners: int | None = None,
     seed: int = 0,
     pybkt: bool = True,
-    path: Path = DATA,
+    path: Path | None = None,
 ) -> dict[str, Any]:
     """Every learner and baseline on one split. `factories` build engine learners from n_strategies."""
-    attempts = load(path)
+    attempts = load(path or DATA)
     train_mask, test_mask = split(attempts, seed=seed, max_learners=max_learners)
     train, test = attempts.take(train_mask), attempts.take(test_mask)
     result: dict[str, Any] = {

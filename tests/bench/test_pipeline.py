@@ -1,0 +1,177 @@
+"""The bench pipeline on tiny data: it runs, writes what it promises and catches misaligned output.
+
+Benchmark figures are not asserted here; `make bench` reports them against their targets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bench import introprog, report
+from bench import run as bench_run
+
+HAS_BENCH_VENV = introprog.BENCH_PYTHON.exists()
+needs_bench_venv = pytest.mark.skipif(
+    not HAS_BENCH_VENV, reason="pyBKT environment .bench-venv missing: run bash bench/setup_pybkt.sh"
+)
+
+
+class StandIn:
+    """Per-strategy mean shrunk towards the learner's own mean: enough to exercise the harness."""
+
+    def __init__(self, n_strategies: int) -> None:
+        self.n_strategies = n_strategies
+
+    def fit(self, log: Any) -> StandIn:
+        counts = np.bincount(log.strategy, minlength=self.n_strategies)
+        sums = np.bincount(log.strategy, weights=log.outcome, minlength=self.n_strategies)
+        self.mean_ = (sums + 0.5) / (counts + 1.0)
+        return self
+
+    def predict(self, history: Any, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        own = (history.outcome.sum() + 1.0) / (len(history.outcome) + 2.0)
+        mean = np.tile(0.5 * self.mean_ + 0.5 * own, (context.shape[0], 1))
+        return mean, np.full_like(mean, 0.3)
+
+
+def fake_course(path: Path, *, n_learners: int = 40, seed: int = 0) -> Path:
+    """A CSV in the IntroProg layout: learners work through assignments, retrying until correct."""
+    rng = np.random.default_rng(seed)
+    lines = ["user_id,correct,assignment_id"]
+    for user in range(n_learners):
+        skill = rng.uniform(0.2, 0.8)
+        for assignment in range(int(rng.integers(1, 8))):
+            for _ in range(6):
+                correct = int(rng.random() < skill)
+                lines.append(f"{1000 + user},{correct},{assignment}")
+                if correct:
+                    break
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    return fake_course(tmp_path / "course.csv")
+
+
+def test_features_use_earlier_attempts_only(course: Path) -> None:
+    attempts = introprog.load(course)
+    assert attempts.context.shape == (len(attempts), len(introprog.FEATURES))
+    first = attempts.earlier == 0
+    assert np.all(attempts.context[first, 0] == 0)  # nothing tried yet
+    changed = attempts.correct.copy()
+    cut = len(attempts) // 2
+    changed[cut:] = 1 - changed[cut:]
+    again = introprog.features(attempts.user, changed, attempts.assignment)
+    np.testing.assert_array_equal(again[: cut + 1], attempts.context[: cut + 1])
+    assert not np.array_equal(again[cut + 1 :], attempts.context[cut + 1 :])
+
+
+def test_split_keeps_learners_apart(course: Path) -> None:
+    attempts = introprog.load(course)
+    train, test = introprog.split(attempts, seed=3)
+    assert not np.any(train & test)
+    assert set(attempts.user[train]).isdisjoint(attempts.user[test])
+    assert np.all(train | test)
+
+
+def _fake_output(test: introprog.Attempts, row_id: np.ndarray, order: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "row_id": row_id[order],
+        "user_id": test.user[order],
+        "skill_name": np.char.add("a", test.assignment.astype(str))[order],
+        "correct": test.correct[order],
+        "p": np.linspace(0.1, 0.9, len(test))[order],
+    }
+
+
+def test_alignment_follows_row_ids_not_row_order(course: Path) -> None:
+    test = introprog.load(course)
+    row_id = 500 + np.arange(len(test))
+    shuffled = np.random.default_rng(1).permutation(len(test))
+    p = introprog.align_predictions(test, row_id, _fake_output(test, row_id, shuffled))
+    np.testing.assert_allclose(p, np.linspace(0.1, 0.9, len(test)))
+
+
+@pytest.mark.parametrize("defect", ["shifted", "missing", "duplicate", "wrong_correct"])
+def test_alignment_detects_unaligned_output(course: Path, defect: str) -> None:
+    test = introprog.load(course)
+    row_id = np.arange(len(test))
+    out = _fake_output(test, row_id, np.arange(len(test)))
+    if defect == "shifted":  # predictions re-ordered but labelled with the original row ids
+        for key in ("user_id", "skill_name", "correct"):
+            out[key] = np.roll(out[key], 1)
+    elif defect == "missing":
+        out = {k: v[1:] for k, v in out.items()}
+    elif defect == "duplicate":
+        out["row_id"] = np.where(row_id == 1, 0, row_id)
+    else:
+        out["correct"] = 1 - out["correct"]
+    with pytest.raises(introprog.AlignmentError):
+        introprog.align_predictions(test, row_id, out)
+
+
+def test_pybkt_unavailable_is_reported_not_faked(course: Path, tmp_path: Path) -> None:
+    attempts = introprog.load(course)
+    p, status = introprog.predict_pybkt(attempts, attempts, python=tmp_path / "no-python")
+    assert p is None
+    assert status.startswith("pyBKT unavailable") and "\n" not in status
+
+
+@needs_bench_venv
+def test_pybkt_predicts_every_test_attempt(course: Path) -> None:
+    attempts = introprog.load(course)
+    train, test = introprog.split(attempts, seed=0)
+    p, status = introprog.predict_pybkt(attempts.take(train), attempts.take(test), timeout=300)
+    assert status == "ok"
+    assert p is not None and p.shape == (int(test.sum()),)
+    assert np.all((p >= 0) & (p <= 1))
+
+
+def test_introprog_scores_every_learner_and_baseline(course: Path) -> None:
+    result = introprog.run({"standin": StandIn}, path=course, pybkt=False)
+    assert set(result["baselines"]) == {"constant", "per_assignment", "logistic_regression"}
+    assert result["pybkt_status"] == "skipped"
+    row = result["learners"]["standin"]
+    for key in ("auc", "log_loss", "bucket_auc", "bucket_log_loss", "bucket_n", "predict_ms_median"):
+        assert key in row
+    assert len(row["bucket_auc"]) == len(introprog.BUCKETS)
+    assert sum(row["bucket_n"]) == result["n_test_attempts"]
+
+
+def test_quick_bench_writes_json_and_html(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("coach.engine.model", reason="engine learners not available")
+    monkeypatch.setattr(introprog, "DATA", course)
+    out = tmp_path / "bench"
+    assert bench_run.main(["--quick", "--no-pybkt", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "not meaningful" in printed and "== Targets ==" in printed
+
+    results = json.loads((out / "results.json").read_text())
+    assert results["quick"] is True
+    assert {"simulated", "speed", "introprog", "checks", "seconds"} <= set(results)
+    for name in ("model", "memory"):
+        assert {"regret_ratio", "rmse", "coverage90"} <= set(results["simulated"]["learners"][name])
+        assert {"fit_seconds", "predict_ms_median"} <= set(results["speed"]["learners"][name])
+        assert {"auc", "log_loss", "bucket_auc"} <= set(results["introprog"]["learners"][name])
+    assert all(c["mark"] in {"met", "MISSED", "n/a"} for c in results["checks"])
+
+    page = (out / "report.html").read_text()
+    assert "Plotly.newPlot" in page and "regret ratio" in page and "AUC by" in page
+    assert re.search(r"<script[^>]*\bsrc=", page) is None  # plotly.js inline: opens offline
+
+
+def test_report_marks_missing_parts_as_not_measured() -> None:
+    results: dict[str, Any] = {"quick": False, "seconds": {}, "simulated": {"error": "ImportError: x"}}
+    text = report.format_table(results)
+    assert "not run (ImportError: x)" in text
+    assert all(c.met is None for c in report.checks(results))
