@@ -201,7 +201,13 @@ def _introprog_text(intro: dict[str, Any]) -> list[str]:
             f"{name}: meta-train {_fmt(row['fit_seconds'], 1)} s, predict median "
             f"{_fmt(row['predict_ms_median'], 2)} ms per attempt"
         )
-    out.append(f"pyBKT: {intro.get('pybkt_status')}")
+    bkt = intro["baselines"].get("pybkt")
+    if bkt is not None:
+        out.append(
+            f"pyBKT: one skill per assignment, fitted on the training learners; {_fmt(bkt['seconds'], 1)} s"
+        )
+    else:
+        out.append(f"pyBKT: {intro.get('pybkt_status')}")
     return out
 
 
@@ -256,6 +262,12 @@ def regret_figure(sim: dict[str, Any]) -> go.Figure:
             x=sim["ks"], y=[1.0] * len(sim["ks"]), mode="lines", name="baseline", line={"dash": "dash"}
         )
     )
+    ref = (sim.get("reference") or {}).get("known_traits_regret_ratio")
+    if ref is not None:
+        line = {"dash": "dot"}
+        fig.add_trace(
+            go.Scatter(x=sim["ks"], y=[ref] * len(sim["ks"]), mode="lines", name="true traits", line=line)
+        )
     fig.update_layout(
         title="Simulated learners: regret ratio against own sessions seen (lower is better)",
         xaxis_title="k: the new learner's sessions revealed",

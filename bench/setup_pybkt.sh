@@ -28,6 +28,7 @@ if "$python" -m venv "$venv" \
     echo "$want" > "$stamp"
     echo "pyBKT environment: ready"
 else
+    rm -rf "$venv"
     echo "pyBKT environment: installation failed; the bench will run without the pyBKT baseline" >&2
 fi
 exit 0
