@@ -69,6 +69,9 @@ class Attempts:
 def load(path: Path | None = None) -> Attempts:
     raw = np.loadtxt(path or DATA, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
     user, correct, assignment = raw[:, 0], raw[:, 1], raw[:, 2]
+    # Features accumulate over contiguous runs of a learner's rows
+    if np.count_nonzero(np.diff(user)) + 1 != np.unique(user).shape[0]:
+        raise ValueError(f"{path or DATA}: each learner's attempts must be contiguous rows")
     return Attempts(user, correct, assignment, _rank_within(user), features(user, correct, assignment))
 
 
