@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup setup-dev migrate run demo demo-data test pytest lint bench bench-quick clean
+.PHONY: help setup setup-dev migrate run demo demo-data test pytest lint browser-tools bench bench-quick clean
 
 help:
 	@echo "make run      set up and start the web app (http://127.0.0.1:$(PORT)) and a Celery worker"
@@ -53,7 +53,23 @@ lint: setup-dev
 
 test: lint pytest
 
-pytest: setup-dev
+# Browser tests drive Debian's Chromium through Playwright and inject axe-core from npm.
+browser-tools: node_modules/.installed
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+	      || echo "Could not install chromium: browser tests will be skipped"; \
+	  else \
+	    echo "chromium is missing and cannot be installed here (needs root and apt-get): browser tests will be skipped"; \
+	  fi; \
+	fi
+
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm is missing: accessibility checks in the browser tests will be skipped"; fi
+
+pytest: setup-dev browser-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup-dev

@@ -18,7 +18,7 @@ from learners.models import Learner
 logger = logging.getLogger(__name__)
 
 
-def recommendation_request(*, learner_id: int) -> bool | None:
+def recommendation_request(*, learner_id: int, subject: str = "", task_kind: str = "") -> bool | None:
     """Ask the worker to refresh a learner's recommendation once the current transaction commits.
 
     Returns True when the task was queued, False when the broker could not be reached (the
@@ -30,7 +30,7 @@ def recommendation_request(*, learner_id: int) -> bool | None:
 
     def send() -> None:
         try:
-            recommendation_refresh.delay(learner_id)
+            recommendation_refresh.delay(learner_id, subject, task_kind)
         except (BrokerError, OSError) as exc:
             logger.warning("Broker unavailable, recommendation for learner %s deferred: %s", learner_id, exc)
             outcome["queued"] = False
@@ -76,6 +76,22 @@ def recommendation_refresh(
     except IntegrityError:
         # Another worker stored the same recommendation first.
         return Recommendation.objects.get(learner_id=learner_id, basis=basis)
+
+
+def recommendation_respond(
+    *, recommendation: Recommendation, status: str, dismissed_reason: str = ""
+) -> Recommendation:
+    """Record that the learner followed or dismissed a recommendation."""
+    if status not in {Recommendation.Status.FOLLOWED, Recommendation.Status.DISMISSED}:
+        raise ValueError(f"a learner can follow or dismiss a recommendation, not {status!r}")
+    recommendation.status = status
+    recommendation.dismissed_reason = (
+        dismissed_reason.strip() if status == Recommendation.Status.DISMISSED else ""
+    )
+    recommendation.responded_at = timezone.now()
+    recommendation.full_clean()
+    recommendation.save(update_fields=["status", "dismissed_reason", "responded_at"])
+    return recommendation
 
 
 def recommendation_catch_up(*, limit: int = 500) -> int:

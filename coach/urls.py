@@ -6,5 +6,6 @@ urlpatterns = [
     path("accounts/", include("learners.urls.accounts")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("educator/", include("learners.urls.educator")),
     path("", include("learners.urls.learner")),
 ]

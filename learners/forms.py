@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from coach.models import Strategy
 from learners.models import Reflection, StudySession, validate_not_future
-from learners.services import ReflectionInput, SessionInput
+from learners.services.sessions import ReflectionInput, SessionInput
 
 
 class SignupForm(UserCreationForm):

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+import shutil
+from collections.abc import Iterator
+
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
 
@@ -10,6 +16,19 @@ from learners.models import Learner
 from tests.factories import CohortFactory, LearnerFactory, UserFactory
 
 PASSWORD = "correct horse battery staple"
+_catalogue = importlib.import_module("coach.migrations.0003_strategy_catalogue")
+
+
+@pytest.fixture(autouse=True)
+def strategy_catalogue(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush the database afterwards, the migrated catalogue with it: seed it again."""
+    marker = request.node.get_closest_marker("django_db")
+    wants = {"transactional_db", "live_server"} & set(request.fixturenames)
+    if not (wants or (marker and marker.kwargs.get("transaction"))):
+        return
+    request.getfixturevalue("transactional_db")
+    if not apps.get_model("coach", "Strategy").objects.exists():
+        _catalogue.seed(apps, None)
 
 
 @pytest.fixture
@@ -43,3 +62,13 @@ def charlie_client(charlie) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
     client.force_login(charlie)
     return client
+
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_queue() -> Iterator[None]:
+    """Remove this run's file-system queue at the end; pytest-django removes the test database."""
+    yield
+    broker_dir = getattr(settings, "BROKER_DIR", None)
+    if broker_dir is not None and broker_dir.name.startswith("test-broker-"):
+        shutil.rmtree(broker_dir, ignore_errors=True)

@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 
 Z90 = 1.645
-THOMPSON = "thompson"
+THOMPSON: Literal["thompson"] = "thompson"
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,9 @@ SECRET_KEY = "test-key-only-for-the-test-suite"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 
-# One file per pytest-xdist worker, so a Celery worker process can open the same test database.
-_suffix = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# A database file and a queue folder per test run, shared with the Celery worker processes the
+# run starts (they inherit the run id), so concurrent runs on one machine never meet.
+_suffix = os.environ.setdefault("METACOACH_TEST_RUN_ID", str(os.getpid()))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_suffix}.sqlite3")}  # noqa: F405
 
@@ -29,3 +30,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Playwright's sync API runs an event loop in the test thread while the live server answers it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

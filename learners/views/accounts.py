@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from learners.forms import SignupForm
-from learners.services import learner_signup
+from learners.services.sessions import learner_signup
 
 
 def signup(request: HttpRequest) -> HttpResponse:

@@ -12,10 +12,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from coach import selectors as coach_selectors
 from coach.services import recommendation_request
-from learners import selectors
 from learners.forms import ReflectionForm, StudySessionForm
 from learners.models import Learner
-from learners.services import SessionSaved, learner_ensure, session_delete, session_log, session_update
+from learners.selectors import sessions as selectors
+from learners.services.sessions import (
+    SessionSaved,
+    learner_ensure,
+    session_delete,
+    session_log,
+    session_update,
+)
 
 
 def _learner(request: HttpRequest) -> Learner:

@@ -17,7 +17,7 @@ from coach.models import Recommendation, Strategy
 from tests.factories import LearnerFactory, UserFactory
 from tests.worker import celery_worker, wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_session_logged_on_the_web_gets_a_recommendation_from_the_worker(tmp_path: Path) -> None:

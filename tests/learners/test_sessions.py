@@ -51,7 +51,7 @@ def test_learner_logs_a_session_with_a_reflection(
     assert response["Location"] == reverse("session-detail", args=[session.pk])
     assert (session.subject, session.minutes, session.score) == ("Organic chemistry", 45, 55)
     assert session.reflection.next_time == "Test myself before rereading"
-    delay.assert_called_once_with(alice.pk)
+    delay.assert_called_once_with(alice.pk, "", "")
 
 
 def test_score_may_be_filled_in_later(alice: Learner, alice_client: Client) -> None:
@@ -101,7 +101,7 @@ def test_database_refuses_out_of_range_minutes_even_without_the_form(alice: Lear
         session.save()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_session_is_saved_when_the_broker_is_down(alice: Learner, alice_client: Client) -> None:
     # A real commit, as in production: the enqueue runs right after the session is stored.
     with mock.patch("coach.tasks.recommendation_refresh.delay", side_effect=OperationalError("refused")):

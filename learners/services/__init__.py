@@ -1,0 +1,1 @@
+"""Writes, one module per area: sessions.py here; import from the module that holds the function."""

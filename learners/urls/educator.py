@@ -1,0 +1,1 @@
+urlpatterns: list = []  # educator pages: cohorts, analytics, engine runs, exports
