@@ -6,12 +6,22 @@ result with `includes/chart.html` and plotly's own JavaScript served from static
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 
 import plotly.graph_objects as go
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from learners.selectors.dashboard import CalibrationStats, DashboardData
 
 ACCENT = "#2f6f5e"
+OTHERS = "#8a6d3b"
+MUTED = "#8b949e"
+HEATMAP_WEEKS = 26
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans SC', sans-serif"
 
 
@@ -31,7 +41,8 @@ class Chart:
             include_plotlyjs=False,
             full_html=False,
             div_id=f"chart-{self.key}",
-            config={"displaylogo": False, "responsive": True},
+            # No mode bar: its buttons would be focusable inside the figure hidden from screen readers.
+            config={"displaylogo": False, "displayModeBar": False, "responsive": True},
         )
         return mark_safe(html)
 
@@ -48,3 +59,307 @@ def base_layout(figure: go.Figure, *, title: str, height: int = 320) -> go.Figur
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
+
+
+# Learner dashboard -------------------------------------------------------------------------------
+
+
+def dashboard_charts(data: DashboardData) -> list[Chart]:
+    """The four charts of a learner's dashboard, in the order the page shows them."""
+    return [
+        weekly_minutes_chart(data),
+        strategy_scores_chart(data),
+        calibration_chart(data),
+        study_calendar_chart(data),
+    ]
+
+
+def weekly_minutes_chart(data: DashboardData) -> Chart:
+    title = _("Minutes studied per week")
+    streak = ngettext(
+        "Current streak: %(days)d day in a row.", "Current streak: %(days)d days in a row.", data.streak_days
+    ) % {"days": data.streak_days}
+    if data.n_sessions == 0:
+        return Chart(
+            "weekly-minutes", title, _("No study time yet: log a session to start your chart."), None
+        )
+    weeks = data.weekly_minutes
+    this_week = weeks[-1].minutes if weeks else 0
+    summary = _(
+        "%(total)d minutes in the last %(weeks)d weeks; %(this_week)d minutes this week. %(streak)s"
+    ) % {
+        "total": sum(w.minutes for w in weeks),
+        "weeks": len(weeks),
+        "this_week": this_week,
+        "streak": streak,
+    }
+    labels = [date_format(w.week_start, "M j") for w in weeks]
+    figure = go.Figure(
+        go.Bar(
+            x=labels,
+            y=[w.minutes for w in weeks],
+            marker_color=ACCENT,
+            hovertemplate=_("Week of %{x}: %{y} minutes") + "<extra></extra>",
+        )
+    )
+    base_layout(figure, title=streak)
+    figure.update_yaxes(title_text=_("minutes"), rangemode="tozero")
+    figure.update_xaxes(type="category")
+    return Chart("weekly-minutes", title, summary, figure)
+
+
+def comparison_name(label: str) -> str:
+    return _("Your cohort") if label == "cohort" else _("All learners")
+
+
+def strategy_scores_chart(data: DashboardData) -> Chart:
+    title = _("Self-test score by strategy")
+    if not data.strategy_scores:
+        return Chart(
+            "strategy-scores",
+            title,
+            _("No self-test scores yet: add a score after a session to compare your strategies."),
+            None,
+        )
+    others = comparison_name(data.comparison_label)
+    names = [s.name for s in data.strategy_scores]
+    figure = go.Figure()
+    points_x, points_y = [], []
+    for s in data.strategy_scores:
+        points_x += [s.name] * s.n
+        points_y += list(s.scores)
+    figure.add_trace(
+        go.Scatter(
+            x=points_x,
+            y=points_y,
+            mode="markers",
+            name=_("Your sessions"),
+            marker={"color": ACCENT, "opacity": 0.35, "size": 7},
+            hovertemplate="%{x}: %{y}<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=names,
+            y=[s.mean for s in data.strategy_scores],
+            mode="markers",
+            name=_("Your mean (95% interval)"),
+            marker={"color": ACCENT, "size": 13, "symbol": "diamond"},
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [s.high - s.mean for s in data.strategy_scores],
+                "arrayminus": [s.mean - s.low for s in data.strategy_scores],
+                "color": ACCENT,
+            },
+            hovertemplate="%{x}: %{y:.0f}<extra></extra>",
+        )
+    )
+    compared = [s for s in data.strategy_scores if s.comparison_mean is not None]
+    if compared:
+        figure.add_trace(
+            go.Scatter(
+                x=[s.name for s in compared],
+                y=[s.comparison_mean for s in compared],
+                mode="markers",
+                name=_("%(group)s (95%% interval)") % {"group": others},
+                marker={"color": OTHERS, "size": 11, "symbol": "circle-open", "line": {"width": 2}},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [(s.comparison_high or 0) - (s.comparison_mean or 0) for s in compared],
+                    "arrayminus": [(s.comparison_mean or 0) - (s.comparison_low or 0) for s in compared],
+                    "color": OTHERS,
+                },
+                hovertemplate="%{x}: %{y:.0f}<extra></extra>",
+            )
+        )
+    base_layout(figure, title="", height=360)
+    figure.update_layout(margin={"t": 16}, legend={"y": -0.3})
+    figure.update_yaxes(title_text=_("self-test score"), range=[0, 105])
+    figure.update_xaxes(type="category", categoryorder="array", categoryarray=names)
+    parts = []
+    for s in data.strategy_scores:
+        part = _("%(name)s: mean %(mean).0f over %(n)d sessions (95%% interval %(low).0f–%(high).0f)") % {
+            "name": s.name,
+            "mean": s.mean,
+            "n": s.n,
+            "low": s.low,
+            "high": s.high,
+        }
+        if s.comparison_mean is not None:
+            part += _("; %(group)s: %(mean).0f") % {"group": others.lower(), "mean": s.comparison_mean}
+        parts.append(part)
+    return Chart("strategy-scores", title, "; ".join(parts) + ".", figure)
+
+
+def calibration_sentence(stats: CalibrationStats) -> str:
+    """The learner's bias in plain words."""
+    points = round(abs(stats.bias))
+    if points < 3:
+        return _("Your expectations match your scores well: on average you are within %(points)d points.") % {
+            "points": points
+        }
+    if stats.bias > 0:
+        return ngettext(
+            "You tend to expect %(points)d point more than you score.",
+            "You tend to expect %(points)d points more than you score.",
+            points,
+        ) % {"points": points}
+    return ngettext(
+        "You tend to expect %(points)d point less than you score.",
+        "You tend to expect %(points)d points less than you score.",
+        points,
+    ) % {"points": points}
+
+
+def calibration_numbers(stats: CalibrationStats) -> str:
+    gamma = "–" if stats.gamma is None else f"{stats.gamma:.2f}"
+    return _(
+        "Bias %(bias)+.0f points, absolute accuracy %(accuracy).0f points, Brier score %(brier).3f, "
+        "gamma %(gamma)s, over %(n)d sessions."
+    ) % {"bias": stats.bias, "accuracy": stats.accuracy, "brier": stats.brier, "gamma": gamma, "n": stats.n}
+
+
+def calibration_chart(data: DashboardData) -> Chart:
+    title = _("Calibration: what you expected against what you scored")
+    stats = data.calibration_stats
+    if stats is None:
+        return Chart(
+            "calibration",
+            title,
+            _("Nothing to compare yet: state your confidence before a session, your score after."),
+            None,
+        )
+    figure = go.Figure()
+    figure.add_trace(
+        go.Scatter(
+            x=[0, 100],
+            y=[0, 100],
+            mode="lines",
+            name=_("Perfect calibration"),
+            line={"color": MUTED, "dash": "dash"},
+            hoverinfo="skip",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[p.confidence for p in data.calibration],
+            y=[p.score for p in data.calibration],
+            mode="markers",
+            name=_("Your sessions"),
+            marker={"color": ACCENT, "size": 9, "opacity": 0.7},
+            text=[f"{p.strategy}, {date_format(p.day, 'SHORT_DATE_FORMAT')}" for p in data.calibration],
+            hovertemplate=_("%{text}<br>expected %{x}, scored %{y}") + "<extra></extra>",
+        )
+    )
+    base_layout(figure, title="", height=360)
+    figure.update_layout(margin={"t": 16})
+    figure.update_xaxes(title_text=_("confidence before (expected score)"), range=[-2, 102])
+    figure.update_yaxes(title_text=_("self-test score"), range=[-2, 102], scaleanchor="x", scaleratio=1)
+    figure.add_annotation(
+        x=8, y=96, text=_("scored more than expected"), showarrow=False, xanchor="left", font={"color": MUTED}
+    )
+    figure.add_annotation(
+        x=96,
+        y=4,
+        text=_("expected more than scored"),
+        showarrow=False,
+        xanchor="right",
+        font={"color": MUTED},
+    )
+    summary = f"{calibration_sentence(stats)} {calibration_numbers(stats)}"
+    return Chart("calibration", title, summary, figure)
+
+
+def study_calendar_chart(data: DashboardData) -> Chart:
+    title = _("Study days")
+    if not data.study_days:
+        return Chart(
+            "study-calendar", title, _("No study days yet: each day you study will light up here."), None
+        )
+    today = data.today
+    first_monday = today - timedelta(days=today.weekday()) - timedelta(weeks=HEATMAP_WEEKS - 1)
+    minutes = dict(data.study_days)
+    z: list[list[float | None]] = [[None] * HEATMAP_WEEKS for _day in range(7)]
+    text: list[list[str]] = [[""] * HEATMAP_WEEKS for _day in range(7)]
+    for week in range(HEATMAP_WEEKS):
+        for weekday in range(7):
+            day = first_monday + timedelta(weeks=week, days=weekday)
+            if day > today:
+                continue
+            m = minutes.get(day, 0)
+            z[weekday][week] = m
+            text[weekday][week] = _("%(day)s: %(minutes)d minutes") % {
+                "day": date_format(day, "DATE_FORMAT"),
+                "minutes": m,
+            }
+    weekdays = [date_format(first_monday + timedelta(days=d), "D") for d in range(7)]
+    weeks = [date_format(first_monday + timedelta(weeks=w), "M j") for w in range(HEATMAP_WEEKS)]
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=weeks,
+            y=weekdays,
+            text=text,
+            hovertemplate="%{text}<extra></extra>",
+            colorscale=[[0, "#eef3f1"], [0.01, "#b8d8cc"], [1, ACCENT]],
+            showscale=False,
+            xgap=3,
+            ygap=3,
+        )
+    )
+    base_layout(figure, title="", height=240)
+    figure.update_layout(margin={"t": 16, "l": 40, "b": 32})
+    figure.update_yaxes(autorange="reversed", type="category")
+    figure.update_xaxes(type="category", nticks=8)
+    recent = [d for d, m in data.study_days if d >= first_monday and m > 0]
+    summary = ngettext(
+        "You studied on %(days)d day in the last %(weeks)d weeks.",
+        "You studied on %(days)d days in the last %(weeks)d weeks.",
+        len(recent),
+    ) % {"days": len(recent), "weeks": HEATMAP_WEEKS}
+    return Chart("study-calendar", title, summary, figure)
+
+
+def profile_radar_chart(
+    *, scores: dict[str, float], previous: dict[str, float] | None, labels: dict[str, str]
+) -> Chart:
+    """A metacognition profile (dimension → 1..5) as a radar, beside the previous one."""
+    title = _("Your metacognition profile")
+    if not scores:
+        return Chart("profile", title, _("Fill in the questionnaire to see your profile."), None)
+    keys = list(labels)
+    names = [str(labels[k]) for k in keys]
+    figure = go.Figure()
+    if previous:
+        figure.add_trace(
+            go.Scatterpolar(
+                r=[previous.get(k, 0) for k in keys] + [previous.get(keys[0], 0)],
+                theta=[*names, names[0]],
+                name=_("Previous"),
+                line={"color": OTHERS, "dash": "dot"},
+            )
+        )
+    figure.add_trace(
+        go.Scatterpolar(
+            r=[scores.get(k, 0) for k in keys] + [scores.get(keys[0], 0)],
+            theta=[*names, names[0]],
+            name=_("Now"),
+            fill="toself",
+            line={"color": ACCENT},
+            fillcolor="rgba(47,111,94,0.2)",
+        )
+    )
+    base_layout(figure, title="", height=380)
+    figure.update_layout(
+        margin={"t": 24, "l": 56, "r": 56}, polar={"radialaxis": {"range": [1, 5], "dtick": 1}}
+    )
+    parts = []
+    for k, name in zip(keys, names, strict=True):
+        part = _("%(name)s %(score).1f") % {"name": name, "score": scores.get(k, math.nan)}
+        if previous and k in previous:
+            part += _(" (before %(score).1f)") % {"score": previous[k]}
+        parts.append(part)
+    summary = _("Scores from 1 to 5: %(scores)s.") % {"scores": "; ".join(parts)}
+    return Chart("profile", title, summary, figure)

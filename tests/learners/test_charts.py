@@ -1,0 +1,146 @@
+"""Dashboard figures: pure functions from the selector's plain data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from learners.charts import calibration_sentence, dashboard_charts, profile_radar_chart
+from learners.selectors.dashboard import (
+    CalibrationPair,
+    CalibrationStats,
+    DashboardData,
+    StrategyScores,
+    WeekMinutes,
+    calibration_stats,
+)
+
+TODAY = date(2026, 3, 11)
+
+
+def data(**overrides: object) -> DashboardData:
+    values: dict[str, object] = {
+        "n_sessions": 0,
+        "total_minutes": 0,
+        "weekly_minutes": tuple(WeekMinutes(TODAY - timedelta(weeks=k), 0) for k in range(11, -1, -1)),
+        "streak_days": 0,
+        "strategy_scores": (),
+        "comparison_label": "population",
+        "calibration": (),
+        "calibration_stats": None,
+        "study_days": (),
+        "today": TODAY,
+        "low_utility_bias": None,
+        "low_utility_n": 0,
+    }
+    values.update(overrides)
+    return DashboardData(**values)  # type: ignore[arg-type]
+
+
+def studied() -> DashboardData:
+    pairs = (
+        CalibrationPair(80, 60, "Rereading", TODAY),
+        CalibrationPair(70, 58, "Rereading", TODAY - timedelta(days=1)),
+    )
+    return data(
+        n_sessions=2,
+        total_minutes=70,
+        streak_days=2,
+        strategy_scores=(
+            StrategyScores(
+                "rereading",
+                "Rereading",
+                "low",
+                (60, 58),
+                59.0,
+                46.3,
+                71.7,
+                comparison_n=9,
+                comparison_mean=55.0,
+                comparison_low=50.0,
+                comparison_high=60.0,
+            ),
+        ),
+        calibration=pairs,
+        calibration_stats=calibration_stats(confidence=[80, 70], score=[60, 58]),
+        study_days=((TODAY - timedelta(days=1), 30), (TODAY, 40)),
+    )
+
+
+def test_every_chart_has_an_empty_state_without_sessions() -> None:
+    charts = dashboard_charts(data())
+    assert [c.key for c in charts] == ["weekly-minutes", "strategy-scores", "calibration", "study-calendar"]
+    assert all(c.figure is None and c.summary for c in charts)
+    assert all(c.html() == "" for c in charts)
+
+
+def test_every_chart_draws_a_figure_with_a_text_summary_once_there_are_sessions() -> None:
+    charts = dashboard_charts(studied())
+    assert all(c.figure is not None for c in charts)
+    assert all(f'id="chart-{c.key}"' in c.html() for c in charts)
+
+
+def test_calibration_chart_draws_the_diagonal_and_states_the_bias_in_words() -> None:
+    chart = dashboard_charts(studied())[2]
+    assert chart.figure is not None
+    diagonal = chart.figure.data[0]
+    assert list(diagonal.x) == [0, 100] and list(diagonal.y) == [0, 100]
+    assert "You tend to expect 16 points more than you score." in chart.summary
+    assert "Brier score 0.027" in chart.summary
+
+
+def test_strategy_chart_shows_the_comparison_group_beside_the_learners_own_mean() -> None:
+    chart = dashboard_charts(studied())[1]
+    assert chart.figure is not None
+    assert [t.name for t in chart.figure.data] == [
+        "Your sessions",
+        "Your mean (95% interval)",
+        "All learners (95% interval)",
+    ]
+    assert "all learners: 55" in chart.summary
+
+
+def test_weekly_chart_title_counts_the_streak() -> None:
+    chart = dashboard_charts(studied())[0]
+    assert "Current streak: 2 days in a row." in chart.summary
+
+
+@pytest.mark.parametrize(
+    ("bias", "sentence"),
+    [
+        (14.2, "You tend to expect 14 points more than you score."),
+        (-9.0, "You tend to expect 9 points less than you score."),
+        (1.0, "Your expectations match your scores well"),
+    ],
+)
+def test_calibration_sentence_says_which_way_the_learner_is_off(bias: float, sentence: str) -> None:
+    stats = CalibrationStats(n=5, bias=bias, accuracy=abs(bias), brier=0.02, gamma=0.5)
+    assert calibration_sentence(stats).startswith(sentence)
+
+
+def test_calibration_statistics_follow_schraw() -> None:
+    stats = calibration_stats(confidence=[90, 50, 70], score=[80, 60, 40])
+    assert stats is not None
+    assert stats.bias == pytest.approx(10.0)
+    assert stats.accuracy == pytest.approx((10 + 10 + 30) / 3)
+    assert stats.brier == pytest.approx((0.01 + 0.01 + 0.09) / 3)
+    # Pairs (90,80)-(50,60) concordant, (90,80)-(70,40) concordant, (50,60)-(70,40) discordant.
+    assert stats.gamma == pytest.approx(1 / 3)
+
+
+def test_gamma_is_undefined_when_every_pair_is_tied() -> None:
+    stats = calibration_stats(confidence=[70, 70], score=[50, 60])
+    assert stats is not None and stats.gamma is None
+
+
+def test_profile_radar_overlays_the_previous_profile() -> None:
+    labels = {"planning": "Planning", "monitoring": "Monitoring", "evaluating": "Evaluating"}
+    chart = profile_radar_chart(
+        scores={"planning": 4.0, "monitoring": 3.0, "evaluating": 2.5},
+        previous={"planning": 3.0, "monitoring": 3.0, "evaluating": 2.0},
+        labels=labels,
+    )
+    assert chart.figure is not None
+    assert [t.name for t in chart.figure.data] == ["Previous", "Now"]
+    assert "Planning 4.0 (before 3.0)" in chart.summary
