@@ -1,22 +1,33 @@
 """Simulated-learner benchmark: how well meta-learners recommend for new learners.
 
-The population is `coach.engine.simulate` (documented there). Each learner is meta-trained on
-`n_train` simulated learners with `n_train_sessions` habitual sessions each. Then, for `n_test`
-new learners, the first k of their own sessions are revealed (k in `ks`) and the learner scores
-`n_situations` fresh situations per test learner, the same situations for every k.
+The population is `coach.engine.simulate` (documented there), in two designs. The main one,
+"families", is the population the figures stand for: learners' idiosyncrasies come from latent
+sensitivities shared by families of strategies, so a few sessions with one strategy say
+something about its relatives. The stress case, "independent", is the earlier population with an
+independent quirk per strategy: nothing carries over between strategies, and even choosing
+with the true traits leaves most of the regret. Both are scored the same way, on the same seed.
 
-`run` returns (all lists are aligned with "ks"):
+Each learner is meta-trained on `n_train` simulated learners with `n_train_sessions` habitual
+sessions each. Then, for `n_test` new learners, the first k of their own sessions are revealed
+(k in `ks`) and the learner scores `n_situations` fresh situations per test learner, the same
+situations for every k.
+
+`run` returns (all lists are aligned with "ks"; top-level blocks are the "families" design):
 
     {
       "ks": [0, 1, 2, 5, 10, 20],
-      "setup": {n_train, n_test, n_train_sessions, n_situations, seed, strategies},
+      "setup": {n_train, n_test, n_train_sessions, n_situations, seed, strategies,
+                population: "families"},
       "baseline": {
         "strategy": index of the strategy the baseline always recommends,
         "regret": [...],           # mean regret of that fixed choice (same at every k)
       },
       "reference": {
-        "known_traits_regret_ratio": ...  # choosing with the true traits but without the
-      },                                  # per-learner quirks: what profiles alone could give
+        "known_traits_regret_ratio": ...,  # choosing with the true traits but without the
+                                           # per-learner quirks: what profiles alone could give
+        "known_families_regret_ratio": ...,  # true traits plus the learner's shared family
+      },                                   # sensitivities: what learning across strategies
+                                           # could give at best ("families" design only)
       "learners": {
         name: {
           "fit_seconds": ...,
@@ -27,6 +38,10 @@ new learners, the first k of their own sessions are revealed (k in `ks`) and the
           "coverage90": [...],     # share of realised outcomes inside mean +- 1.645 std
           "predict_ms": [...],     # mean wall time of one predict call
         }
+      },
+      "stress": {                  # the same, on the "independent" design
+        "population": "independent",
+        "baseline": {...}, "reference": {"known_traits_regret_ratio": ...}, "learners": {...}
       }
     }
 
@@ -49,7 +64,15 @@ import numpy as np
 
 from coach.engine.base import MetaLearner
 from coach.engine.log import SessionLog
-from coach.engine.simulate import N_STRATEGIES, STRATEGIES, Population, make_population, simulate
+from coach.engine.simulate import (
+    FAMILY_LOADING,
+    FAMILY_SD,
+    N_STRATEGIES,
+    STRATEGIES,
+    Population,
+    make_population,
+    simulate,
+)
 
 Factory = Callable[[], MetaLearner]
 Z90 = 1.645
@@ -75,10 +98,41 @@ def run(
     n_train_sessions: int = 30,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Meta-train every learner on one simulated population and score recommendations."""
+    """Meta-train every learner on each population design and score recommendations."""
     ks = [int(k) for k in ks]
+    sizes = {"n_train": n_train, "n_test": n_test, "n_situations": n_situations}
+    main = _run_design(factories, "families", ks, n_train_sessions, seed, **sizes)
+    stress = _run_design(factories, "independent", ks, n_train_sessions, seed, **sizes)
+    return {
+        "ks": ks,
+        "setup": {
+            "n_train": n_train,
+            "n_test": n_test,
+            "n_train_sessions": n_train_sessions,
+            "n_situations": n_situations,
+            "seed": seed,
+            "strategies": list(STRATEGIES),
+            "population": "families",
+        },
+        **main,
+        "stress": {"population": "independent", **stress},
+    }
+
+
+def _run_design(
+    factories: dict[str, Factory],
+    design: str,
+    ks: list[int],
+    n_train_sessions: int,
+    seed: int,
+    *,
+    n_train: int,
+    n_test: int,
+    n_situations: int,
+) -> dict[str, Any]:
+    """Baseline, references and every learner's scores on one population design."""
     rng = np.random.default_rng(seed)
-    population = make_population(n_train + n_test, rng)
+    population = make_population(n_train + n_test, rng, quirks=design)
     train = population.sessions(np.arange(n_train), n_train_sessions, rng)
     test = _test_set(population, np.arange(n_train, n_train + n_test), max(ks), n_situations, rng)
     fixed = _baseline_choice(train)
@@ -95,18 +149,15 @@ def run(
             result[key] = [s[key] for s in scores]
         result["regret_ratio"] = [r / base_regret for r in result["regret"]]
         learners[name] = result
+    without = dataclasses.replace(population, quirks=np.zeros_like(population.quirks))
+    reference = {"known_traits_regret_ratio": _choice_regret(without, test) / base_regret}
+    if population.family is not None:
+        shared = FAMILY_SD * population.family @ FAMILY_LOADING.T
+        families = dataclasses.replace(population, quirks=shared)
+        reference["known_families_regret_ratio"] = _choice_regret(families, test) / base_regret
     return {
-        "ks": ks,
-        "setup": {
-            "n_train": n_train,
-            "n_test": n_test,
-            "n_train_sessions": n_train_sessions,
-            "n_situations": n_situations,
-            "seed": seed,
-            "strategies": list(STRATEGIES),
-        },
         "baseline": {"strategy": fixed, "regret": [base_regret] * len(ks)},
-        "reference": {"known_traits_regret_ratio": _known_traits_regret(population, test) / base_regret},
+        "reference": reference,
         "learners": learners,
     }
 
@@ -136,9 +187,9 @@ def _baseline_choice(train: SessionLog) -> int:
     return int(np.argmax(means))
 
 
-def _known_traits_regret(population: Population, test: _TestSet) -> float:
-    without_quirks = dataclasses.replace(population, quirks=np.zeros_like(population.quirks))
-    choice = without_quirks.true_mean(test.situation_learner, test.situations).argmax(axis=1)
+def _choice_regret(belief: Population, test: _TestSet) -> float:
+    """Regret of choosing by `belief`'s expected outcomes (a population with some truth left out)."""
+    choice = belief.true_mean(test.situation_learner, test.situations).argmax(axis=1)
     rows = np.arange(choice.shape[0])
     return float(np.mean(test.truth.max(axis=1) - test.truth[rows, choice]))
 

@@ -1,12 +1,32 @@
 """A simulated population of learners, for benchmarks and tests.
 
-The population is documented here so results on it can be read for what they are.
+The population is documented here so results on it can be read for what they are. Every
+parameter below was set from what is known about students and learning techniques before any
+recommendation was scored on it; none was tuned to make a learner look good.
+
+Two designs share everything but the learner-specific parts (`QUIRK_DESIGNS`):
+  - "families" (the default): idiosyncrasies come from a few latent sensitivities shared by
+    families of strategies, learners' habits vary, self-reports are as weak as they are in
+    studies of self-assessment;
+  - "independent": the earlier population, kept draw for draw: an independent quirk per
+    strategy, habits close to the survey average, self-reports of reliability 0.6. Nothing
+    learned about one strategy carries over to another, so it is a stress case.
 
 Learners. Each has three latent traits drawn from a correlated standard normal: prior knowledge,
 self-regulation (planning, sticking to a schedule) and imagery (ease with mental pictures).
 Prior knowledge and self-regulation correlate (0.3). Ability on the logit scale is
 0.5 * knowledge + N(0, 0.45). The app only sees the traits through a one-off self-report
-profile: trait + N(0, 0.8), reliability about 0.6.
+profile: trait + noise.
+  - "families": noise sd `REPORT_NOISE` = (1.7, 2.3, 3.2), so the report correlates 0.5, 0.4
+    and 0.3 with the trait. Self-assessments of ability correlate about 0.3 with measured
+    ability across studies (Mabe & West 1982), higher when the question is specific and the
+    domain familiar, as "how much do you already know about this course" is (0.5); self-reported
+    study regulation agrees poorly with traces of what students actually do (Winne &
+    Jamieson-Noel 2002) (0.4); imagery vividness questionnaires predict imagery-task
+    performance weakly (McKelvie 1995) (0.3).
+  - "independent": noise sd 0.8 on every trait (correlation 0.78), which is more than
+    self-reports deliver.
+The confidence rating before each session (below) is a second, per-session signal of knowledge.
 
 Situations. Each session has a task kind (memorise facts, understand concepts, solve problems,
 practise a skill, write; every learner has their own course mix, Dirichlet(2)), a difficulty
@@ -24,17 +44,52 @@ logit of the expected score is the sum of
     interrogation and interleaving need prior knowledge, imagery techniques need imagery),
   - a difficulty effect (`DIFFICULTY_EFFECT`: self-testing on too-hard material backfires,
     rereading helps least on hard material),
-  - a per-learner quirk, N(0, 0.3) per strategy, independent of everything else.
+  - a per-learner quirk, independent of the traits and situations, drawn as below.
 So the evidence is right on average and wrong for a fair share of learners and situations.
+
+Quirks, "families". Techniques work through a few mechanisms (Dunlosky et al. 2013), and what
+makes a technique work or fail for a person acts on the mechanism: test anxiety, tolerance of
+effortful "desirable difficulties" and retrieval fluency act on every retrieval-based technique;
+the habit of asking "why" and of connecting to what one knows acts on the elaborative ones;
+reading fluency and the illusion of knowing act on passive re-exposure; visualisation acts on
+imagery and mnemonics. So each learner has one latent sensitivity per family (`FAMILIES`):
+  retrieval (practice testing, distributed practice, interleaved practice),
+  elaborative (elaborative interrogation, self-explanation),
+  passive re-exposure (rereading, highlighting, summarization),
+  imagery (keyword mnemonic, imagery for text),
+drawn N(0, `FAMILY_CORR`) and scaled by `FAMILY_SD` = 0.25, plus an independent part per
+strategy, N(0, `SPECIFIC_SD` = 0.15). `FAMILY_LOADING` has 1.0 for the core of each family and
+less where a technique works through two mechanisms: distributed practice 0.8 on retrieval (it
+is also planning, already a trait effect); interleaved practice 0.7 on retrieval and 0.3 on
+elaborative (it also trains telling problem types apart); summarization 0.7 on passive and 0.4
+on elaborative (a good summary is generative, a poor one is re-reading); imagery for text 0.8 on
+imagery and 0.3 on elaborative. The total quirk sd is then 0.24-0.29 per strategy, about the
+size of the earlier independent quirks (0.3), so the two designs differ in structure more than
+in how much learners differ; the shared part is 60-74% of the quirk variance, and quirks
+correlate 0.56-0.74 within a family (`quirk_covariance`). `FAMILY_CORR`: retrieval and elaborative
++0.3 (both effortful and generative: who copes with one copes better with the other);
+retrieval and passive -0.3, elaborative and passive -0.2 (learners for whom effortful work
+backfires, e.g. the test-anxious, lose less with, or gain from, re-exposure); imagery 0 with the
+rest (visualisation is a separate ability).
+Quirks, "independent": N(0, `QUIRK_SD` = 0.3) per strategy, nothing shared.
 
 Outcome. The self-test score / 100, drawn from a Beta distribution with mean
 sigmoid(eta) and concentration 15 (sd about 0.12 at a mean of 0.6), rounded to whole percents.
 `Population.true_mean` is that mean for every strategy, which is what recommendations are scored
 against.
 
-Behaviour. Learners pick strategies by habit, not by outcome: each has a preference vector
-drawn from Dirichlet(20 * HABIT), and HABIT over-uses rereading (30%), highlighting (18%) and
-summarization (12%) the way surveys of students report.
+Behaviour. Learners pick strategies by habit, not by outcome: judgments of learning track the
+fluency a technique gives, not its benefit (Kornell & Bjork 2007), so habits are independent of
+quirks. Each learner's preference vector is Dirichlet(c * HABIT), and HABIT over-uses rereading
+(30%), highlighting (18%) and summarization (12%) the way surveys of students report.
+  - "families": c = `HABIT_CONCENTRATION` = 10. Then rereading is the most used strategy of
+    55% of learners, as it was the top strategy of 55% of students surveyed by Karpicke, Butler
+    & Roediger (2009); the median learner gives at least 5% of sessions to five strategies and
+    most use several (Hartwig & Dunlosky 2012), while a minority leans on self-testing.
+  - "independent": c = 20, learners close to the average (rereading is the most used strategy
+    of 70% of them).
+Habits do not depend on the task kind; real students pick flashcards for facts, which would
+only make the situation features more informative than here.
 """
 
 from __future__ import annotations
@@ -105,7 +160,39 @@ TRAIT_EFFECT = np.array(
 DIFFICULTY_EFFECT = np.array([-0.30, 0.0, 0.10, 0.20, 0.20, 0.0, -0.10, -0.10, 0.0, -0.20])
 TASK_BASE = np.array([0.3, 0.0, -0.2, 0.1, -0.1])
 HABIT = np.array([0.08, 0.05, 0.04, 0.05, 0.03, 0.12, 0.18, 0.07, 0.08, 0.30])
+QUIRK_DESIGNS = ("families", "independent")
+FAMILIES = ("retrieval", "elaborative", "passive re-exposure", "imagery")
+# Rows: strategies; columns: families.
+FAMILY_LOADING = np.array(
+    [
+        [1.0, 0.0, 0.0, 0.0],
+        [0.8, 0.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0, 0.0],
+        [0.7, 0.3, 0.0, 0.0],
+        [0.0, 0.4, 0.7, 0.0],
+        [0.0, 0.0, 1.0, 0.0],
+        [0.0, 0.0, 0.0, 1.0],
+        [0.0, 0.3, 0.0, 0.8],
+        [0.0, 0.0, 1.0, 0.0],
+    ]
+)
+FAMILY_CORR = np.array(
+    [
+        [1.0, 0.3, -0.3, 0.0],
+        [0.3, 1.0, -0.2, 0.0],
+        [-0.3, -0.2, 1.0, 0.0],
+        [0.0, 0.0, 0.0, 1.0],
+    ]
+)
+FAMILY_SD = 0.25
+SPECIFIC_SD = 0.15
+HABIT_CONCENTRATION = 10.0
+REPORT_NOISE = np.array([1.7, 2.3, 3.2])
+# The "independent" design.
 QUIRK_SD = 0.3
+INDEPENDENT_HABIT_CONCENTRATION = 20.0
+INDEPENDENT_REPORT_NOISE = 0.8
 CONCENTRATION = 15.0
 TRAIT_CORR = np.array([[1.0, 0.3, 0.0], [0.3, 1.0, 0.0], [0.0, 0.0, 1.0]])
 
@@ -125,6 +212,8 @@ class Population:
     habits: np.ndarray  # (n, S) probabilities of picking each strategy
     task_mix: np.ndarray  # (n, 5) probabilities of each task kind
     profile: np.ndarray  # (n, 3) self-reported traits, as the app sees them
+    family: np.ndarray | None = None  # (n, F) latent family sensitivities; None if independent
+    design: str = "families"
 
     @property
     def n_learners(self) -> int:
@@ -188,21 +277,50 @@ class Population:
         )
 
 
-def make_population(n_learners: int, rng: np.random.Generator) -> Population:
-    """Draw `n_learners` learners as documented in the module docstring."""
+def make_population(n_learners: int, rng: np.random.Generator, quirks: str = "families") -> Population:
+    """Draw `n_learners` learners as documented in the module docstring; `quirks` names the
+    design ("families" or "independent")."""
+    if quirks not in QUIRK_DESIGNS:
+        raise ValueError(f"quirks must be one of {QUIRK_DESIGNS}, got {quirks!r}")
     traits = rng.multivariate_normal(np.zeros(3), TRAIT_CORR, n_learners)
+    ability = 0.5 * traits[:, 0] + rng.normal(0.0, 0.45, n_learners)
+    if quirks == "independent":
+        # Draw order kept from the earlier population, so seeds give the same learners.
+        return Population(
+            traits=traits,
+            ability=ability,
+            quirks=rng.normal(0.0, QUIRK_SD, (n_learners, N_STRATEGIES)),
+            habits=rng.dirichlet(INDEPENDENT_HABIT_CONCENTRATION * HABIT, n_learners),
+            task_mix=rng.dirichlet(np.full(len(TASK_KINDS), 2.0), n_learners),
+            profile=traits + rng.normal(0.0, INDEPENDENT_REPORT_NOISE, traits.shape),
+            design=quirks,
+        )
+    family = rng.multivariate_normal(np.zeros(len(FAMILIES)), FAMILY_CORR, n_learners)
+    specific = rng.normal(0.0, SPECIFIC_SD, (n_learners, N_STRATEGIES))
     return Population(
         traits=traits,
-        ability=0.5 * traits[:, 0] + rng.normal(0.0, 0.45, n_learners),
-        quirks=rng.normal(0.0, QUIRK_SD, (n_learners, N_STRATEGIES)),
-        habits=rng.dirichlet(20.0 * HABIT, n_learners),
+        ability=ability,
+        quirks=FAMILY_SD * family @ FAMILY_LOADING.T + specific,
+        habits=rng.dirichlet(HABIT_CONCENTRATION * HABIT, n_learners),
         task_mix=rng.dirichlet(np.full(len(TASK_KINDS), 2.0), n_learners),
-        profile=traits + rng.normal(0.0, 0.8, traits.shape),
+        profile=traits + rng.normal(0.0, 1.0, traits.shape) * REPORT_NOISE,
+        family=family,
+        design=quirks,
     )
 
 
-def simulate(n_learners: int, n_sessions: int, seed: int = 0) -> tuple[SessionLog, Population]:
-    """A seeded population and `n_sessions` habitual sessions of each of its learners."""
+def quirk_covariance(quirks: str = "families") -> np.ndarray:
+    """The covariance (S, S) quirks are drawn from under design `quirks`."""
+    if quirks == "independent":
+        return QUIRK_SD**2 * np.eye(N_STRATEGIES)
+    shared = FAMILY_SD**2 * FAMILY_LOADING @ FAMILY_CORR @ FAMILY_LOADING.T
+    return shared + SPECIFIC_SD**2 * np.eye(N_STRATEGIES)
+
+
+def simulate(
+    n_learners: int, n_sessions: int, seed: int = 0, quirks: str = "families"
+) -> tuple[SessionLog, Population]:
+    """A seeded population of design `quirks` and `n_sessions` habitual sessions of each learner."""
     rng = np.random.default_rng(seed)
-    population = make_population(n_learners, rng)
+    population = make_population(n_learners, rng, quirks)
     return population.sessions(np.arange(n_learners), n_sessions, rng), population

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bench.simulated import run, speed
 from coach.engine.model import ModelMetaLearner
-from coach.engine.simulate import HABIT, N_FEATURES, N_STRATEGIES, STRATEGIES, UTILITY, simulate
+from coach.engine.simulate import (
+    FAMILIES,
+    FAMILY_LOADING,
+    HABIT,
+    N_FEATURES,
+    N_STRATEGIES,
+    STRATEGIES,
+    UTILITY,
+    quirk_covariance,
+    simulate,
+)
 
 
 def test_simulate_is_reproducible_with_seed() -> None:
@@ -64,14 +75,69 @@ def test_realised_outcomes_average_to_true_mean() -> None:
     assert 0.08 < draws.std() < 0.16
 
 
+def test_independent_design_is_the_earlier_population_draw_for_draw() -> None:
+    log, population = simulate(20, 5, seed=3, quirks="independent")
+    np.testing.assert_array_equal(
+        log.outcome[:10], [0.31, 0.38, 0.23, 0.15, 0.13, 0.86, 0.62, 0.74, 0.69, 0.68]
+    )
+    np.testing.assert_array_equal(log.strategy[:10], [1, 1, 9, 3, 9, 1, 6, 5, 5, 5])
+    np.testing.assert_allclose(population.quirks[0, :3], [0.504548, 0.225834, 0.226069], atol=1e-6)
+    assert population.family is None
+
+
+def test_unknown_design_is_refused() -> None:
+    with pytest.raises(ValueError, match="quirks"):
+        simulate(5, 1, quirks="tailored")
+
+
+def test_quirks_are_correlated_within_a_family_and_match_the_documented_covariance() -> None:
+    _, population = simulate(40_000, 1, seed=0)
+    empirical = np.cov(population.quirks.T)
+    np.testing.assert_allclose(empirical, quirk_covariance(), atol=0.004)
+    corr = np.corrcoef(population.quirks.T)
+    core = {family: np.flatnonzero(FAMILY_LOADING[:, j] >= 0.7) for j, family in enumerate(FAMILIES)}
+    for members in core.values():
+        pairs = corr[np.ix_(members, members)][np.triu_indices(len(members), 1)]
+        assert pairs.min() > 0.5
+    retrieval, passive = core["retrieval"], core["passive re-exposure"]
+    assert corr[np.ix_(retrieval, passive)].mean() < -0.1
+    sd = np.sqrt(np.diag(empirical))
+    assert sd.min() > 0.23 and sd.max() < 0.31
+
+
+def test_independent_quirks_are_uncorrelated() -> None:
+    _, population = simulate(20_000, 1, seed=0, quirks="independent")
+    corr = np.corrcoef(population.quirks.T)
+    assert np.abs(corr[np.triu_indices(N_STRATEGIES, 1)]).max() < 0.05
+    np.testing.assert_allclose(quirk_covariance("independent"), 0.09 * np.eye(N_STRATEGIES))
+
+
+def test_self_reports_are_weak_signals_of_the_traits() -> None:
+    _, population = simulate(40_000, 1, seed=0)
+    validity = [np.corrcoef(population.profile[:, j], population.traits[:, j])[0, 1] for j in range(3)]
+    np.testing.assert_allclose(validity, [0.5, 0.4, 0.3], atol=0.02)
+
+
+def test_most_learners_reread_most_but_habits_vary() -> None:
+    _, population = simulate(20_000, 1, seed=0)
+    top = population.habits.argmax(axis=1)
+    assert abs(np.mean(top == STRATEGIES.index("rereading")) - 0.55) < 0.02
+    assert np.median((population.habits >= 0.05).sum(axis=1)) >= 4
+    assert np.mean(top == STRATEGIES.index("practice testing")) > 0.02
+
+
 def test_bench_run_reports_every_metric_for_every_k() -> None:
     result = run({"model": lambda: ModelMetaLearner(N_STRATEGIES)}, n_train=60, n_test=20, ks=(0, 2, 5))
-    assert result["ks"] == [0, 2, 5]
-    scores = result["learners"]["model"]
-    for key in ("regret", "regret_ratio", "rmse", "rmse_true", "coverage90", "predict_ms"):
-        assert len(scores[key]) == 3 and all(np.isfinite(scores[key]))
-    assert len(result["baseline"]["regret"]) == 3
-    assert 0 <= result["reference"]["known_traits_regret_ratio"] <= 1.5
+    assert result["ks"] == [0, 2, 5] and result["setup"]["population"] == "families"
+    for block in (result, result["stress"]):
+        scores = block["learners"]["model"]
+        for key in ("regret", "regret_ratio", "rmse", "rmse_true", "coverage90", "predict_ms"):
+            assert len(scores[key]) == 3 and all(np.isfinite(scores[key]))
+        assert len(block["baseline"]["regret"]) == 3
+        assert 0 <= block["reference"]["known_traits_regret_ratio"] <= 1.5
+    assert result["stress"]["population"] == "independent"
+    assert 0 <= result["reference"]["known_families_regret_ratio"] <= 1.5
+    assert "known_families_regret_ratio" not in result["stress"]["reference"]
 
 
 def test_bench_speed_reports_costs() -> None:
