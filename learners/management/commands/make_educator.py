@@ -1,0 +1,31 @@
+"""`manage.py make_educator <username>`: give a user the educator panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from learners.context_processors import EDUCATORS
+
+
+class Command(BaseCommand):
+    help = "Add a user to the Educators group, which opens the educator panel at /educator/."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--remove", action="store_true", help="Take the educator role away instead.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = get_user_model().objects.filter(username=options["username"]).first()
+        if user is None:
+            raise CommandError(f"No user named {options['username']!r}.")
+        group, _ = Group.objects.get_or_create(name=EDUCATORS)
+        if options["remove"]:
+            user.groups.remove(group)
+            self.stdout.write(f"{user.get_username()} is no longer an educator.")
+        else:
+            user.groups.add(group)
+            self.stdout.write(f"{user.get_username()} is now an educator.")

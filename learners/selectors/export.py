@@ -1,0 +1,157 @@
+"""Rows for exports, read lazily in chunks so a large cohort never sits in memory at once.
+
+Each function returns (header, rows). Cohort functions take a cohort already checked by
+`learners.permissions` and select exactly its members' data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+
+from coach.models import Recommendation
+from learners.models import Cohort, CohortMembership, Learner, Reflection, SelfReport, StudySession
+
+CHUNK = 2000
+Table = tuple[list[str], Iterable[tuple[Any, ...]]]
+
+SESSION_COLUMNS = {
+    "session_id": "pk",
+    "started_at": "started_at",
+    "subject": "subject",
+    "task_kind": "task_kind",
+    "strategy": "strategy__slug",
+    "minutes": "minutes",
+    "difficulty": "difficulty",
+    "confidence": "confidence",
+    "score": "score",
+    "focus": "focus",
+    "notes": "notes",
+    "recommendation_id": "recommendation_id",
+    "recommended_strategy": "recommendation__strategy__slug",
+    "recommendation_status": "recommendation__status",
+}
+REFLECTION_COLUMNS = {
+    "session_id": "session_id",
+    "session_started_at": "session__started_at",
+    "plan": "plan",
+    "monitor": "monitor",
+    "evaluate": "evaluate",
+    "what_worked": "what_worked",
+    "next_time": "next_time",
+    "kept_previous_plan": "kept_previous_plan",
+    "created_at": "created_at",
+}
+RECOMMENDATION_COLUMNS = {
+    "recommendation_id": "pk",
+    "created_at": "created_at",
+    "subject": "subject",
+    "task_kind": "task_kind",
+    "strategy": "strategy__slug",
+    "expected_score": "expected_score",
+    "score_std": "score_std",
+    "exploration": "exploration",
+    "source": "source",
+    "status": "status",
+    "dismissed_reason": "dismissed_reason",
+    "responded_at": "responded_at",
+}
+SELF_REPORT_COLUMNS = {
+    "self_report_id": "pk",
+    "created_at": "created_at",
+    "scores": "scores",
+    "answers": "answers",
+}
+MEMBERSHIP_COLUMNS = {
+    "cohort": "cohort__name",
+    "educator": "cohort__owner__username",
+    "joined_at": "joined_at",
+    "share_reflections": "share_reflections",
+}
+
+
+def _table(
+    queryset: QuerySet[Any], columns: dict[str, str], *, prefix: dict[str, str] | None = None
+) -> Table:
+    """Header and lazily fetched rows; `prefix` adds leading columns such as the learner's name."""
+    prefix = prefix or {}
+    header = [*prefix, *columns]
+    fields = [*prefix.values(), *columns.values()]
+    rows: Iterator[tuple[Any, ...]] = queryset.values_list(*fields).iterator(chunk_size=CHUNK)
+    return header, rows
+
+
+LEARNER = {"learner": "learner__user__username"}
+
+
+def cohort_sessions(*, cohort: Cohort) -> Table:
+    sessions = StudySession.objects.filter(learner__memberships__cohort=cohort).order_by(
+        "learner__user__username", "started_at", "pk"
+    )
+    return _table(sessions, SESSION_COLUMNS, prefix=LEARNER)
+
+
+def cohort_reflections(*, cohort: Cohort) -> Table:
+    """Reflections of the members who share them with this cohort; nobody else's."""
+    reflections = Reflection.objects.filter(
+        session__learner__memberships__cohort=cohort,
+        session__learner__memberships__share_reflections=True,
+    ).order_by("session__learner__user__username", "session__started_at", "pk")
+    return _table(reflections, REFLECTION_COLUMNS, prefix={"learner": "session__learner__user__username"})
+
+
+def cohort_recommendations(*, cohort: Cohort) -> Table:
+    recommendations = Recommendation.objects.filter(learner__memberships__cohort=cohort).order_by(
+        "learner__user__username", "created_at", "pk"
+    )
+    return _table(recommendations, RECOMMENDATION_COLUMNS, prefix=LEARNER)
+
+
+def cohorts_sessions(*, cohort_ids: list[int]) -> Table:
+    """Sessions of the members of several cohorts, a row per cohort membership (for the admin)."""
+    sessions = StudySession.objects.filter(learner__memberships__cohort_id__in=cohort_ids).order_by(
+        "learner__memberships__cohort__name", "learner__user__username", "started_at", "pk"
+    )
+    return _table(
+        sessions, SESSION_COLUMNS, prefix={"cohort": "learner__memberships__cohort__name", **LEARNER}
+    )
+
+
+_OWN_REFLECTION = ["plan", "monitor", "evaluate", "what_worked", "next_time", "kept_previous_plan"]
+
+
+def learner_sessions(*, learner: Learner) -> Table:
+    """The learner's own sessions with their reflection on the same row."""
+    columns = {**SESSION_COLUMNS, **{f"reflection_{name}": f"reflection__{name}" for name in _OWN_REFLECTION}}
+    sessions = StudySession.objects.filter(learner=learner).order_by("started_at", "pk")
+    return _table(sessions, columns)
+
+
+def learner_recommendations(*, learner: Learner) -> Table:
+    recommendations = Recommendation.objects.filter(learner=learner).order_by("created_at", "pk")
+    return _table(recommendations, RECOMMENDATION_COLUMNS)
+
+
+def learner_self_reports(*, learner: Learner) -> Table:
+    reports = SelfReport.objects.filter(learner=learner).order_by("created_at", "pk")
+    return _table(reports, SELF_REPORT_COLUMNS)
+
+
+def learner_memberships(*, learner: Learner) -> Table:
+    memberships = CohortMembership.objects.filter(learner=learner).order_by("joined_at", "pk")
+    return _table(memberships, MEMBERSHIP_COLUMNS)
+
+
+LEARNER_TABLES = {
+    "sessions": learner_sessions,
+    "recommendations": learner_recommendations,
+    "self_reports": learner_self_reports,
+    "cohorts": learner_memberships,
+}
+COHORT_TABLES = {
+    "sessions": cohort_sessions,
+    "reflections": cohort_reflections,
+    "recommendations": cohort_recommendations,
+}

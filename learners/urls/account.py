@@ -1,0 +1,14 @@
+from django.urls import path
+
+from learners.views import account
+
+urlpatterns = [
+    path("", account.settings_page, name="account-settings"),
+    path("join/", account.join, name="join"),
+    path("join/<str:code>/", account.join, name="join-code"),
+    path("cohorts/<int:cohort_id>/sharing/", account.membership_sharing, name="membership-sharing"),
+    path("cohorts/<int:cohort_id>/leave/", account.membership_leave, name="membership-leave"),
+    path("export/<slug:kind>.csv", account.export_csv, name="account-export-csv"),
+    path("export.json", account.export_json, name="account-export-json"),
+    path("delete/", account.delete, name="account-delete"),
+]

@@ -1,0 +1,235 @@
+"""The educator panel. Every cohort, member and export goes through learners.permissions first."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from coach import selectors as coach_selectors
+from coach.services import RetrainAlreadyRunning, engine_retrain_request
+from learners import charts
+from learners.educator_forms import CohortForm, CoTeacherForm, JoinCodeForm, MemberSearchForm
+from learners.permissions import (
+    cohort_for_educator,
+    cohort_for_owner,
+    educator_required,
+    membership_for_educator,
+)
+from learners.selectors import cohorts as selectors
+from learners.selectors.dashboard import dashboard_data
+from learners.selectors.export import COHORT_TABLES
+from learners.services import cohorts as services
+from learners.services.export import csv_stream
+
+MEMBERS_PER_PAGE = 25
+
+
+@educator_required
+def home(request: HttpRequest) -> HttpResponse:
+    form = CohortForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cohort = services.cohort_create(owner=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+        messages.success(request, _("Cohort created. Share its join code with your learners."))
+        return redirect("educator-cohort", cohort_id=cohort.pk)
+    show_archived = request.GET.get("archived") == "1"
+    cohorts = selectors.cohort_list_for_educator(user=request.user, include_archived=show_archived)  # type: ignore[arg-type]
+    return render(
+        request, "educator/home.html", {"form": form, "cohorts": cohorts, "show_archived": show_archived}
+    )
+
+
+@educator_required
+@require_GET
+def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+    overview = selectors.cohort_overview(cohort=cohort)
+    search = MemberSearchForm(request.GET)
+    query = search.cleaned_data.get("q", "") if search.is_valid() else ""
+    sort = search.cleaned_data.get("sort", "") if search.is_valid() else ""
+    members = selectors.member_table(cohort=cohort, search=query, sort=sort or "name")
+    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "cohort": cohort,
+        "overview": overview,
+        "charts": _overview_charts(overview),
+        "page": page,
+        "query": query,
+        "sort": sort or "name",
+        "is_owner": cohort.owner_id == request.user.pk,
+        "join_url": request.build_absolute_uri(reverse("join-code", args=[cohort.join_code]))
+        if cohort.join_code
+        else "",
+        "export_kinds": list(COHORT_TABLES),
+    }
+    return render(request, "educator/cohort.html", context)
+
+
+def _overview_charts(overview: selectors.CohortOverview) -> list[charts.Chart]:
+    return [
+        charts.cohort_active_chart(weeks=overview.weeks, active=overview.active_learners),
+        charts.cohort_minutes_chart(weeks=overview.weeks, minutes=overview.minutes_per_learner),
+        charts.cohort_strategy_mix_chart(
+            weeks=overview.weeks, mix=overview.strategy_mix, utility=overview.strategy_utility
+        ),
+        charts.cohort_score_chart(estimates=list(overview.score_by_strategy)),
+        charts.cohort_bias_chart(biases=overview.biases),
+        charts.cohort_follow_chart(follow=overview.follow_through, after=list(overview.score_after)),
+        charts.cohort_after_chart(after=list(overview.score_after)),
+    ]
+
+
+@educator_required
+def cohort_settings(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+    form = CohortForm(request.POST or None, instance=cohort)
+    if request.method == "POST" and form.is_valid():
+        services.cohort_rename(cohort=cohort, name=form.cleaned_data["name"])
+        messages.success(request, _("Cohort renamed."))
+        return redirect("educator-cohort-settings", cohort_id=cohort.pk)
+    context = {
+        "cohort": cohort,
+        "form": form,
+        "co_teacher_form": CoTeacherForm(),
+        "join_code_form": JoinCodeForm(),
+        "co_teachers": cohort.co_teachers.order_by("username"),
+    }
+    return render(request, "educator/cohort_settings.html", context)
+
+
+@educator_required
+@require_POST
+def cohort_archive(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+    archive = request.POST.get("archived") == "1"
+    services.cohort_set_archived(cohort=cohort, archived=archive)
+    messages.success(request, _("Cohort archived.") if archive else _("Cohort restored."))
+    return redirect("educator-cohort-settings", cohort_id=cohort.pk)
+
+
+@educator_required
+@require_POST
+def co_teacher_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+    form = CoTeacherForm(request.POST)
+    if form.is_valid():
+        try:
+            user = services.cohort_add_co_teacher(cohort=cohort, username=form.cleaned_data["username"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("%(name)s now co-teaches this cohort.") % {"name": user.username})
+    return redirect("educator-cohort-settings", cohort_id=cohort.pk)
+
+
+@educator_required
+@require_POST
+def co_teacher_remove(request: HttpRequest, cohort_id: int, user_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+    services.cohort_remove_co_teacher(cohort=cohort, user_id=user_id)
+    messages.success(request, _("Co-teacher removed."))
+    return redirect("educator-cohort-settings", cohort_id=cohort.pk)
+
+
+@educator_required
+@require_POST
+def join_code_renew(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+    form = JoinCodeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            services.join_code_renew(cohort=cohort, expires_at=form.expires_at())
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("New join code made; the old one no longer works."))
+    return redirect("educator-cohort-settings", cohort_id=cohort.pk)
+
+
+@educator_required
+@require_POST
+def join_code_revoke(request: HttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+    services.join_code_revoke(cohort=cohort)
+    messages.success(request, _("Join code revoked; nobody can join until you make a new one."))
+    return redirect("educator-cohort-settings", cohort_id=cohort.pk)
+
+
+@educator_required
+@require_GET
+def member_detail(request: HttpRequest, cohort_id: int, learner_id: int) -> HttpResponse:
+    cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+    membership = membership_for_educator(cohort=cohort, learner_id=learner_id)
+    data = dashboard_data(learner=membership.learner)
+    context = {
+        "cohort": cohort,
+        "membership": membership,
+        "member": membership.learner,
+        "charts": charts.dashboard_charts(data),
+        "reflections": selectors.member_reflections(membership=membership),
+    }
+    return render(request, "educator/member.html", context)
+
+
+@educator_required
+@require_GET
+def cohort_export(request: HttpRequest, cohort_id: int, kind: str) -> StreamingHttpResponse:
+    cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+    select = COHORT_TABLES.get(kind)
+    if select is None:
+        raise Http404
+    response = StreamingHttpResponse(
+        csv_stream(select(cohort=cohort)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="cohort-{cohort.pk}-{kind}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@educator_required
+@require_GET
+def engine(request: HttpRequest) -> HttpResponse:
+    runs = coach_selectors.engine_run_list(limit=50)
+    active = next((run for run in runs if run.active), None)
+    latest = next((run for run in runs if run.status == "succeeded"), None)
+    context = {
+        "runs": selectors.engine_run_rows(runs=runs),
+        "active": active,
+        "latest": latest,
+        "chart": charts.engine_rmse_chart(metrics=latest.metrics if latest else {}),
+        "progress_labels": {
+            "queued": _("Queued"),
+            "running": _("Running"),
+            "succeeded": _("finished"),
+            "failed": _("failed"),
+            "unreachable": _("Progress cannot be fetched right now; retrying."),
+        },
+    }
+    return render(request, "educator/engine.html", context)
+
+
+@educator_required
+@require_POST
+def engine_retrain(request: HttpRequest) -> HttpResponse:
+    try:
+        engine_retrain_request(requested_by=request.user)  # type: ignore[arg-type]
+    except RetrainAlreadyRunning:
+        messages.warning(request, _("A retrain is already running; its progress is shown below."))
+    else:
+        messages.success(request, _("Retrain started."))
+    return redirect("educator-engine")
+
+
+@educator_required
+@require_GET
+def engine_run_status(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = coach_selectors.engine_run_get(run_id=run_id)
+    data = {"status": run.status, "progress": run.progress, "error": run.error, "active": run.active}
+    return JsonResponse(data, headers={"Cache-Control": "no-store"})
