@@ -7,5 +7,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("educator/", include("learners.urls.educator")),
+    path("settings/", include("learners.urls.account")),
     path("", include("learners.urls.learner")),
 ]
