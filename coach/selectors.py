@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
 
-from coach.models import Recommendation, Strategy
+from coach.models import EngineRun, Recommendation, Strategy
 from learners.models import Learner, StudySession
 
 
@@ -62,3 +63,11 @@ def recommendation_is_stale(*, learner: Learner) -> bool:
     if latest is None:
         return True
     return StudySession.objects.filter(learner=learner, updated_at__gt=latest.created_at).exists()
+
+
+def engine_run_list(*, limit: int = 50) -> list[EngineRun]:
+    return list(EngineRun.objects.select_related("requested_by").order_by("-created_at", "-id")[:limit])
+
+
+def engine_run_get(*, run_id: int) -> EngineRun:
+    return get_object_or_404(EngineRun.objects.select_related("requested_by"), pk=run_id)

@@ -38,8 +38,13 @@ def purge_filesystem_broker() -> None:
 
 @contextmanager
 def celery_worker(log_path: Path, *, timeout: float = 60.0) -> Iterator[subprocess.Popen[bytes]]:
+    # Messages left by earlier tests would run against this test's data: start from an empty queue.
     if settings.CELERY_BROKER_URL.startswith("filesystem"):
         purge_filesystem_broker()
+    else:
+        from coach.celery import app
+
+        app.control.purge()
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "coach.settings.test",

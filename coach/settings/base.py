@@ -37,6 +37,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "learners.middleware.LearnerTimezoneMiddleware",
+    "learners.middleware.LearnerLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -159,7 +160,7 @@ CELERY_BEAT_SCHEDULE = {
 ENGINE_RETRAIN_CRONTAB = env.str("METACOACH_RETRAIN_CRONTAB", default="0 3 * * *")
 _minute, _hour, _day_of_month, _month, _day_of_week = ENGINE_RETRAIN_CRONTAB.split()
 CELERY_BEAT_SCHEDULE["engine-retrain"] = {
-    "task": "coach.tasks.engine_retrain",
+    "task": "coach.tasks.engine_retrain_scheduled",
     "schedule": crontab(
         minute=_minute, hour=_hour, day_of_month=_day_of_month, month_of_year=_month, day_of_week=_day_of_week
     ),

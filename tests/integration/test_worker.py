@@ -13,7 +13,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from coach.models import Recommendation, Strategy
+from coach.models import EngineRun, EngineSnapshot, Recommendation, Strategy
+from coach.services import engine_retrain_request
+from learners.demo import demo_create
+from learners.models import Learner
 from tests.factories import LearnerFactory, UserFactory
 from tests.worker import celery_worker, wait_for
 
@@ -46,7 +49,8 @@ def test_session_logged_on_the_web_gets_a_recommendation_from_the_worker(tmp_pat
     assert written, f"no recommendation after 60 s; worker log:\n{worker_log}"
     assert "coach.tasks.recommendation_refresh" in worker_log
     assert "succeeded" in worker_log
-    recommendation = Recommendation.objects.get(learner=learner)
+    recommendation = Recommendation.objects.filter(learner=learner).first()
+    assert recommendation is not None
     assert recommendation.source == Recommendation.Source.HISTORY
 
 
@@ -56,3 +60,23 @@ def test_suite_runs_on_postgresql_and_redis_when_configured() -> None:
         pytest.skip("DATABASE_URL and CELERY_BROKER_URL are not set: PostgreSQL + Redis run skipped")
     assert connection.vendor == "postgresql"
     assert settings.CELERY_BROKER_URL.startswith("redis")
+
+
+def test_retrain_in_the_worker_then_recommendations_come_from_the_new_snapshot(tmp_path: Path) -> None:
+    demo_create(members=12, days=40, seed=5)
+    demo = Learner.objects.get(user__username="demo")
+    log = tmp_path / "worker.log"
+    with celery_worker(log):
+        run = engine_retrain_request(requested_by=None)
+        finished = wait_for(lambda: not EngineRun.objects.get(pk=run.pk).active, timeout=120)
+        run.refresh_from_db()
+        assert finished and run.status == EngineRun.Status.SUCCEEDED, (
+            f"{run.status}: {run.error}\n{log.read_text()}"
+        )
+        # A finished run queues a catch-up: every learner is refreshed from the new snapshot.
+        engine_advice = Recommendation.objects.filter(learner=demo, source=Recommendation.Source.ENGINE)
+        written = wait_for(engine_advice.exists, timeout=60)
+        worker_log = log.read_text()
+    assert written, worker_log
+    assert "coach.tasks.engine_retrain" in worker_log
+    assert engine_advice.get().snapshot == EngineSnapshot.objects.get(run=run)

@@ -1,0 +1,133 @@
+"""From the database to the engine's arrays: the one place that decides what the engine sees.
+
+`session_log` turns study sessions into a `SessionLog`:
+
+- learner  := Learner id
+- strategy := the strategy's index in the catalogue (its rank by `Strategy.position`)
+- outcome  := self-test score / 100; sessions without a score yet are left out
+- context  := what is known before the session, `FEATURES` in order:
+    the kind of task, one-hot (5 columns);
+    difficulty, 1-5 scaled to 0-1;
+    confidence before, 0-100 scaled to 0-1;
+    the learner's latest metacognition self-report, one column per dimension, 1-5 scaled to
+    0-1 (0.5, the scale's middle, when the learner has not filled one in);
+    minutes planned, log-scaled (log(minutes) / log(600)).
+  The self-report is the learner's latest profile, applied to all their sessions: the engine
+  learns how people with such a profile fare, not how a profile changes.
+
+`situation_context` builds the same row for a situation a learner asks a recommendation for;
+what the learner has not said (difficulty, confidence, minutes) is their own typical value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Q
+
+from coach.engine import SessionLog
+from learners.models import Learner, StudySession, TaskKind
+
+PROFILE_DIMENSIONS = ("planning", "monitoring", "evaluating", "debugging", "information_management")
+FEATURES = (
+    *(f"task:{kind}" for kind in TaskKind.values),
+    "difficulty",
+    "confidence",
+    *(f"profile:{dimension}" for dimension in PROFILE_DIMENSIONS),
+    "minutes",
+)
+N_FEATURES = len(FEATURES)
+TYPICAL = {"difficulty": 3.0, "confidence": 60.0, "minutes": 30.0}  # a first session's assumptions
+_LOG_MINUTES_MAX = math.log(600)
+
+
+@dataclass(frozen=True)
+class Situation:
+    task_kind: str
+    difficulty: float
+    confidence: float
+    minutes: float
+
+
+def feature_row(situation: Situation, profile: dict[str, float] | None) -> np.ndarray:
+    """One context row in `FEATURES` order."""
+    row = np.zeros(N_FEATURES)
+    kinds = TaskKind.values
+    if situation.task_kind in kinds:
+        row[kinds.index(situation.task_kind)] = 1.0
+    k = len(kinds)
+    row[k] = (situation.difficulty - 1.0) / 4.0
+    row[k + 1] = situation.confidence / 100.0
+    for i, dimension in enumerate(PROFILE_DIMENSIONS):
+        value = (profile or {}).get(dimension)
+        row[k + 2 + i] = (float(value) - 1.0) / 4.0 if isinstance(value, (int, float)) else 0.5
+    row[-1] = math.log(max(situation.minutes, 1.0)) / _LOG_MINUTES_MAX
+    return row
+
+
+def session_log(*, strategy_ids: Sequence[int], learner_ids: Iterable[int] | None = None) -> SessionLog:
+    """Scored sessions as a SessionLog, time-ordered within each learner.
+
+    `strategy_ids` is the catalogue in engine order (index i = strategy_ids[i]); sessions with a
+    strategy outside it are left out.
+    """
+    index = {pk: i for i, pk in enumerate(strategy_ids)}
+    sessions = StudySession.objects.filter(score__isnull=False, strategy_id__in=list(index))
+    if learner_ids is not None:
+        sessions = sessions.filter(learner_id__in=list(learner_ids))
+    rows = list(
+        sessions.order_by("learner_id", "started_at", "id").values_list(
+            "learner_id",
+            "strategy_id",
+            "task_kind",
+            "difficulty",
+            "confidence",
+            "minutes",
+            "score",
+            "learner__profile",
+        )
+    )
+    if not rows:
+        return SessionLog.empty(N_FEATURES)
+    context = np.array(
+        [
+            feature_row(Situation(kind, diff, conf, mins), profile)
+            for _, _, kind, diff, conf, mins, _, profile in rows
+        ]
+    )
+    return SessionLog(
+        learner=np.array([r[0] for r in rows], dtype=np.int64),
+        strategy=np.array([index[r[1]] for r in rows], dtype=np.int64),
+        context=context,
+        outcome=np.array([float(r[6] or 0) / 100.0 for r in rows]),  # scored rows only
+    )
+
+
+def typical_situation(*, learner: Learner, task_kind: str = "") -> Situation:
+    """The learner's usual difficulty, confidence and minutes, and their most frequent kind of task."""
+    recent = list(
+        StudySession.objects.filter(learner=learner)
+        .filter(Q(task_kind=task_kind) if task_kind else Q())
+        .order_by("-started_at")
+        .values_list("task_kind", "difficulty", "confidence", "minutes")[:20]
+    )
+    if not recent:
+        return Situation(
+            task_kind or TaskKind.UNDERSTAND, TYPICAL["difficulty"], TYPICAL["confidence"], TYPICAL["minutes"]
+        )
+    kinds = [r[0] for r in recent]
+    return Situation(
+        task_kind=task_kind or max(set(kinds), key=kinds.count),
+        difficulty=float(np.median([r[1] for r in recent])),
+        confidence=float(np.median([r[2] for r in recent])),
+        minutes=float(np.median([r[3] for r in recent])),
+    )
+
+
+def situation_context(*, learner: Learner, task_kind: str = "") -> tuple[Situation, np.ndarray]:
+    """The (1, d) context of the situation a recommendation is asked for."""
+    situation = typical_situation(learner=learner, task_kind=task_kind)
+    return situation, feature_row(situation, learner.profile)[None, :]

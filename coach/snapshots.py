@@ -1,0 +1,77 @@
+"""Stored engine snapshots, and the one a worker process uses.
+
+A snapshot holds both fitted learners in the engine's pickle-free format. Each worker process
+keeps the newest one in memory and reloads only when a newer one appears, so a recommendation
+costs one small query, not a deserialisation.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from coach.engine import MemoryMetaLearner, MetaLearner, ModelMetaLearner
+from coach.models import EngineRun, EngineSnapshot
+
+
+@dataclass(frozen=True)
+class LoadedSnapshot:
+    id: int
+    strategy_slugs: list[str]
+    feature_names: list[str]
+    model: ModelMetaLearner
+    memory: MemoryMetaLearner
+
+
+_lock = threading.Lock()
+_current: LoadedSnapshot | None = None
+
+
+def snapshot_store(
+    *,
+    run: EngineRun,
+    model: ModelMetaLearner,
+    memory: MemoryMetaLearner,
+    strategy_slugs: list[str],
+    feature_names: list[str],
+) -> EngineSnapshot:
+    return EngineSnapshot.objects.create(
+        run=run,
+        strategy_slugs=strategy_slugs,
+        feature_names=feature_names,
+        model_learner=model.to_bytes(),
+        memory_learner=memory.to_bytes(),
+    )
+
+
+def snapshot_current() -> LoadedSnapshot | None:
+    """The newest snapshot, loaded once per process."""
+    global _current
+    newest = EngineSnapshot.objects.order_by("-created_at", "-id").values_list("id", flat=True).first()
+    if newest is None:
+        return None
+    with _lock:
+        if _current is None or _current.id != newest:
+            row = EngineSnapshot.objects.get(pk=newest)
+            _current = LoadedSnapshot(
+                id=row.pk,
+                strategy_slugs=list(row.strategy_slugs),
+                feature_names=list(row.feature_names),
+                model=_load_model(bytes(row.model_learner)),
+                memory=_load_memory(bytes(row.memory_learner)),
+            )
+        return _current
+
+
+def _load_model(data: bytes) -> ModelMetaLearner:
+    learner = MetaLearner.from_bytes(data)
+    if not isinstance(learner, ModelMetaLearner):
+        raise TypeError(f"snapshot holds a {type(learner).__name__} where a model learner belongs")
+    return learner
+
+
+def _load_memory(data: bytes) -> MemoryMetaLearner:
+    learner = MetaLearner.from_bytes(data)
+    if not isinstance(learner, MemoryMetaLearner):
+        raise TypeError(f"snapshot holds a {type(learner).__name__} where a memory learner belongs")
+    return learner

@@ -1,0 +1,91 @@
+"""Meta-training both learners on a SessionLog, with a held-out evaluation; no database here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from coach.engine import MemoryMetaLearner, ModelMetaLearner, SessionLog
+from coach.engine.evaluate import next_session_scores, split_learners
+from coach.engine.prior import evidence_prior
+from coach.fallback import SESSION_NOISE, evidence_ranking
+
+MIN_LEARNERS = 5
+MIN_SESSIONS = 30
+EVALUATION_KS = (0, 1, 2, 5, 10)
+TIME_LIMIT_SECONDS = 1800  # hard limit of the retrain task; a run older than this is dead
+
+
+class NotEnoughData(ValueError):
+    """Too few scored sessions to learn anything across learners yet."""
+
+
+@dataclass(frozen=True)
+class Trained:
+    model: ModelMetaLearner
+    memory: MemoryMetaLearner
+    metrics: dict[str, Any]
+
+
+def learners_for(utilities: Sequence[str]) -> tuple[ModelMetaLearner, MemoryMetaLearner]:
+    gain = evidence_prior(utilities)
+    n = len(utilities)
+    return ModelMetaLearner(n, prior_gain=gain), MemoryMetaLearner(n, prior_gain=gain, random_state=0)
+
+
+def train(log: SessionLog, *, utilities: Sequence[str], progress: Callable[[int], None]) -> Trained:
+    """Evaluate on held-out learners, then fit on everyone; `progress` gets percentages."""
+    n_learners = int(np.unique(log.learner).size)
+    if n_learners < MIN_LEARNERS or len(log) < MIN_SESSIONS:
+        raise NotEnoughData(
+            f"{n_learners} learners with {len(log)} scored sessions; the engine needs at least "
+            f"{MIN_LEARNERS} learners and {MIN_SESSIONS} scored sessions"
+        )
+    training, held_out = split_learners(log, test_share=0.2, seed=0)
+    model, memory = learners_for(utilities)
+    model.fit(training)
+    progress(25)
+    memory.fit(training)
+    progress(45)
+    metrics = next_session_scores(
+        {"model": model.predict, "memory": memory.predict, "evidence": _evidence_predictor(utilities)},
+        held_out,
+        ks=EVALUATION_KS,
+    )
+    metrics["learners"] = {name: _points(scores) for name, scores in metrics["learners"].items()}
+    progress(60)
+    model, memory = learners_for(utilities)
+    model.fit(log)
+    progress(80)
+    memory.fit(log)
+    progress(95)
+    return Trained(model=model, memory=memory, metrics=metrics)
+
+
+def _evidence_predictor(
+    utilities: Sequence[str],
+) -> Callable[[SessionLog, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """What the product says without a snapshot, scored the same way (outcomes as fractions)."""
+    S = len(utilities)
+
+    def predict(history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        counts = np.bincount(history.strategy, minlength=S).astype(float)
+        sums = np.bincount(history.strategy, weights=100 * history.outcome, minlength=S)
+        means = np.divide(sums, counts, out=np.zeros(S), where=counts > 0)
+        mean, std = evidence_ranking(utilities, counts, means)
+        # The evidence ranking's std is about the mean; add one session's spread to predict an outcome.
+        predictive = np.sqrt(std**2 + SESSION_NOISE**2)
+        m = context.shape[0]
+        return np.tile(mean / 100, (m, 1)), np.tile(predictive / 100, (m, 1))
+
+    return predict
+
+
+def _points(scores: dict[str, list[float | None]]) -> dict[str, list[float | None]]:
+    return {
+        "rmse": [None if v is None else round(100 * v, 2) for v in scores["rmse"]],
+        "coverage90": [None if v is None else round(v, 3) for v in scores["coverage90"]],
+    }

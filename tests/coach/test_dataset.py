@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from coach import dataset
+from coach.models import Strategy
+from learners.models import Learner
+from tests.factories import StudySessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def catalogue_ids() -> list[int]:
+    return list(Strategy.objects.order_by("position").values_list("pk", flat=True))
+
+
+def test_session_log_leaves_out_unscored_sessions_and_scales_the_outcome(alice: Learner) -> None:
+    StudySessionFactory(learner=alice, score=80)
+    StudySessionFactory(learner=alice, score=None)
+    log = dataset.session_log(strategy_ids=catalogue_ids())
+    assert len(log) == 1
+    assert log.outcome.tolist() == [0.8]
+
+
+def test_session_log_indexes_strategies_in_catalogue_order(alice: Learner) -> None:
+    StudySessionFactory(learner=alice, strategy=Strategy.objects.get(slug="rereading"))
+    log = dataset.session_log(strategy_ids=catalogue_ids())
+    assert log.strategy.tolist() == [9]
+
+
+def test_session_log_is_time_ordered_within_each_learner(alice: Learner, bob: Learner) -> None:
+    now = timezone.now()
+    late = StudySessionFactory(learner=alice, started_at=now - timedelta(hours=1), score=90)
+    StudySessionFactory(learner=bob, started_at=now - timedelta(hours=5), score=10)
+    early = StudySessionFactory(learner=alice, started_at=now - timedelta(hours=3), score=30)
+    log = dataset.session_log(strategy_ids=catalogue_ids()).for_learner(alice.pk)
+    assert log.outcome.tolist() == [early.score / 100, late.score / 100]
+
+
+def test_context_row_encodes_the_situation_and_a_neutral_profile(alice: Learner) -> None:
+    StudySessionFactory(learner=alice, task_kind="write", difficulty=5, confidence=40, minutes=600)
+    row = dataset.session_log(strategy_ids=catalogue_ids()).context[0]
+    named = dict(zip(dataset.FEATURES, row, strict=True))
+    assert named["task:write"] == 1.0 and named["task:memorise"] == 0.0
+    assert named["difficulty"] == 1.0
+    assert named["confidence"] == pytest.approx(0.4)
+    assert named["minutes"] == pytest.approx(1.0)
+    assert named["profile:planning"] == 0.5
+
+
+def test_context_uses_the_learners_latest_self_report_profile(alice: Learner) -> None:
+    alice.profile = {"planning": 5, "monitoring": 1}
+    alice.save()
+    StudySessionFactory(learner=alice)
+    named = dict(
+        zip(dataset.FEATURES, dataset.session_log(strategy_ids=catalogue_ids()).context[0], strict=True)
+    )
+    assert (named["profile:planning"], named["profile:monitoring"]) == (1.0, 0.0)
+
+
+def test_situation_context_takes_the_learners_typical_values(alice: Learner) -> None:
+    StudySessionFactory.create_batch(
+        3, learner=alice, task_kind="solve", difficulty=4, confidence=80, minutes=50
+    )
+    situation, context = dataset.situation_context(learner=alice)
+    assert (situation.task_kind, situation.difficulty, situation.confidence, situation.minutes) == (
+        "solve",
+        4,
+        80,
+        50,
+    )
+    assert context.shape == (1, dataset.N_FEATURES)
+
+
+def test_situation_context_of_a_new_learner_uses_first_session_assumptions(alice: Learner) -> None:
+    situation, context = dataset.situation_context(learner=alice, task_kind="memorise")
+    assert situation.task_kind == "memorise"
+    assert np.isfinite(context).all()

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from coach import services, snapshots
+from coach.models import EngineRun, EngineSnapshot, Recommendation
+from learners.demo import demo_create
+from learners.models import Learner
+from tests.factories import StudySessionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cohort() -> None:
+    demo_create(members=12, days=40, seed=3)
+
+
+def queued_run() -> EngineRun:
+    with mock.patch("coach.tasks.engine_retrain.delay"):
+        return services.engine_retrain_request(requested_by=None)
+
+
+def test_retrain_fits_evaluates_and_stores_a_snapshot(cohort: None) -> None:
+    run = services.engine_retrain(run_id=queued_run().pk)
+    assert run is not None
+    assert (run.status, run.progress, run.active) == (EngineRun.Status.SUCCEEDED, 100, False)
+    assert run.n_learners == 12 and run.n_sessions > 100
+    assert set(run.metrics["learners"]) == {"model", "memory", "evidence"}
+    assert run.metrics["ks"] == [0, 1, 2, 5, 10]
+    assert EngineSnapshot.objects.filter(run=run).exists()
+
+
+def test_retrain_with_too_little_data_fails_saying_why(alice: Learner) -> None:
+    StudySessionFactory.create_batch(3, learner=alice)
+    run = services.engine_retrain(run_id=queued_run().pk)
+    assert run is not None and run.status == EngineRun.Status.FAILED
+    assert "at least 5 learners" in run.error
+    assert not run.active
+    assert not EngineSnapshot.objects.exists()
+
+
+def test_only_one_retrain_is_queued_or_running_at_a_time() -> None:
+    first = queued_run()
+    with pytest.raises(services.RetrainAlreadyRunning) as refused:
+        queued_run()
+    assert refused.value.run == first
+
+
+def test_a_run_delivered_twice_trains_once(cohort: None) -> None:
+    run = queued_run()
+    services.engine_retrain(run_id=run.pk)
+    assert services.engine_retrain(run_id=run.pk) is None
+    assert EngineSnapshot.objects.count() == 1
+
+
+def test_a_run_left_running_by_a_dead_worker_is_claimed_again(cohort: None) -> None:
+    run = queued_run()
+    long_ago = timezone.now() - timedelta(hours=2)
+    EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.RUNNING, started_at=long_ago)
+    finished = services.engine_retrain(run_id=run.pk)
+    assert finished is not None and finished.status == EngineRun.Status.SUCCEEDED
+
+
+def test_a_run_still_running_is_not_claimed_twice(cohort: None) -> None:
+    run = queued_run()
+    EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.RUNNING, started_at=timezone.now())
+    assert services.engine_retrain(run_id=run.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retrain_request_with_the_broker_down_fails_the_run_and_frees_the_slot() -> None:
+    with mock.patch("coach.tasks.engine_retrain.delay", side_effect=OperationalError("refused")):
+        run = services.engine_retrain_request(requested_by=None)
+    run.refresh_from_db()
+    assert run.status == EngineRun.Status.FAILED and "unavailable" in run.error
+    assert not run.active
+
+
+def test_recommendation_after_a_snapshot_comes_from_the_engine(cohort: None) -> None:
+    services.engine_retrain(run_id=queued_run().pk)
+    demo = Learner.objects.get(user__username="demo")
+    recommendation = services.recommendation_refresh(learner_id=demo.pk)
+    assert recommendation is not None
+    assert recommendation.source == Recommendation.Source.ENGINE
+    assert recommendation.snapshot is not None
+    assert "similar learners" in recommendation.reason
+    assert {"memory_expected", "memory_std"} <= set(recommendation.ranking[0])
+    assert [i["expected"] for i in recommendation.ranking] == sorted(
+        (i["expected"] for i in recommendation.ranking), reverse=True
+    )
+
+
+def test_engine_recommendation_is_the_same_when_computed_twice(cohort: None) -> None:
+    services.engine_retrain(run_id=queued_run().pk)
+    demo = Learner.objects.get(user__username="demo")
+    first = services.recommendation_refresh(learner_id=demo.pk, task_kind="solve")
+    Recommendation.objects.all().delete()
+    second = services.recommendation_refresh(learner_id=demo.pk, task_kind="solve")
+    assert first is not None and second is not None
+    assert (first.strategy, first.exploration, first.reason) == (
+        second.strategy,
+        second.exploration,
+        second.reason,
+    )
+
+
+def test_a_worker_process_loads_each_snapshot_once(cohort: None) -> None:
+    services.engine_retrain(run_id=queued_run().pk)
+    snapshots._current = None
+    with mock.patch.object(
+        snapshots.MetaLearner, "from_bytes", wraps=snapshots.MetaLearner.from_bytes
+    ) as load:
+        first = snapshots.snapshot_current()
+        second = snapshots.snapshot_current()
+    assert first is second
+    assert load.call_count == 2  # the model and the memory learner, once
