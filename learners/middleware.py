@@ -1,12 +1,13 @@
-"""Render times in the learner's own time zone; everything stored stays in UTC."""
+"""Per-request settings from the learner's account: time zone (times stored in UTC) and language."""
 
 from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 
 class LearnerTimezoneMiddleware:
@@ -22,4 +23,23 @@ class LearnerTimezoneMiddleware:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
+        return self.get_response(request)
+
+
+class LearnerLanguageMiddleware:
+    """Speak the language the learner chose, on every device; after LocaleMiddleware and auth.
+
+    Anonymous visitors keep what LocaleMiddleware chose from the language cookie or the browser.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            learner = getattr(request.user, "learner", None)
+            language = learner.language if learner else ""
+            if language and language in dict(settings.LANGUAGES):
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
         return self.get_response(request)

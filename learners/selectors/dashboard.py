@@ -16,10 +16,13 @@ from typing import Any
 import numpy as np
 from django.db.models import Avg, Count, F, FloatField
 from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from scipy import stats
 
-from learners.models import CohortMembership, Learner, StudySession
+from coach.models import Recommendation
+from coach.selectors import recommendation_is_stale
+from learners.models import CohortMembership, Learner, SelfReport, StudySession
 
 WEEKS_SHOWN = 12
 # A comparison group's mean is shown only when enough of its sessions back it.
@@ -270,3 +273,39 @@ def _comparison(
         variance = max(0.0, row["mean_sq"] - row["mean"] ** 2) * row["n"] / (row["n"] - 1)
         result[row["strategy_id"]] = (row["n"], float(row["mean"]), math.sqrt(variance))
     return label, result
+
+
+# Self-report ---------------------------------------------------------------------------------------
+
+SELFREPORT_INTERVAL = timedelta(days=30)
+PENDING_WINDOW = timedelta(minutes=2)
+
+
+def selfreport_recent(*, learner: Learner) -> list[SelfReport]:
+    """The latest self-report and the one before it, newest first."""
+    return list(SelfReport.objects.filter(learner=learner).order_by("-created_at", "-id")[:2])
+
+
+def selfreport_due(*, latest: SelfReport | None, now: datetime | None = None) -> bool:
+    """Prompted after sign-up, then once a month."""
+    return latest is None or (now or timezone.now()) - latest.created_at >= SELFREPORT_INTERVAL
+
+
+def recommendation_get(*, learner: Learner, recommendation_id: int) -> Recommendation:
+    """The learner's own recommendation; anyone else's answers 404, as if it did not exist."""
+    return get_object_or_404(
+        Recommendation.objects.select_related("strategy"), pk=recommendation_id, learner=learner
+    )
+
+
+def recommendation_pending(
+    *, learner: Learner, latest: Recommendation | None, now: datetime | None = None
+) -> bool:
+    """Whether the worker is expected to write a newer recommendation than the one shown."""
+    if latest is None or recommendation_is_stale(learner=learner):
+        return True
+    asked = learner.refresh_requested_at
+    # A request for a situation already answered writes nothing new: stop waiting after a while.
+    return (
+        asked is not None and asked > latest.created_at and (now or timezone.now()) - asked < PENDING_WINDOW
+    )

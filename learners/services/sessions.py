@@ -103,3 +103,11 @@ def _reflection_save(*, session: StudySession, data: ReflectionInput | None) -> 
         setattr(reflection, field, value.strip())
     reflection.full_clean()
     reflection.save()
+
+
+def learner_language_set(*, learner: Learner, language: str) -> Learner:
+    """The language the interface speaks to this learner, on every device."""
+    learner.language = language
+    learner.full_clean(exclude=["user"])
+    learner.save(update_fields=["language"])
+    return learner

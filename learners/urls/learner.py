@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import learner
+from learners.views import language, learner, selfreport, study
 
 urlpatterns = [
     path("", learner.home, name="home"),
@@ -11,4 +11,22 @@ urlpatterns = [
     path("sessions/<int:session_id>/delete/", learner.session_delete_view, name="session-delete"),
     path("recommendation/refresh/", learner.recommendation_refresh, name="recommendation-refresh"),
     path("recommendation/status/", learner.recommendation_status, name="recommendation-status"),
+    path(
+        "recommendation/<int:recommendation_id>/follow/",
+        learner.recommendation_follow,
+        name="recommendation-follow",
+    ),
+    path(
+        "recommendation/<int:recommendation_id>/dismiss/",
+        learner.recommendation_dismiss,
+        name="recommendation-dismiss",
+    ),
+    path("nudges/dismiss/", learner.nudge_dismiss_view, name="nudge-dismiss"),
+    path("study/", study.study, name="study"),
+    path("study/pause/", study.study_pause, name="study-pause"),
+    path("study/resume/", study.study_resume, name="study-resume"),
+    path("study/finish/", study.study_finish, name="study-finish"),
+    path("study/discard/", study.study_discard, name="study-discard"),
+    path("self-report/", selfreport.selfreport, name="self-report"),
+    path("language/", language.language_set, name="language"),
 ]

@@ -7,14 +7,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from coach import selectors as coach_selectors
-from coach.services import recommendation_request
-from learners.forms import ReflectionForm, StudySessionForm
-from learners.models import Learner
+from coach.models import Recommendation
+from coach.services import recommendation_request, recommendation_respond
+from learners.charts import calibration_sentence, dashboard_charts
+from learners.forms import DismissForm, ReflectionForm, SituationForm, StudySessionForm
+from learners.models import Learner, TaskKind
+from learners.selectors import dashboard
 from learners.selectors import sessions as selectors
+from learners.selectors.study import timer_get
+from learners.services.dashboard import nudge_dismiss
 from learners.services.sessions import (
     SessionSaved,
     learner_ensure,
@@ -22,6 +28,8 @@ from learners.services.sessions import (
     session_log,
     session_update,
 )
+
+NUDGE = "illusion-of-competence"
 
 
 def _learner(request: HttpRequest) -> Learner:
@@ -40,11 +48,33 @@ def _saved_message(request: HttpRequest, saved: SessionSaved) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     learner = _learner(request)
     recommendation = coach_selectors.recommendation_latest(learner=learner)
-    stale = coach_selectors.recommendation_is_stale(learner=learner)
     if recommendation is None and learner.refresh_requested_at is None:
         recommendation_request(learner_id=learner.pk)
-    recent = selectors.session_list(learner=learner)[:5]
-    context = {"recommendation": recommendation, "stale": stale, "recent": recent}
+    data = dashboard.dashboard_data(learner=learner)
+    reports = dashboard.selfreport_recent(learner=learner)
+    context = {
+        "data": data,
+        "charts": dashboard_charts(data),
+        "calibration_sentence": calibration_sentence(data.calibration_stats)
+        if data.calibration_stats
+        else "",
+        "recommendation": recommendation,
+        "task_kind_label": TaskKind(recommendation.task_kind).label
+        if recommendation and recommendation.task_kind in TaskKind.values
+        else "",
+        "pending": dashboard.recommendation_pending(learner=learner, latest=recommendation),
+        "situation_form": SituationForm(
+            initial={"subject": recommendation.subject, "task_kind": recommendation.task_kind}
+            if recommendation
+            else None
+        ),
+        "dismiss_form": DismissForm(),
+        "show_nudge": data.overconfident_on_low_utility and NUDGE not in learner.dismissed_nudges,
+        "selfreport_due": dashboard.selfreport_due(latest=reports[0] if reports else None),
+        "first_selfreport": not reports,
+        "timer": timer_get(learner=learner),
+        "recent": selectors.session_list(learner=learner)[:5],
+    }
     return render(request, "learners/home.html", context)
 
 
@@ -53,17 +83,56 @@ def home(request: HttpRequest) -> HttpResponse:
 def recommendation_status(request: HttpRequest) -> JsonResponse:
     learner = _learner(request)
     latest = coach_selectors.recommendation_latest(learner=learner)
-    stale = coach_selectors.recommendation_is_stale(learner=learner)
-    return JsonResponse({"ready": latest is not None and not stale, "id": latest.pk if latest else None})
+    pending = dashboard.recommendation_pending(learner=learner, latest=latest)
+    return JsonResponse({"ready": not pending, "id": latest.pk if latest else None})
 
 
 @login_required
 @require_POST
 def recommendation_refresh(request: HttpRequest) -> HttpResponse:
-    if recommendation_request(learner_id=_learner(request).pk) is False:
+    """Ask again, optionally for another situation: a subject and a kind of task."""
+    form = SituationForm(request.POST)
+    situation = form.cleaned_data if form.is_valid() else {"subject": "", "task_kind": ""}
+    queued = recommendation_request(
+        learner_id=_learner(request).pk,
+        subject=situation["subject"].strip(),
+        task_kind=situation["task_kind"],
+    )
+    if queued is False:
         messages.warning(
             request, _("The background engine cannot be reached right now; please try again later.")
         )
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def recommendation_follow(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+    """*Try it*: the recommendation is followed and the study timer opens with it."""
+    learner = _learner(request)
+    recommendation = dashboard.recommendation_get(learner=learner, recommendation_id=recommendation_id)
+    recommendation_respond(recommendation=recommendation, status=Recommendation.Status.FOLLOWED)
+    return redirect(f"{reverse('study')}?recommendation={recommendation.pk}")
+
+
+@login_required
+@require_POST
+def recommendation_dismiss(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+    learner = _learner(request)
+    recommendation = dashboard.recommendation_get(learner=learner, recommendation_id=recommendation_id)
+    form = DismissForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    recommendation_respond(
+        recommendation=recommendation, status=Recommendation.Status.DISMISSED, dismissed_reason=reason
+    )
+    messages.info(request, _("Noted. You can ask for another recommendation at any time."))
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def nudge_dismiss_view(request: HttpRequest) -> HttpResponse:
+    nudge_dismiss(learner=_learner(request), key=NUDGE)
     return redirect("home")
 
 

@@ -1,0 +1,48 @@
+"""The metacognition self-report: the questionnaire and the profile it produces."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from learners.charts import profile_radar_chart
+from learners.forms import SelfReportForm
+from learners.selectors.dashboard import selfreport_due, selfreport_recent
+from learners.selfreport import DIMENSION_HELP, DIMENSIONS
+from learners.services.selfreport import selfreport_submit
+from learners.services.sessions import learner_ensure
+
+
+@login_required
+def selfreport(request: HttpRequest) -> HttpResponse:
+    learner = learner_ensure(user=request.user)  # type: ignore[arg-type]
+    form = SelfReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        selfreport_submit(learner=learner, answers=form.answers())
+        messages.success(
+            request, _("Thank you. Your profile is updated and your coach will take it into account.")
+        )
+        return redirect("self-report")
+    reports = selfreport_recent(learner=learner)
+    latest = reports[0] if reports else None
+    previous = reports[1] if len(reports) > 1 else None
+    chart = profile_radar_chart(
+        scores=latest.scores if latest else {},
+        previous=previous.scores if previous else None,
+        labels={k: str(v) for k, v in DIMENSIONS.items()},
+    )
+    dimensions = [
+        {"name": DIMENSIONS[k], "help": DIMENSION_HELP[k], "score": latest.scores.get(k) if latest else None}
+        for k in DIMENSIONS
+    ]
+    context = {
+        "form": form,
+        "latest": latest,
+        "chart": chart,
+        "dimensions": dimensions,
+        "due": selfreport_due(latest=latest),
+    }
+    return render(request, "learners/selfreport.html", context)

@@ -1,0 +1,142 @@
+"""The study timer: plain forms that work without JavaScript; the live clock is an enhancement."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from coach import selectors as coach_selectors
+from coach.models import Recommendation
+from learners.forms import TimerFinishForm, TimerStartForm
+from learners.models import Learner, StudyTimer
+from learners.selectors import dashboard
+from learners.selectors import sessions as session_selectors
+from learners.selectors.study import pomodoro_phase, timer_elapsed_seconds, timer_get, timer_prompts
+from learners.services.sessions import learner_ensure
+from learners.services.study import (
+    timer_discard,
+    timer_finish,
+    timer_minutes,
+    timer_pause,
+    timer_resume,
+    timer_start,
+)
+
+
+def _learner(request: HttpRequest) -> Learner:
+    return learner_ensure(user=request.user)  # type: ignore[arg-type]
+
+
+def _recommendation(learner: Learner, raw: object) -> Recommendation | None:
+    try:
+        return dashboard.recommendation_get(learner=learner, recommendation_id=int(str(raw)))
+    except (TypeError, ValueError, Http404):
+        return None
+
+
+@login_required
+def study(request: HttpRequest) -> HttpResponse:
+    """Start a session (GET shows the form, POST starts the timer) or show the one running."""
+    learner = _learner(request)
+    timer = timer_get(learner=learner)
+    if timer is not None:
+        return _running(request, timer, TimerFinishForm(initial={"minutes": timer_minutes(timer=timer)}))
+    previous_plan = session_selectors.previous_next_time_plan(learner=learner)
+    form = TimerStartForm(
+        request.POST or None, initial=_start_initial(learner, request.GET.get("recommendation"))
+    )
+    if request.method == "POST" and form.is_valid():
+        recommendation = _recommendation(learner, form.cleaned_data["recommendation"])
+        timer_start(learner=learner, data=form.to_input(recommendation=recommendation))
+        return redirect("study")
+    if not previous_plan:
+        del form.fields["kept_previous_plan"]
+    return render(request, "learners/study_start.html", {"form": form, "previous_plan": previous_plan})
+
+
+def _start_initial(learner: Learner, recommendation_id: str | None) -> dict[str, object]:
+    """The recommendation pre-selected: the one the learner chose to try, else the latest."""
+    recommendation = _recommendation(learner, recommendation_id) if recommendation_id else None
+    recommendation = recommendation or coach_selectors.recommendation_latest(learner=learner)
+    last = session_selectors.session_list(learner=learner).first()
+    initial: dict[str, object] = {
+        "subject": last.subject if last else "",
+        "task_kind": last.task_kind if last else "",
+        "confidence": last.confidence if last else None,
+    }
+    if recommendation is not None and recommendation.status != Recommendation.Status.DISMISSED:
+        initial["strategy"] = recommendation.strategy_id
+        initial["recommendation"] = recommendation.pk
+        initial["subject"] = recommendation.subject or initial["subject"]
+        initial["task_kind"] = recommendation.task_kind or initial["task_kind"]
+    return initial
+
+
+def _running(request: HttpRequest, timer: StudyTimer, form: TimerFinishForm) -> HttpResponse:
+    elapsed = timer_elapsed_seconds(timer=timer)
+    context = {
+        "timer": timer,
+        "form": form,
+        "elapsed": elapsed,
+        "prompts": timer_prompts(strategy_slug=timer.strategy.slug),
+        "phase": pomodoro_phase(elapsed_seconds=elapsed) if timer.pomodoro else None,
+        "previous_plan": session_selectors.previous_next_time_plan(learner=timer.learner)
+        if timer.kept_previous_plan is None
+        else "",
+    }
+    return render(request, "learners/study_running.html", context)
+
+
+def _timer_or_redirect(request: HttpRequest) -> StudyTimer | None:
+    timer = timer_get(learner=_learner(request))
+    if timer is None:
+        messages.info(request, _("That session has already ended."))
+    return timer
+
+
+@login_required
+@require_POST
+def study_pause(request: HttpRequest) -> HttpResponse:
+    if timer := _timer_or_redirect(request):
+        timer_pause(timer=timer)
+    return redirect("study")
+
+
+@login_required
+@require_POST
+def study_resume(request: HttpRequest) -> HttpResponse:
+    if timer := _timer_or_redirect(request):
+        timer_resume(timer=timer)
+    return redirect("study")
+
+
+@login_required
+@require_POST
+def study_discard(request: HttpRequest) -> HttpResponse:
+    if timer := _timer_or_redirect(request):
+        timer_discard(timer=timer)
+        messages.info(request, _("The timer was discarded; nothing was logged."))
+    return redirect("study")
+
+
+@login_required
+@require_POST
+def study_finish(request: HttpRequest) -> HttpResponse:
+    timer = _timer_or_redirect(request)
+    if timer is None:
+        return redirect("home")
+    form = TimerFinishForm(request.POST)
+    if not form.is_valid():
+        return _running(request, timer, form)
+    finish, reflection = form.to_input()
+    saved = timer_finish(timer=timer, data=finish, reflection=reflection)
+    messages.success(request, _("Session saved."))
+    if saved.refresh_queued is False:
+        messages.warning(
+            request, _("The background engine cannot be reached right now; your recommendation will follow.")
+        )
+    return redirect("home")
