@@ -1,0 +1,94 @@
+"""The engine page: runs with their figures, Retrain now, and the progress endpoint."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from coach.models import EngineRun
+
+pytestmark = pytest.mark.django_db
+
+METRICS = {
+    "held_out_learners": 12,
+    "ks": [0, 1, 2, 5, 10],
+    "learners": {
+        "model": {"rmse": [20.0, 18.0, 16.5, 14.25, 12.5], "coverage90": [0.9, 0.9, 0.88, 0.9, 0.91]},
+        "memory": {"rmse": [22.0, 19.0, 17.0, 15.0, 13.75], "coverage90": [0.8] * 5},
+        "evidence": {"rmse": [25.0] * 5, "coverage90": [0.7] * 5},
+    },
+}
+
+
+def finished_run(**fields: object) -> EngineRun:
+    started = timezone.now() - timedelta(minutes=5)
+    values: dict[str, object] = {
+        "status": EngineRun.Status.SUCCEEDED,
+        "active": False,
+        "progress": 100,
+        "started_at": started,
+        "finished_at": started + timedelta(seconds=42),
+        "n_learners": 40,
+        "n_sessions": 800,
+        "metrics": METRICS,
+    }
+    return EngineRun.objects.create(**{**values, **fields})
+
+
+def test_engine_page_lists_runs_with_duration_and_figures(charlie_client: Client) -> None:
+    finished_run()
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert "42.0 s" in page
+    assert "40 / 800" in page
+    assert "12.5 / 13.8 / 25.0" in page
+    assert "91%" in page
+    assert 'id="chart-engine-rmse"' in page
+
+
+def test_failed_run_shows_its_error(charlie_client: Client) -> None:
+    finished_run(status=EngineRun.Status.FAILED, progress=40, metrics={}, error="Too few scored sessions")
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert "Too few scored sessions" in page
+    assert "No evaluation yet" in page
+
+
+def test_retrain_now_queues_a_run_for_the_educator(charlie: User, charlie_client: Client) -> None:
+    response = charlie_client.post(reverse("educator-engine-retrain"))
+    assert response["Location"] == reverse("educator-engine")
+    run = EngineRun.objects.get()
+    assert (run.status, run.active, run.requested_by) == (EngineRun.Status.QUEUED, True, charlie)
+
+
+def test_second_retrain_while_one_runs_says_so_and_starts_nothing(charlie_client: Client) -> None:
+    charlie_client.post(reverse("educator-engine-retrain"))
+    response = charlie_client.post(reverse("educator-engine-retrain"), follow=True)
+    assert "already running" in response.content.decode()
+    assert EngineRun.objects.count() == 1
+
+
+def test_engine_page_polls_the_active_run(charlie_client: Client) -> None:
+    run = EngineRun.objects.create(status=EngineRun.Status.RUNNING, progress=35)
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert reverse("educator-engine-run-status", args=[run.pk]) in page
+    assert 'data-active="true"' in page
+    assert 'value="35"' in page
+
+
+def test_status_endpoint_reports_progress_and_error(charlie_client: Client) -> None:
+    run = finished_run(status=EngineRun.Status.FAILED, progress=60, error="boom")
+    data = charlie_client.get(reverse("educator-engine-run-status", args=[run.pk])).json()
+    assert data == {"status": "failed", "progress": 60, "error": "boom", "active": False}
+
+
+def test_status_of_a_missing_run_is_404(charlie_client: Client) -> None:
+    assert charlie_client.get(reverse("educator-engine-run-status", args=[12345])).status_code == 404
+
+
+def test_status_endpoint_refuses_post(charlie_client: Client) -> None:
+    run = finished_run()
+    assert charlie_client.post(reverse("educator-engine-run-status", args=[run.pk])).status_code == 405
