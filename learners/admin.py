@@ -1,27 +1,92 @@
-from django.contrib import admin
+from __future__ import annotations
 
-from learners.models import Cohort, CohortMembership, Learner, Reflection, StudySession
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from learners.models import (
+    Cohort,
+    CohortMembership,
+    Learner,
+    Reflection,
+    SelfReport,
+    StudySession,
+    StudyTimer,
+)
+from learners.selectors.export import cohorts_sessions
+from learners.services.export import csv_stream
 
 
 @admin.register(Learner)
 class LearnerAdmin(admin.ModelAdmin):
-    list_display = ["user", "timezone", "created_at"]
+    list_display = ["user", "timezone", "language", "session_count", "created_at"]
+    list_filter = ["timezone", "language", "created_at"]
     search_fields = ["user__username", "user__email", "goals"]
     list_select_related = ["user"]
+    readonly_fields = ["created_at", "refresh_requested_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Learner]:
+        return super().get_queryset(request).annotate(n_sessions=Count("sessions"))
+
+    @admin.display(description=_("sessions"), ordering="n_sessions")
+    def session_count(self, obj: Learner) -> int:
+        return obj.n_sessions  # type: ignore[attr-defined]
 
 
 class MembershipInline(admin.TabularInline):
     model = CohortMembership
     extra = 0
     autocomplete_fields = ["learner"]
+    readonly_fields = ["joined_at"]
+
+
+@admin.action(description=_("Export the sessions of the selected cohorts' members (CSV)"))
+def export_sessions(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Cohort]
+) -> StreamingHttpResponse:
+    stream = csv_stream(cohorts_sessions(cohort_ids=list(queryset.values_list("pk", flat=True))))
+    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="cohorts-sessions.csv"'
+    return response
 
 
 @admin.register(Cohort)
 class CohortAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "join_code", "created_at"]
+    list_display = [
+        "name",
+        "owner",
+        "member_count",
+        "join_code",
+        "join_code_expires_at",
+        "archived",
+        "created_at",
+    ]
+    list_filter = ["archived", "created_at"]
     search_fields = ["name", "owner__username", "join_code"]
     list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
+    filter_horizontal = ["co_teachers"]
+    readonly_fields = ["created_at"]
     inlines = [MembershipInline]
+    actions = [export_sessions]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Cohort]:
+        return super().get_queryset(request).annotate(n_members=Count("memberships"))
+
+    @admin.display(description=_("members"), ordering="n_members")
+    def member_count(self, obj: Cohort) -> int:
+        return obj.n_members  # type: ignore[attr-defined]
+
+
+@admin.register(CohortMembership)
+class CohortMembershipAdmin(admin.ModelAdmin):
+    list_display = ["learner", "cohort", "share_reflections", "joined_at"]
+    list_filter = ["share_reflections", "cohort"]
+    search_fields = ["learner__user__username", "cohort__name"]
+    list_select_related = ["learner__user", "cohort"]
+    raw_id_fields = ["learner", "cohort"]
+    readonly_fields = ["joined_at"]
 
 
 class ReflectionInline(admin.StackedInline):
@@ -40,18 +105,50 @@ class StudySessionAdmin(admin.ModelAdmin):
         "minutes",
         "confidence",
         "score",
+        "bias",
     ]
     list_filter = ["task_kind", "strategy", "started_at"]
     search_fields = ["learner__user__username", "subject", "notes"]
     list_select_related = ["learner__user", "strategy"]
     date_hierarchy = "started_at"
     raw_id_fields = ["learner", "recommendation"]
+    readonly_fields = ["created_at", "updated_at"]
     inlines = [ReflectionInline]
+
+    @admin.display(description=_("confidence − score"))
+    def bias(self, obj: StudySession) -> int | None:
+        return None if obj.score is None else obj.confidence - obj.score
 
 
 @admin.register(Reflection)
 class ReflectionAdmin(admin.ModelAdmin):
     list_display = ["session", "created_at", "kept_previous_plan"]
+    list_filter = ["kept_previous_plan", "created_at"]
     search_fields = ["session__learner__user__username", "what_worked", "next_time"]
     list_select_related = ["session__learner__user"]
     raw_id_fields = ["session"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(SelfReport)
+class SelfReportAdmin(admin.ModelAdmin):
+    list_display = ["learner", "created_at", "dimensions"]
+    list_filter = ["created_at"]
+    search_fields = ["learner__user__username"]
+    list_select_related = ["learner__user"]
+    raw_id_fields = ["learner"]
+    readonly_fields = ["created_at", "answers", "scores"]
+
+    @admin.display(description=_("scores"))
+    def dimensions(self, obj: SelfReport) -> str:
+        return ", ".join(f"{k} {v:.1f}" for k, v in sorted(obj.scores.items()) if isinstance(v, int | float))
+
+
+@admin.register(StudyTimer)
+class StudyTimerAdmin(admin.ModelAdmin):
+    list_display = ["learner", "subject", "strategy", "started_at", "paused_at"]
+    list_filter = ["strategy", "pomodoro"]
+    search_fields = ["learner__user__username", "subject"]
+    list_select_related = ["learner__user", "strategy"]
+    raw_id_fields = ["learner", "recommendation"]
+    readonly_fields = ["updated_at"]
