@@ -404,7 +404,7 @@ def cohort_active_chart(*, weeks: list, active: list[int]) -> Chart:
         "now": active[-1],
         "peak": max(active),
     }
-    return Chart("cohort-active", title, summary, base_layout(figure, title=title))
+    return Chart("cohort-active", title, summary, base_layout(figure, title=""))
 
 
 def cohort_minutes_chart(*, weeks: list, minutes: list[float]) -> Chart:
@@ -420,7 +420,7 @@ def cohort_minutes_chart(*, weeks: list, minutes: list[float]) -> Chart:
         "mean": sum(weeks_active) / len(weeks_active),
         "last": minutes[-1],
     }
-    return Chart("cohort-minutes", title, summary, base_layout(figure, title=title))
+    return Chart("cohort-minutes", title, summary, base_layout(figure, title=""))
 
 
 def cohort_strategy_mix_chart(
@@ -453,7 +453,7 @@ def cohort_strategy_mix_chart(
         "High-utility strategies (practice testing, distributed practice) made up %(first).0f%% of sessions "
         "in the first week shown and %(last).0f%% in the latest."
     ) % {"first": 100 * high[first], "last": 100 * high[last]}
-    return Chart("cohort-mix", title, summary, base_layout(figure, title=title, height=380))
+    return Chart("cohort-mix", title, summary, base_layout(figure, title="", height=380))
 
 
 def cohort_score_chart(*, estimates: list[CohortEstimate]) -> Chart:
@@ -484,7 +484,7 @@ def cohort_score_chart(*, estimates: list[CohortEstimate]) -> Chart:
         "n": best[1],
     }
     height = max(260, 60 + 34 * len(drawn))
-    return Chart("cohort-scores", title, summary, base_layout(figure, title=title, height=height))
+    return Chart("cohort-scores", title, summary, base_layout(figure, title="", height=height))
 
 
 def cohort_bias_chart(*, biases: list[float]) -> Chart:
@@ -494,12 +494,12 @@ def cohort_bias_chart(*, biases: list[float]) -> Chart:
     figure = go.Figure(go.Histogram(x=biases, xbins={"size": 5}, marker_color=ACCENT, name=title))
     figure.add_vline(x=0, line_dash="dash", line_color=MUTED)
     figure.update_xaxes(title=_("confidence minus score (points; above 0 = overconfident)"))
-    figure.update_yaxes(title=_("learners"), rangemode="tozero")
+    figure.update_yaxes(title=_("learners"), rangemode="tozero", dtick=max(1, len(biases) // 5))
     over = sum(1 for b in biases if b >= 15)
     summary = _(
         "%(over)d of %(n)d learners expect at least 15 points more than they score; median bias %(median).0f."
     ) % {"over": over, "n": len(biases), "median": sorted(biases)[len(biases) // 2]}
-    return Chart("cohort-bias", title, summary, base_layout(figure, title=title))
+    return Chart("cohort-bias", title, summary, base_layout(figure, title=""))
 
 
 def cohort_follow_chart(*, follow: dict[str, int], after: list[CohortEstimate]) -> Chart:
@@ -517,7 +517,8 @@ def cohort_follow_chart(*, follow: dict[str, int], after: list[CohortEstimate]) 
             name=title,
         )
     )
-    figure.update_yaxes(title=_("recommendations"), rangemode="tozero")
+    step = max(1, max(follow.values()) // 5)
+    figure.update_yaxes(title=_("recommendations"), rangemode="tozero", dtick=step)
     scores = {e[0]: e for e in after if e[2] is not None}
     summary = _("%(followed)d of %(total)d recommendations were followed, %(dismissed)d dismissed.") % {
         "followed": follow.get("followed", 0),
@@ -529,7 +530,7 @@ def cohort_follow_chart(*, follow: dict[str, int], after: list[CohortEstimate]) 
             "yes": scores["followed"][2],
             "no": scores["not_followed"][2],
         }
-    return Chart("cohort-follow", title, summary, base_layout(figure, title=title))
+    return Chart("cohort-follow", title, summary, base_layout(figure, title=""))
 
 
 def cohort_after_chart(*, after: list[CohortEstimate]) -> Chart:
@@ -556,7 +557,7 @@ def cohort_after_chart(*, after: list[CohortEstimate]) -> Chart:
         % {"label": labels.get(e[0], e[0]), "mean": e[2], "n": e[1]}
         for e in drawn
     )
-    return Chart("cohort-after", title, summary + ".", base_layout(figure, title=title))
+    return Chart("cohort-after", title, summary + ".", base_layout(figure, title=""))
 
 
 def engine_rmse_chart(*, metrics: dict) -> Chart:
@@ -581,4 +582,4 @@ def engine_rmse_chart(*, metrics: dict) -> Chart:
     figure.update_xaxes(title=_("sessions of the new learner seen (k)"))
     figure.update_yaxes(title=_("RMSE (score points)"), rangemode="tozero")
     summary = _("RMSE after %(k)d sessions: %(parts)s.") % {"k": ks[-1], "parts": ", ".join(parts)}
-    return Chart("engine-rmse", title, summary, base_layout(figure, title=title))
+    return Chart("engine-rmse", title, summary, base_layout(figure, title=""))
