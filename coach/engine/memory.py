@@ -12,9 +12,12 @@ very sessions that made them look similar.
 
 A prediction is: population model for the situation + the neighbours' pooled residual for each
 strategy (shrunk to zero where they have few sessions of it) + a Gaussian update from the
-learner's own record (one shared offset, their general level, plus one per strategy). How much
-to trust neighbours and the own record, and how wide the intervals are, is chosen per snapshot
-level by predicting the later sessions of held-out training learners.
+learner's own record. The record's prior is either one shared offset (their general level) plus
+one per strategy, or a covariance across strategies learned from the training learners' records
+(`coach.engine._record`), so sessions with one strategy also move strategies that tend to work
+alike for a person. Which prior, how much to trust neighbours and the own record, and how wide
+the intervals are, is chosen per snapshot level by predicting the later sessions of held-out
+training learners.
 """
 
 from __future__ import annotations
@@ -27,6 +30,14 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
+from coach.engine._record import (
+    gain_cov,
+    posterior_cov,
+    posterior_shared,
+    record_components,
+    record_covariance,
+    record_scale,
+)
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
 
@@ -34,6 +45,8 @@ LADDER = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610)
 # Pseudo-session counts tried when calibrating how much each source of evidence is trusted.
 SHRINK_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.0, 1e9)
 NEIGHBOUR_GRID = (1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 1e9)
+# Scales of the learned record covariance tried for the own-record prior.
+COV_GRID = (0.25, 0.5, 1.0, 2.0)
 BINARY_EPS = 1e-3
 
 
@@ -123,8 +136,9 @@ class MemoryMetaLearner(MetaLearner):
         self.feature_weight_ = _between_share(Z, idx, n_learners) * float(self.context_weight)
         full_n = _cells(idx, s, np.ones_like(r), n_learners, S)
         full_r = _cells(idx, s, r, n_learners, S)
-        self.record_shrink_, self.record_scale_ = _record_scale(full_n, full_r, self.noise_var_)
-        self.components_ = _components(full_n, full_r, self.record_shrink_, int(self.n_components))
+        self.record_shrink_, self.record_scale_ = record_scale(full_n, full_r, self.noise_var_)
+        self.components_ = record_components(full_n, full_r, self.record_shrink_, int(self.n_components))
+        self.record_cov_ = record_covariance(full_n, full_r, self.noise_var_, self.record_shrink_)
         self._build_levels(Z, s, r, idx, pos, n_learners)
         return self
 
@@ -179,7 +193,8 @@ class MemoryMetaLearner(MetaLearner):
             pick = rng.choice(alive.size, size=min(alive.size, int(self.n_calibration)), replace=False)
             params.append(self._calibrate(level, pick, own_n[pick], own_r[pick], later_ss[pick]))
         self.level_k_ = np.array([level.k for level in self.levels_], dtype=np.int64)
-        self.level_params_ = np.array(params, dtype=np.float64)  # lam_nb, lam_a, lam_b, var_scale
+        # lam_nb, lam_a, lam_b, var_scale, cov_scale (0: shared-level prior for the own record)
+        self.level_params_ = np.array(params, dtype=np.float64)
 
     def _make_index(self, keys: np.ndarray) -> NearestNeighbors:
         return NearestNeighbors(n_neighbors=min(int(self.n_neighbors), keys.shape[0]), algorithm="brute").fit(
@@ -219,26 +234,47 @@ class MemoryMetaLearner(MetaLearner):
     def _calibrate(
         self, level: _Level, pick: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, later_ss: np.ndarray
     ) -> list[float]:
-        """Shrinkage of the neighbours' and the own evidence, and an interval scale, chosen to
+        """Shrinkage of the neighbours' and the own evidence, the prior of the own record (shared
+        level, or the learned covariance scaled by `cov_scale`) and an interval scale, chosen to
         predict the later sessions of held-out learners as well as possible."""
         nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[pick], exclude=pick)
         later_n, later_r = level.count[pick], level.total[pick]
-        best = (np.inf, 0.0, 0.0, 0.0)
+
+        def sse(pred: np.ndarray) -> float:
+            return float(np.sum(later_ss - 2.0 * pred * later_r + later_n * pred**2))
+
+        best = (np.inf, 0.0, 0.0, 0.0, 0.0)
         grid_own = SHRINK_GRID if level.k > 0 else (1e9,)
         for lam_nb in NEIGHBOUR_GRID:
             mu = nb_r / (nb_n + lam_nb)
             for lam_a in grid_own:
                 for lam_b in grid_own:
-                    shift, _ = _posterior(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
-                    pred = mu + shift
-                    sse = float(np.sum(later_ss - 2.0 * pred * later_r + later_n * pred**2))
-                    if sse < best[0]:
-                        best = (sse, lam_nb, lam_a, lam_b)
-        sse, lam_nb, lam_a, lam_b = best
-        mu = nb_r / (nb_n + lam_nb)
-        _, var = _posterior(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
+                    shift, _ = posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
+                    if (err := sse(mu + shift)) < best[0]:
+                        best = (err, lam_nb, lam_a, lam_b, 0.0)
+        for cov_scale in COV_GRID if level.k > 0 else ():
+            gain = gain_cov(own_n, self.noise_var_, cov_scale * self.record_cov_)
+            for lam_nb in NEIGHBOUR_GRID:
+                mu = nb_r / (nb_n + lam_nb)
+                shift, _ = posterior_cov(mu, own_n, own_r, gain)
+                if (err := sse(mu + shift)) < best[0]:
+                    best = (err, lam_nb, 1e9, 1e9, cov_scale)
+        err, *params = best
+        mu = nb_r / (nb_n + params[0])
+        _, var = self._own_posterior(mu, own_n, own_r, params)
         predicted = float(np.sum(later_n * (self.noise_var_ + var)))
-        return [lam_nb, lam_a, lam_b, sse / predicted if predicted > 0 else 1.0]
+        return [*params[:3], err / predicted if predicted > 0 else 1.0, params[3]]
+
+    def _own_posterior(
+        self, mu: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, params: list[float]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Shift from the neighbours' prior given the own record, and its variance, (m, S);
+        `params` = [lam_nb, lam_a, lam_b, cov_scale]."""
+        _, lam_a, lam_b, cov_scale = params
+        if cov_scale <= 0.0:
+            return posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
+        gain = gain_cov(own_n, self.noise_var_, cov_scale * self.record_cov_)
+        return posterior_cov(mu, own_n, own_r, gain)
 
     # Prediction -----------------------------------------------------------------------------
     def predict(self, history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -251,7 +287,7 @@ class MemoryMetaLearner(MetaLearner):
         k = len(history)
         li = int(np.searchsorted(self.level_k_, k, side="right") - 1)
         level = self.levels_[li]
-        lam_nb, lam_a, lam_b, var_scale = self.level_params_[li]
+        lam_nb, lam_a, lam_b, var_scale, cov_scale = self.level_params_[li]
         Zh, Zq = self._standardize(history.context), self._standardize(context)
         r = history.outcome - _population(Zh, self.coef_)[np.arange(k), history.strategy]
         weight = self._recency(k)
@@ -261,7 +297,9 @@ class MemoryMetaLearner(MetaLearner):
         keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), S)), own_r[None, :])
         nb_n, nb_r, nb = self._neighbour_sums(level, keys)
         mu = nb_r / (nb_n + lam_nb)
-        shift, var = _posterior(mu, own_n[None, :], own_r[None, :], self.noise_var_, lam_a, lam_b)
+        shift, var = self._own_posterior(
+            mu, own_n[None, :], own_r[None, :], [lam_nb, lam_a, lam_b, cov_scale]
+        )
         base = _population(Zq, self.coef_)
         mean = base + mu + shift
         if self.bounded_:
@@ -315,6 +353,7 @@ class MemoryMetaLearner(MetaLearner):
                 "noise_var_",
                 "feature_weight_",
                 "components_",
+                "record_cov_",
                 "level_k_",
                 "level_params_",
             )
@@ -349,6 +388,11 @@ class MemoryMetaLearner(MetaLearner):
         self.bounded_ = bool(state["bounded"])
         self.record_shrink_ = float(state["record_shrink"])
         self.record_scale_ = float(state["record_scale"])
+        # Files saved before the learned record covariance: the shared-level prior at every level.
+        S = int(self.n_strategies)
+        self.record_cov_ = np.asarray(state.get("record_cov_", np.eye(S)), dtype=np.float64)
+        if self.level_params_.shape[1] == 4:
+            self.level_params_ = np.hstack([self.level_params_, np.zeros((len(self.level_params_), 1))])
         bounds = np.concatenate([[0], np.cumsum(np.asarray(state["level_sizes"], dtype=np.int64))])
         self.levels_ = []
         for i, k in enumerate(self.level_k_):
@@ -445,45 +489,3 @@ def _between_share(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
     between = means[idx].var(axis=0)
     share = np.divide(between, total, out=np.zeros_like(total), where=total > 1e-12)
     return np.sqrt(np.clip(share, 0.0, 1.0))
-
-
-def _record_scale(n: np.ndarray, total: np.ndarray, noise: np.ndarray) -> tuple[float, float]:
-    """Shrinkage (pseudo-sessions) for a learner's per-strategy mean residual, and the spread of
-    true per-learner residuals, both by the method of moments."""
-    has = n > 0
-    means = np.divide(total, n, out=np.zeros_like(total), where=has)
-    excess = (means**2 - np.divide(noise[None, :], n, out=np.zeros_like(total), where=has))[has]
-    tau2 = max(float(excess.mean()) if excess.size else 0.0, 1e-6 * float(noise.mean()))
-    return float(noise.mean() / tau2), float(np.sqrt(tau2))
-
-
-def _components(n: np.ndarray, total: np.ndarray, shrink: float, n_components: int) -> np.ndarray:
-    """Directions (S, r) that summarise how learners' records differ; all of them if S is small."""
-    S = n.shape[1]
-    if n_components >= S:
-        return np.eye(S)
-    shrunk = total / (n + shrink)
-    _, _, vt = np.linalg.svd(shrunk - shrunk.mean(axis=0), full_matrices=False)
-    return vt[:n_components].T
-
-
-def _posterior(
-    mu: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, noise: np.ndarray, lam_a: float, lam_b: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Shift from the neighbour prior `mu` given the own record, and its variance, (m, S).
-
-    Own residual on strategy s = a + b_s + noise: `a` is shared across strategies (the learner's
-    general level), b_s is specific; their prior variances are noise / lam_a and noise / lam_b.
-    """
-    tau_a2 = float(noise.mean()) / lam_a
-    tau_b2 = noise / lam_b
-    has = own_n > 0
-    u = np.divide(own_r, own_n, out=np.zeros(np.broadcast_shapes(own_r.shape, own_n.shape)), where=has) - mu
-    u = np.where(has, u, 0.0)
-    w = own_n / (own_n * tau_b2 + noise)
-    precision = 1.0 / tau_a2 + w.sum(axis=1, keepdims=True)
-    a_hat = (w * u).sum(axis=1, keepdims=True) / precision
-    kappa = own_n * tau_b2 / (own_n * tau_b2 + noise)
-    shift = a_hat + kappa * (u - a_hat)
-    var = (1.0 - kappa) ** 2 / precision + tau_b2 * (1.0 - kappa)
-    return shift, var

@@ -33,6 +33,8 @@ from coach.engine.log import LogError, SessionLog, check_context
 
 _LINKS = ("auto", IDENTITY, LOGIT)
 _NOISE_PRIOR = 20.0  # pseudo-sessions pulling a strategy's noise variance toward the pooled one
+_EM_STEPS = 10  # EM steps for G per population fit (identity link)
+_EM_TOL = 1e-4  # relative change of G below which EM stops early
 
 
 class ModelMetaLearner(MetaLearner):
@@ -113,7 +115,7 @@ class ModelMetaLearner(MetaLearner):
         penalty: np.ndarray,
         last: bool,
     ) -> None:
-        """One population fit given the learners' offsets, then one EM step for G (and noise).
+        """One population fit given the learners' offsets, then EM steps for G (and noise).
 
         Both start from the previous alternation, so a few Newton steps each suffice until the
         last, which runs the population fit to convergence."""
@@ -123,18 +125,34 @@ class ModelMetaLearner(MetaLearner):
             layout, bounds, z, y, offset, penalty, beta0, st.beta, self.link_, max_iter=25 if last else 3
         )
         fixed = layout.linear(st.beta, strategy, z)
-        prec = np.linalg.inv(st.cov)
         if self.link_ == LOGIT:
-            st.theta, var, total = _mixed.posterior_logit(prec, key, fixed, y, st.theta, n_iter=3)
-        else:
-            sums = np.bincount(key, weights=y - fixed, minlength=st.theta.size).reshape(st.theta.shape)
-            st.theta, var, total = _mixed.posterior_gaussian(prec, st.counts, sums, st.noise[None, :])
-            sq = (y - fixed - st.theta.ravel()[key]) ** 2 + var.ravel()[key]
-            n_s = np.bincount(strategy, minlength=st.noise.size)
-            pooled = sq.mean()
-            per = np.bincount(strategy, weights=sq, minlength=st.noise.size)
-            st.noise = (per + _NOISE_PRIOR * pooled) / (n_s + _NOISE_PRIOR)
-        st.cov = _mixed.update_covariance(st.theta, total, n_prior=float(self.n_strategies) + 2.0)
+            prec = np.linalg.inv(st.cov)
+            st.theta, _, total = _mixed.posterior_logit(prec, key, fixed, y, st.theta, n_iter=3)
+            st.cov = _mixed.update_covariance(st.theta, total, n_prior=float(self.n_strategies) + 2.0)
+            return
+        sums = np.bincount(key, weights=y - fixed, minlength=st.theta.size).reshape(st.theta.shape)
+        for _ in range(_EM_STEPS):
+            if not self._em_step_gaussian(st, sums, key, strategy, y - fixed):
+                break
+
+    def _em_step_gaussian(
+        self, st: _FitState, sums: np.ndarray, key: np.ndarray, strategy: np.ndarray, resid: np.ndarray
+    ) -> bool:
+        """One EM step for G and the noise given the population part; False once G has settled.
+
+        EM for variance components moves slowly where strategies are rarely tried together, so
+        it runs several steps per population fit; each costs one batched S x S inverse."""
+        prec = np.linalg.inv(st.cov)
+        st.theta, var, total = _mixed.posterior_gaussian(prec, st.counts, sums, st.noise[None, :])
+        sq = (resid - st.theta.ravel()[key]) ** 2 + var.ravel()[key]
+        n_s = np.bincount(strategy, minlength=st.noise.size)
+        pooled = sq.mean()
+        per = np.bincount(strategy, weights=sq, minlength=st.noise.size)
+        st.noise = (per + _NOISE_PRIOR * pooled) / (n_s + _NOISE_PRIOR)
+        cov = _mixed.update_covariance(st.theta, total, n_prior=float(self.n_strategies) + 2.0)
+        change = float(np.max(np.abs(cov - st.cov))) / max(float(np.max(np.diag(cov))), 1e-12)
+        st.cov = cov
+        return change > _EM_TOL
 
     def _initial_variance(self, st: _FitState, y: np.ndarray) -> None:
         s = int(self.n_strategies)

@@ -223,3 +223,47 @@ def test_evidence_prior_lifts_a_strategy_nobody_has_tried(log: SessionLog) -> No
     without, _ = plain.predict(SessionLog.empty(2), np.zeros((1, 2)))
     with_prior, _ = informed.predict(SessionLog.empty(2), np.zeros((1, 2)))
     assert with_prior[0, 3] > without[0, 3] + 0.1
+
+
+def _families_log(n_learners: int = 600, seed: int = 0) -> SessionLog:
+    """No features; strategies 0 and 1 share most of a learner's quirk, 2 and 3 are unrelated."""
+    rng = np.random.default_rng(seed)
+    shared = rng.normal(0.0, 0.15, n_learners)
+    quirk = rng.normal(0.0, 0.04, (n_learners, 4))
+    quirk[:, :2] += shared[:, None]
+    learner = np.repeat(np.arange(n_learners), 16)
+    strategy = rng.integers(0, 4, learner.size)
+    outcome = 0.5 + quirk[learner, strategy] + rng.normal(0.0, 0.1, learner.size)
+    return SessionLog(learner, strategy, np.zeros((learner.size, 0)), outcome)
+
+
+def test_record_covariance_finds_strategies_that_work_alike() -> None:
+    learner = MemoryMetaLearner(n_strategies=4, random_state=0).fit(_families_log())
+    cov = learner.record_cov_
+    corr = cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
+    assert corr[0, 1] > 0.7
+    assert abs(corr[2, 3]) < 0.3 and abs(corr[0, 2]) < 0.3
+
+
+def test_own_record_on_one_strategy_moves_its_relative() -> None:
+    learner = MemoryMetaLearner(n_strategies=4, random_state=0).fit(_families_log())
+    assert np.any(learner.level_params_[1:, 4] > 0)  # the learned covariance wins calibration
+    history = SessionLog(np.zeros(4, int), np.zeros(4, int), np.zeros((4, 0)), np.full(4, 0.8))
+    before, _ = learner.predict(SessionLog.empty(0), np.zeros((1, 0)))
+    after, _ = learner.predict(history, np.zeros((1, 0)))
+    lift = after[0] - before[0]
+    assert lift[1] > 0.15
+    # A shared-level prior would lift every strategy a little; the learned one leaves unrelated
+    # strategies where they were.
+    assert np.abs(lift[2:]).max() < 0.015
+
+
+def test_learner_saved_before_the_record_covariance_still_loads(fitted: MemoryMetaLearner) -> None:
+    state = fitted._get_state()
+    del state["record_cov_"]
+    state["level_params_"] = state["level_params_"][:, :4]
+    old = MemoryMetaLearner(n_strategies=4, n_neighbors=30, random_state=0)
+    old._set_state(state)
+    assert np.all(old.level_params_[:, 4] == 0.0)
+    mean, std = old.predict(SessionLog.empty(2), np.zeros((1, 2)))
+    assert mean.shape == std.shape == (1, 4)

@@ -307,3 +307,16 @@ def test_get_params_lists_constructor_arguments() -> None:
     params = ModelMetaLearner(4, alpha=2.0).get_params()
     assert params["n_strategies"] == 4 and params["alpha"] == 2.0
     assert {"prior_gain", "prior_weight", "link", "interactions", "n_iter"} <= set(params)
+
+
+def test_quirks_of_a_strategy_family_are_learned_on_the_simulated_population() -> None:
+    # Strategies of a family are seldom used by the same learner in 30 habitual sessions, so
+    # their covariance is only found if EM for G runs close to convergence.
+    log, _ = simulate(1500, 30, seed=11)
+    cov = ModelMetaLearner(N_STRATEGIES).fit(log).re_cov_
+    centre = np.eye(N_STRATEGIES) - 1.0 / N_STRATEGIES  # without the learner's general level
+    relative = centre @ cov @ centre
+    corr = relative / np.sqrt(np.outer(np.diag(relative), np.diag(relative)))
+    assert corr[0, 1] > 0.4  # practice testing, distributed practice: retrieval family
+    assert corr[7, 8] > 0.4  # keyword mnemonic, imagery for text: imagery family
+    assert corr[0, 7] < 0.1  # practice testing, keyword mnemonic: unrelated
