@@ -46,6 +46,10 @@ def test_educator_runs_a_cohort_retrains_the_engine_and_exports(
     expect(page.get_by_role("heading", name="Biology 101")).to_be_visible()
     code = page.locator("#join-code").inner_text().strip()
     assert len(code) == 8
+    page.get_by_role("link", name="Cohort settings").click()
+    expect(page.get_by_role("button", name="Revoke code")).to_be_visible()
+    screenshots(page, "educator-cohort-settings")
+    assert serious_accessibility_violations(page) == []
 
     # The learner joins with the code, sharing reflections, and logs a session.
     log_in(page, base, "fiona")
@@ -55,6 +59,8 @@ def test_educator_runs_a_cohort_retrains_the_engine_and_exports(
     page.check("#id_share_reflections")
     page.get_by_role("button", name="Join").click()
     expect(page.get_by_text("You joined Biology 101.")).to_be_visible()
+    screenshots(page, "account-settings")
+    assert serious_accessibility_violations(page) == []
     assert CohortMembership.objects.get(learner__user__username="fiona").share_reflections
     page.goto(f"{base}/sessions/new/")
     page.fill("#id_subject", "Cell biology")
