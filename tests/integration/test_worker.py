@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,13 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
-from coach.models import EngineRun, EngineSnapshot, Recommendation, Strategy
+from coach.models import EngineRun, EngineSnapshot, Recommendation
 from coach.services import engine_retrain_request
 from learners.demo import demo_create
 from learners.models import Learner
 from tests.factories import LearnerFactory, UserFactory
+from tests.learners.test_sessions import form_data
 from tests.worker import celery_worker, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -29,20 +28,7 @@ def test_session_logged_on_the_web_gets_a_recommendation_from_the_worker(tmp_pat
     client.force_login(learner.user)
     log = tmp_path / "worker.log"
     with celery_worker(log):
-        response = client.post(
-            reverse("session-new"),
-            {
-                "subject": "Statistics",
-                "task_kind": "solve",
-                "strategy": Strategy.objects.get(slug="practice-testing").pk,
-                "started_at": (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-                "minutes": 40,
-                "difficulty": 3,
-                "confidence": 65,
-                "score": 72,
-                "focus": 4,
-            },
-        )
+        response = client.post(reverse("session-new"), form_data(subject="Statistics", score=72))
         assert response.status_code == 302
         written = wait_for(lambda: Recommendation.objects.filter(learner=learner).exists(), timeout=60)
         worker_log = log.read_text()
