@@ -26,8 +26,11 @@ situations for every k.
         "known_traits_regret_ratio": ...,  # choosing with the true traits but without the
                                            # per-learner quirks: what profiles alone could give
         "known_families_regret_ratio": ...,  # true traits plus the learner's shared family
-      },                                   # sensitivities: what learning across strategies
+                                           # sensitivities: what learning across strategies
                                            # could give at best ("families" design only)
+        "known_population_regret_ratio": [...],  # per k: approximate Bayes choice knowing the
+      },                                   # population exactly but the learner only through
+                                           # their self-report and first k outcomes
       "learners": {
         name: {
           "fit_seconds": ...,
@@ -41,7 +44,8 @@ situations for every k.
       },
       "stress": {                  # the same, on the "independent" design
         "population": "independent",
-        "baseline": {...}, "reference": {"known_traits_regret_ratio": ...}, "learners": {...}
+        "baseline": {...}, "learners": {...},
+        "reference": {"known_traits_regret_ratio": ..., "known_population_regret_ratio": [...]}
       }
     }
 
@@ -65,12 +69,18 @@ import numpy as np
 from coach.engine.base import MetaLearner
 from coach.engine.log import SessionLog
 from coach.engine.simulate import (
+    CONCENTRATION,
     FAMILY_LOADING,
     FAMILY_SD,
     N_STRATEGIES,
     STRATEGIES,
+    TRAIT_CORR,
+    TRAIT_EFFECT,
+    TRAITS,
     Population,
     make_population,
+    quirk_covariance,
+    report_noise,
     simulate,
 )
 
@@ -150,7 +160,9 @@ def _run_design(
         result["regret_ratio"] = [r / base_regret for r in result["regret"]]
         learners[name] = result
     without = dataclasses.replace(population, quirks=np.zeros_like(population.quirks))
-    reference = {"known_traits_regret_ratio": _choice_regret(without, test) / base_regret}
+    reference: dict[str, Any] = {"known_traits_regret_ratio": _choice_regret(without, test) / base_regret}
+    bayes = [_known_population_regret(population, test, k) / base_regret for k in ks]
+    reference["known_population_regret_ratio"] = bayes
     if population.family is not None:
         shared = FAMILY_SD * population.family @ FAMILY_LOADING.T
         families = dataclasses.replace(population, quirks=shared)
@@ -192,6 +204,47 @@ def _choice_regret(belief: Population, test: _TestSet) -> float:
     choice = belief.true_mean(test.situation_learner, test.situations).argmax(axis=1)
     rows = np.arange(choice.shape[0])
     return float(np.mean(test.truth.max(axis=1) - test.truth[rows, choice]))
+
+
+def _known_population_regret(population: Population, test: _TestSet, k: int) -> float:
+    """Regret of an approximate Bayes choice that knows the population but not the learner.
+
+    The learner is x = (traits, ability not explained by knowledge, quirks) with its true prior;
+    the self-report and the first k outcomes update it, outcomes linearised around the learner
+    at the population mean. The confidence ratings are left out, so this is close to, not
+    exactly, the best any learner could do."""
+    design = population.design
+    n_test = test.starts.shape[0]
+    mean = dataclasses.replace(
+        population,
+        traits=np.zeros_like(population.traits),
+        ability=np.zeros_like(population.ability),
+        quirks=np.zeros_like(population.quirks),
+    )
+    s, t = N_STRATEGIES, len(TRAITS)
+    load = np.hstack([TRAIT_EFFECT + np.eye(t)[0] * 0.5, np.ones((s, 1)), np.eye(s)])  # eta = base + load @ x
+    prior = np.zeros((t + 1 + s, t + 1 + s))
+    prior[:t, :t], prior[t, t], prior[t + 1 :, t + 1 :] = TRAIT_CORR, 0.45**2, quirk_covariance(design)
+    prec0 = np.linalg.inv(prior)
+    report_prec = 1.0 / report_noise(design) ** 2
+    n_situations = test.situations.shape[0] // n_test
+    belief = np.empty((n_test, s))
+    for i in range(n_test):
+        ids = population.traits.shape[0] - n_test + i
+        prec, info = prec0.copy(), np.zeros(t + 1 + s)
+        prec[np.arange(t), np.arange(t)] += report_prec
+        info[:t] = report_prec * population.profile[ids]
+        if k:
+            h = test.history.take(slice(test.starts[i], test.starts[i] + k))
+            p0 = mean.true_mean(h.learner, h.context)[np.arange(k), h.strategy]
+            jac = (p0 * (1.0 - p0))[:, None] * load[h.strategy]
+            noise = p0 * (1.0 - p0) / (CONCENTRATION + 1.0)
+            prec += jac.T @ (jac / noise[:, None])
+            info += jac.T @ ((h.outcome - p0) / noise)
+        belief[i] = load @ np.linalg.solve(prec, info)
+    rows = np.arange(test.truth.shape[0])
+    eta = mean.true_logit(test.situation_learner, test.situations) + np.repeat(belief, n_situations, axis=0)
+    return float(np.mean(test.truth.max(axis=1) - test.truth[rows, eta.argmax(axis=1)]))
 
 
 def _score(

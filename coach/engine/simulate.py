@@ -317,6 +317,13 @@ def quirk_covariance(quirks: str = "families") -> np.ndarray:
     return shared + SPECIFIC_SD**2 * np.eye(N_STRATEGIES)
 
 
+def report_noise(quirks: str = "families") -> np.ndarray:
+    """The sd (3,) of the self-report noise on each trait under design `quirks`."""
+    if quirks == "independent":
+        return np.full(len(TRAITS), INDEPENDENT_REPORT_NOISE)
+    return REPORT_NOISE.copy()
+
+
 def simulate(
     n_learners: int, n_sessions: int, seed: int = 0, quirks: str = "families"
 ) -> tuple[SessionLog, Population]:

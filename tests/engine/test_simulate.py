@@ -16,6 +16,7 @@ from coach.engine.simulate import (
     STRATEGIES,
     UTILITY,
     quirk_covariance,
+    report_noise,
     simulate,
 )
 
@@ -116,6 +117,7 @@ def test_self_reports_are_weak_signals_of_the_traits() -> None:
     _, population = simulate(40_000, 1, seed=0)
     validity = [np.corrcoef(population.profile[:, j], population.traits[:, j])[0, 1] for j in range(3)]
     np.testing.assert_allclose(validity, [0.5, 0.4, 0.3], atol=0.02)
+    np.testing.assert_allclose(1.0 / np.sqrt(1.0 + report_noise() ** 2), [0.5, 0.4, 0.3], atol=0.01)
 
 
 def test_most_learners_reread_most_but_habits_vary() -> None:
@@ -136,6 +138,9 @@ def test_bench_run_reports_every_metric_for_every_k() -> None:
         assert len(block["baseline"]["regret"]) == 3
         assert 0 <= block["reference"]["known_traits_regret_ratio"] <= 1.5
     assert result["stress"]["population"] == "independent"
+    for block in (result, result["stress"]):
+        bayes = block["reference"]["known_population_regret_ratio"]
+        assert len(bayes) == 3 and all(0 <= r <= 1.5 for r in bayes)
     assert 0 <= result["reference"]["known_families_regret_ratio"] <= 1.5
     assert "known_families_regret_ratio" not in result["stress"]["reference"]
 
