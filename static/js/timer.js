@@ -31,7 +31,7 @@
       const label = (onBreak ? box.dataset.breakLabel : box.dataset.focusLabel) + " · " + box.dataset.roundLabel + " " + round;
       // Only the phase is announced; the countdown next to it is not, or it would speak every second.
       if (state.textContent.trim() !== label) state.textContent = label;
-      if (phaseLeft) phaseLeft.textContent = box.dataset.leftLabel.replace("%s", format(left));
+      if (phaseLeft) phaseLeft.textContent = box.dataset.leftLabel.replace("{time}", format(left));
     }
     // A new prompt every five minutes, in turn.
     if (prompts.length) {

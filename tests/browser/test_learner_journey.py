@@ -1,0 +1,167 @@
+"""A learner's first days, in a real browser with a real worker: sign up, self-report, study with
+the timer, read the dashboard, follow the recommendation and log the next session."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from coach.models import Recommendation
+from learners.models import StudySession
+from learners.selfreport import ITEMS
+from tests.browser.conftest import BROWSER, screenshots, serious_accessibility_violations
+
+pytestmark = BROWSER
+PASSWORD = "a-long-unusual-passphrase-42"
+CHARTS = ["weekly-minutes", "strategy-scores", "calibration", "study-calendar"]
+
+
+def sign_up(page: Page, url: str, username: str) -> None:
+    page.goto(f"{url}/accounts/signup/")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.get_by_role("heading", name=f"Hello, {username}")).to_be_visible()
+
+
+def study_with_the_timer(page: Page, *, score: str, next_time: str) -> None:
+    page.click("#start")
+    expect(page.locator("#clock")).to_have_text(re.compile(r"^\d+:\d\d$"))
+    page.click("#pause")
+    expect(page.locator("#timer-state")).to_have_text("Paused")
+    page.click("#resume")
+    expect(page.locator("#pause")).to_be_visible()
+    expect(page.locator("#id_minutes")).to_have_value("1")  # filled in by the live clock
+    page.fill("#id_minutes", "35")
+    page.fill("#id_score", score)
+    page.select_option("#id_focus", "4")
+    page.fill("#id_plan", "Chapter 4, then test myself")
+    page.fill("#id_monitor", "Drifted after 20 minutes")
+    page.fill("#id_evaluate", "Recall was patchy")
+    page.fill("#id_next_time", next_time)
+    page.click("#finish-button")
+    expect(page.get_by_text("Session saved.")).to_be_visible()
+
+
+def test_learner_journey_from_sign_up_to_following_a_recommendation(
+    live_server,  # type: ignore[no-untyped-def]
+    page: Page,
+    worker: Path,
+    console_errors: list[str],
+) -> None:
+    url = live_server.url
+    sign_up(page, url, "fatima")
+
+    # Prompted for the self-report right after signing up.
+    page.click("#self-report-prompt a")
+    expect(page.get_by_role("heading", name="How you study: a short self-report")).to_be_visible()
+    assert serious_accessibility_violations(page) == []
+    screenshots(page, "self-report-empty")
+    for i, item in enumerate(ITEMS):
+        page.check(f"input[name={item.key}][value='{2 + i % 3}']")
+    page.click("#submit-self-report")
+    expect(page.locator("#chart-profile svg.main-svg").first).to_be_attached()
+    screenshots(page, "self-report-profile")
+
+    # A full run of the study timer.
+    page.goto(f"{url}/study/")
+    page.fill("#id_subject", "Cell biology")
+    page.select_option("#id_task_kind", "understand")
+    page.select_option("#id_strategy", label="Rereading (low)")
+    page.fill("#id_confidence", "80")
+    page.check("#id_pomodoro")
+    assert serious_accessibility_violations(page) == []
+    screenshots(page, "study-start")
+    page.click("#start")
+    expect(page.locator("#prompts")).to_contain_text("Before you reread")
+    expect(page.locator("#timer-state")).to_contain_text("Focus")
+    assert serious_accessibility_violations(page) == []
+    screenshots(page, "study-running")
+    page.goto(f"{url}/study/")  # a reload keeps the running session
+    expect(page.get_by_role("heading", name="Studying Cell biology")).to_be_visible()
+    page.click("#pause")
+    page.click("#resume")
+    page.fill("#id_minutes", "35")
+    page.fill("#id_score", "58")
+    page.fill("#id_plan", "Chapter 4, then test myself")
+    page.fill("#id_monitor", "Drifted after 20 minutes")
+    page.fill("#id_evaluate", "Recall was patchy")
+    page.fill("#id_next_time", "Test myself before rereading")
+    page.click("#finish-button")
+    expect(page.get_by_text("Session saved.")).to_be_visible()
+
+    # The dashboard: the session, the charts, the calibration sentence and the worker's recommendation.
+    expect(page.locator("#recommendation .lead")).to_contain_text("Try", timeout=60_000)
+    expect(page.locator("#calibration-sentence")).to_have_text(
+        "You tend to expect 22 points more than you score."
+    )
+    expect(page.locator("main table.striped")).to_contain_text("Cell biology")
+    for key in CHARTS:
+        expect(page.locator(f"#chart-{key} svg.main-svg").first).to_be_attached()
+    assert "recommendation_refresh" in worker.read_text()
+    assert serious_accessibility_violations(page) == []
+    screenshots(page, "dashboard")
+
+    # Follow the recommendation; the timer opens with it, the next session links back to it.
+    action = page.locator("#recommendation form[action*=follow]").get_attribute("action") or ""
+    recommendation = Recommendation.objects.get(pk=int(re.findall(r"\d+", action)[0]))
+    page.click("#try-it")
+    expect(page.get_by_role("heading", name="Start a study session")).to_be_visible()
+    expect(page.locator("#previous-plan")).to_contain_text("Test myself before rereading")
+    expect(page.locator("#id_strategy")).to_have_value(str(recommendation.strategy_id))
+    page.select_option("#id_kept_previous_plan", "yes")
+    page.fill("#id_confidence", "65")
+    study_with_the_timer(page, score="61", next_time="Space the next session two days out")
+
+    recommendation.refresh_from_db()
+    assert recommendation.status == Recommendation.Status.FOLLOWED
+    latest = StudySession.objects.filter(learner__user__username="fatima").order_by("-id").first()
+    assert latest is not None and latest.recommendation_id == recommendation.pk
+    assert latest.reflection.kept_previous_plan is True
+    expect(page.locator("#chart-calibration svg.main-svg").first).to_be_attached()
+    assert console_errors == []
+
+
+def test_chinese_dashboard_reads_in_chinese(
+    live_server,  # type: ignore[no-untyped-def]
+    page: Page,
+    worker: Path,
+    console_errors: list[str],
+) -> None:
+    sign_up(page, live_server.url, "wei")
+    page.click("nav .language-switch summary")
+    page.click("nav .language-switch button[value=zh-hans]")
+    expect(page.get_by_role("heading", name="你好，wei")).to_be_visible()
+    expect(page.locator("#recommendation .lead")).to_contain_text("试试", timeout=60_000)
+    assert serious_accessibility_violations(page) == []
+    screenshots(page, "dashboard-zh")
+    page.goto(f"{live_server.url}/study/")
+    expect(page.get_by_role("heading", name="开始学习")).to_be_visible()
+    assert console_errors == []
+
+
+def test_timer_works_with_javascript_disabled(
+    live_server,  # type: ignore[no-untyped-def]
+    browser: Browser,
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_up(page, live_server.url, "noscript")
+    page.goto(f"{live_server.url}/study/")
+    page.fill("#id_subject", "Statistics")
+    page.select_option("#id_task_kind", "solve")
+    page.select_option("#id_strategy", label="Interleaved practice (moderate)")
+    page.fill("#id_confidence", "60")
+    page.click("#start")
+    page.click("#pause")
+    expect(page.locator("#timer-state")).to_have_text("Paused")
+    page.click("#resume")
+    page.fill("#id_minutes", "25")
+    page.fill("#id_score", "70")
+    page.click("#finish-button")
+    expect(page.get_by_text("Session saved.")).to_be_visible()
+    assert StudySession.objects.filter(learner__user__username="noscript", minutes=25).exists()
+    context.close()
