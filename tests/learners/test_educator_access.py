@@ -92,20 +92,21 @@ OWNER_ACTIONS = [
 ]
 
 
-@pytest.mark.parametrize("page", COHORT_PAGES)
+# Not named `page`: that name belongs to pytest-playwright and would turn these into browser tests.
+@pytest.mark.parametrize("view", COHORT_PAGES)
 @pytest.mark.parametrize(
     ("persona", "status"),
     [("dana", 200), ("erin", 200), ("charlie", 404), ("alice", 403)],
 )
 def test_cohort_pages_open_to_owner_and_co_teacher_only(
-    world: World, page: str, persona: str, status: int
+    world: World, view: str, persona: str, status: int
 ) -> None:
-    assert client_for(persona).get(cohort_urls(world)[page]).status_code == status
+    assert client_for(persona).get(cohort_urls(world)[view]).status_code == status
 
 
-@pytest.mark.parametrize("page", COHORT_PAGES)
-def test_anonymous_visitor_is_sent_to_log_in_from_cohort_pages(world: World, page: str) -> None:
-    response = client_for("anonymous").get(cohort_urls(world)[page])
+@pytest.mark.parametrize("view", COHORT_PAGES)
+def test_anonymous_visitor_is_sent_to_log_in_from_cohort_pages(world: World, view: str) -> None:
+    response = client_for("anonymous").get(cohort_urls(world)[view])
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
@@ -161,9 +162,9 @@ def test_create_cohort_needs_the_csrf_token(world: World) -> None:
     ("persona", "status"),
     [("dana", 200), ("erin", 200), ("charlie", 200), ("alice", 403), ("anonymous", 302)],
 )
-@pytest.mark.parametrize("page", ["educator-home", "educator-engine"])
-def test_panel_and_engine_pages_are_for_educators(world: World, page: str, persona: str, status: int) -> None:
-    assert client_for(persona).get(reverse(page)).status_code == status
+@pytest.mark.parametrize("view", ["educator-home", "educator-engine"])
+def test_panel_and_engine_pages_are_for_educators(world: World, view: str, persona: str, status: int) -> None:
+    assert client_for(persona).get(reverse(view)).status_code == status
 
 
 @pytest.mark.parametrize(
