@@ -28,8 +28,17 @@ from typing import Any
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
 
+from coach.engine._memory_blocks import (
+    between_share,
+    cells,
+    fit_population,
+    group_mean,
+    group_positions,
+    noise_variance,
+    population_mean,
+    single_thread,
+)
 from coach.engine._record import (
     gain_cov,
     posterior_cov,
@@ -129,13 +138,13 @@ class MemoryMetaLearner(MetaLearner):
         Z = self._standardize(X)
         self.binary_ = bool(np.all((y == 0.0) | (y == 1.0)))
         self.bounded_ = bool(y.min() >= 0.0 and y.max() <= 1.0)
-        self.coef_ = _fit_population(Z, s, y, S, self._prior_target(y), self.prior_weight, self.ridge)
-        r = y - _population(Z, self.coef_)[np.arange(len(y)), s]
-        idx, pos, n_learners = _group_positions(log.learner)
-        self.noise_var_ = _noise_variance(idx, s, r, n_learners, S)
-        self.feature_weight_ = _between_share(Z, idx, n_learners) * float(self.context_weight)
-        full_n = _cells(idx, s, np.ones_like(r), n_learners, S)
-        full_r = _cells(idx, s, r, n_learners, S)
+        self.coef_ = fit_population(Z, s, y, S, self._prior_target(y), self.prior_weight, self.ridge)
+        r = y - population_mean(Z, self.coef_)[np.arange(len(y)), s]
+        idx, pos, n_learners = group_positions(log.learner)
+        self.noise_var_ = noise_variance(idx, s, r, n_learners, S)
+        self.feature_weight_ = between_share(Z, idx, n_learners) * float(self.context_weight)
+        full_n = cells(idx, s, np.ones_like(r), n_learners, S)
+        full_r = cells(idx, s, r, n_learners, S)
         self.record_shrink_, self.record_scale_ = record_scale(full_n, full_r, self.noise_var_)
         self.components_ = record_components(full_n, full_r, self.record_shrink_, int(self.n_components))
         self.record_cov_ = record_covariance(full_n, full_r, self.noise_var_, self.record_shrink_)
@@ -180,14 +189,14 @@ class MemoryMetaLearner(MetaLearner):
             if k > 0 and alive.size < min_learners:
                 break
             early, later = pos < k, pos >= k
-            own_n = _cells(idx[early], s[early], np.ones(int(early.sum())), n_learners, S)[alive]
-            own_r = _cells(idx[early], s[early], r[early], n_learners, S)[alive]
+            own_n = cells(idx[early], s[early], np.ones(int(early.sum())), n_learners, S)[alive]
+            own_r = cells(idx[early], s[early], r[early], n_learners, S)[alive]
             upto = pos <= k
-            profile = _group_mean(Z[upto], idx[upto], n_learners)[alive]
+            profile = group_mean(Z[upto], idx[upto], n_learners)[alive]
             keys = self._keys(profile, own_n, own_r)
-            later_n = _cells(idx[later], s[later], np.ones(int(later.sum())), n_learners, S)[alive]
-            later_r = _cells(idx[later], s[later], r[later], n_learners, S)[alive]
-            later_ss = _cells(idx[later], s[later], r[later] ** 2, n_learners, S)[alive]
+            later_n = cells(idx[later], s[later], np.ones(int(later.sum())), n_learners, S)[alive]
+            later_r = cells(idx[later], s[later], r[later], n_learners, S)[alive]
+            later_ss = cells(idx[later], s[later], r[later] ** 2, n_learners, S)[alive]
             level = _Level(k, keys, later_n, later_r, self._make_index(keys))
             self.levels_.append(level)
             pick = rng.choice(alive.size, size=min(alive.size, int(self.n_calibration)), replace=False)
@@ -224,7 +233,7 @@ class MemoryMetaLearner(MetaLearner):
             return np.broadcast_to(count, (m, count.size)), np.broadcast_to(total, (m, total.size)), nb
         extra = 0 if exclude is None else 1
         K = min(int(self.n_neighbors), n - extra)
-        with _single_thread():
+        with single_thread():
             _, nb = level.index.kneighbors(keys, n_neighbors=K + extra)
         if exclude is not None:
             order = np.argsort(nb == exclude[:, None], axis=1, kind="stable")
@@ -289,7 +298,7 @@ class MemoryMetaLearner(MetaLearner):
         level = self.levels_[li]
         lam_nb, lam_a, lam_b, var_scale, cov_scale = self.level_params_[li]
         Zh, Zq = self._standardize(history.context), self._standardize(context)
-        r = history.outcome - _population(Zh, self.coef_)[np.arange(k), history.strategy]
+        r = history.outcome - population_mean(Zh, self.coef_)[np.arange(k), history.strategy]
         weight = self._recency(k)
         own_n = np.bincount(history.strategy, weights=weight, minlength=S).astype(np.float64)
         own_r = np.bincount(history.strategy, weights=weight * r, minlength=S)
@@ -300,7 +309,7 @@ class MemoryMetaLearner(MetaLearner):
         shift, var = self._own_posterior(
             mu, own_n[None, :], own_r[None, :], [lam_nb, lam_a, lam_b, cov_scale]
         )
-        base = _population(Zq, self.coef_)
+        base = population_mean(Zq, self.coef_)
         mean = base + mu + shift
         if self.bounded_:
             lo = BINARY_EPS if self.binary_ else 0.0
@@ -401,91 +410,3 @@ class MemoryMetaLearner(MetaLearner):
             count = np.asarray(state["level_count"][part], dtype=np.float64)
             total = np.asarray(state["level_total"][part], dtype=np.float64)
             self.levels_.append(_Level(int(k), keys, count, total, self._make_index(keys)))
-
-
-# Building blocks ----------------------------------------------------------------------------------
-_CONTROLLER: ThreadpoolController | None = None
-
-
-def _single_thread() -> Any:
-    """A brute-force search over a few thousand rows is quicker on one thread than on a pool
-    that has to wake up, and far steadier when the machine is busy."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER.limit(limits=1)
-
-
-def _group_positions(learner: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-    """Learner index 0..L-1 of each row and the row's position within that learner's sessions."""
-    _, idx = np.unique(learner, return_inverse=True)
-    idx = idx.ravel()
-    n_groups = int(idx.max()) + 1
-    order = np.argsort(idx, kind="stable")
-    counts = np.bincount(idx, minlength=n_groups)
-    starts = np.cumsum(counts) - counts
-    pos = np.empty_like(idx)
-    pos[order] = np.arange(idx.size) - np.repeat(starts, counts)
-    return idx, pos, n_groups
-
-
-def _cells(idx: np.ndarray, s: np.ndarray, values: np.ndarray, n_groups: int, S: int) -> np.ndarray:
-    """Sum of `values` per (learner, strategy) cell, (n_groups, S)."""
-    flat = np.bincount(idx * S + s, weights=values, minlength=n_groups * S)
-    return flat.reshape(n_groups, S)
-
-
-def _group_mean(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
-    counts = np.maximum(np.bincount(idx, minlength=n_groups), 1)
-    sums = np.zeros((n_groups, Z.shape[1]))
-    for j in range(Z.shape[1]):
-        sums[:, j] = np.bincount(idx, weights=Z[:, j], minlength=n_groups)
-    return sums / counts[:, None]
-
-
-def _population(Z: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """Population expectation (m, S) of every strategy in each situation."""
-    return coef[:, 0][None, :] + Z @ coef[:, 1:].T
-
-
-def _fit_population(
-    Z: np.ndarray, s: np.ndarray, y: np.ndarray, S: int, target: np.ndarray, prior_weight: float, ridge: float
-) -> np.ndarray:
-    """Per-strategy ridge regression on the situation; the intercept leans on `target`
-    (population mean plus any published-evidence gain) with `prior_weight` pseudo-sessions,
-    which is what a strategy nobody has tried yet gets."""
-    d = Z.shape[1]
-    coef = np.zeros((S, d + 1))
-    penalty = np.diag(np.r_[max(prior_weight, 1e-6), np.full(d, max(ridge, 1e-6))])
-    for j in range(S):
-        rows = s == j
-        D = np.hstack([np.ones((int(rows.sum()), 1)), Z[rows]])
-        rhs = D.T @ y[rows]
-        rhs[0] += max(prior_weight, 1e-6) * target[j]
-        coef[j] = np.linalg.solve(D.T @ D + penalty, rhs)
-    return coef
-
-
-def _noise_variance(idx: np.ndarray, s: np.ndarray, r: np.ndarray, n_groups: int, S: int) -> np.ndarray:
-    """Within-learner session-to-session variance per strategy, pooled towards the overall one."""
-    n = _cells(idx, s, np.ones_like(r), n_groups, S)
-    total = _cells(idx, s, r, n_groups, S)
-    ss = _cells(idx, s, r**2, n_groups, S)
-    within = ss - np.divide(total**2, n, out=np.zeros_like(total), where=n > 0)
-    dof = n.sum(axis=0) - (n > 0).sum(axis=0)
-    pooled = within.sum() / dof.sum() if dof.sum() > 0 else float(np.var(r)) or 1e-4
-    pooled = max(float(pooled), 1e-6)
-    strength = 20.0  # sessions' worth of weight on the pooled value
-    return (within.sum(axis=0) + strength * pooled) / (dof + strength)
-
-
-def _between_share(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per feature, the share of its variance that lies between learners: profile-like features
-    count fully in the search, session-to-session ones little."""
-    if Z.shape[1] == 0:
-        return np.zeros(0)
-    means = _group_mean(Z, idx, n_groups)
-    total = Z.var(axis=0)
-    between = means[idx].var(axis=0)
-    share = np.divide(between, total, out=np.zeros_like(total), where=total > 1e-12)
-    return np.sqrt(np.clip(share, 0.0, 1.0))

@@ -1,0 +1,95 @@
+"""Building blocks of the memory learner: per-learner cells, the population model, noise and
+feature weights, and the single-thread guard for small neighbour searches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+_CONTROLLER: ThreadpoolController | None = None
+
+
+def single_thread() -> Any:
+    """A brute-force search over a few thousand rows is quicker on one thread than on a pool
+    that has to wake up, and far steadier when the machine is busy."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1)
+
+
+def group_positions(learner: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Learner index 0..L-1 of each row and the row's position within that learner's sessions."""
+    _, idx = np.unique(learner, return_inverse=True)
+    idx = idx.ravel()
+    n_groups = int(idx.max()) + 1
+    order = np.argsort(idx, kind="stable")
+    counts = np.bincount(idx, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    pos = np.empty_like(idx)
+    pos[order] = np.arange(idx.size) - np.repeat(starts, counts)
+    return idx, pos, n_groups
+
+
+def cells(idx: np.ndarray, s: np.ndarray, values: np.ndarray, n_groups: int, S: int) -> np.ndarray:
+    """Sum of `values` per (learner, strategy) cell, (n_groups, S)."""
+    flat = np.bincount(idx * S + s, weights=values, minlength=n_groups * S)
+    return flat.reshape(n_groups, S)
+
+
+def group_mean(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
+    counts = np.maximum(np.bincount(idx, minlength=n_groups), 1)
+    sums = np.zeros((n_groups, Z.shape[1]))
+    for j in range(Z.shape[1]):
+        sums[:, j] = np.bincount(idx, weights=Z[:, j], minlength=n_groups)
+    return sums / counts[:, None]
+
+
+def population_mean(Z: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """Population expectation (m, S) of every strategy in each situation."""
+    return coef[:, 0][None, :] + Z @ coef[:, 1:].T
+
+
+def fit_population(
+    Z: np.ndarray, s: np.ndarray, y: np.ndarray, S: int, target: np.ndarray, prior_weight: float, ridge: float
+) -> np.ndarray:
+    """Per-strategy ridge regression on the situation; the intercept leans on `target`
+    (population mean plus any published-evidence gain) with `prior_weight` pseudo-sessions,
+    which is what a strategy nobody has tried yet gets."""
+    d = Z.shape[1]
+    coef = np.zeros((S, d + 1))
+    penalty = np.diag(np.r_[max(prior_weight, 1e-6), np.full(d, max(ridge, 1e-6))])
+    for j in range(S):
+        rows = s == j
+        D = np.hstack([np.ones((int(rows.sum()), 1)), Z[rows]])
+        rhs = D.T @ y[rows]
+        rhs[0] += max(prior_weight, 1e-6) * target[j]
+        coef[j] = np.linalg.solve(D.T @ D + penalty, rhs)
+    return coef
+
+
+def noise_variance(idx: np.ndarray, s: np.ndarray, r: np.ndarray, n_groups: int, S: int) -> np.ndarray:
+    """Within-learner session-to-session variance per strategy, pooled towards the overall one."""
+    n = cells(idx, s, np.ones_like(r), n_groups, S)
+    total = cells(idx, s, r, n_groups, S)
+    ss = cells(idx, s, r**2, n_groups, S)
+    within = ss - np.divide(total**2, n, out=np.zeros_like(total), where=n > 0)
+    dof = n.sum(axis=0) - (n > 0).sum(axis=0)
+    pooled = within.sum() / dof.sum() if dof.sum() > 0 else float(np.var(r)) or 1e-4
+    pooled = max(float(pooled), 1e-6)
+    strength = 20.0  # sessions' worth of weight on the pooled value
+    return (within.sum(axis=0) + strength * pooled) / (dof + strength)
+
+
+def between_share(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per feature, the share of its variance that lies between learners: profile-like features
+    count fully in the search, session-to-session ones little."""
+    if Z.shape[1] == 0:
+        return np.zeros(0)
+    means = group_mean(Z, idx, n_groups)
+    total = Z.var(axis=0)
+    between = means[idx].var(axis=0)
+    share = np.divide(between, total, out=np.zeros_like(total), where=total > 1e-12)
+    return np.sqrt(np.clip(share, 0.0, 1.0))
