@@ -255,8 +255,12 @@ def calibration_chart(data: DashboardData) -> Chart:
     )
     base_layout(figure, title="", height=360)
     figure.update_layout(margin={"t": 16})
-    figure.update_xaxes(title_text=_("confidence before (expected score)"), range=[-2, 102])
-    figure.update_yaxes(title_text=_("self-test score"), range=[-2, 102], scaleanchor="x", scaleratio=1)
+    figure.update_xaxes(
+        title_text=_("confidence before (expected score)"), range=[-2, 102], constrain="domain"
+    )
+    figure.update_yaxes(
+        title_text=_("self-test score"), range=[-2, 102], scaleanchor="x", scaleratio=1, constrain="domain"
+    )
     figure.add_annotation(
         x=8, y=96, text=_("scored more than expected"), showarrow=False, xanchor="left", font={"color": MUTED}
     )

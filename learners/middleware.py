@@ -40,6 +40,10 @@ class LearnerLanguageMiddleware:
             learner = getattr(request.user, "learner", None)
             language = learner.language if learner else ""
             if language and language in dict(settings.LANGUAGES):
-                translation.activate(language)
                 request.LANGUAGE_CODE = language
+                # Restored afterwards, so the choice never leaks into whatever the thread serves next.
+                with translation.override(language):
+                    response = self.get_response(request)
+                response.headers.setdefault("Content-Language", language)
+                return response
         return self.get_response(request)

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from learners.models import Learner
 
@@ -70,3 +71,11 @@ def test_every_message_has_a_chinese_translation() -> None:
 
 def test_the_compiled_catalogue_ships_with_the_source() -> None:
     assert PO.with_suffix(".mo").stat().st_mtime >= PO.stat().st_mtime - 1
+
+
+def test_the_accounts_language_does_not_leak_into_later_work(alice: Learner, alice_client: Client) -> None:
+    alice.language = "zh-hans"
+    alice.save()
+    response = alice_client.get(reverse("home"))
+    assert response["Content-Language"] == "zh-hans"
+    assert translation.get_language() != "zh-hans"
