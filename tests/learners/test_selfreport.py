@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from learners.models import Learner, SelfReport
 from learners.selectors.dashboard import selfreport_due
 from learners.selfreport import DIMENSIONS, ITEMS, selfreport_score
+from tests.factories import StudySessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +73,14 @@ def test_the_self_report_is_due_again_after_a_month(alice: Learner) -> None:
     assert not selfreport_due(latest=report, now=report.created_at + timedelta(days=29))
     assert selfreport_due(latest=report, now=report.created_at + timedelta(days=30))
     assert selfreport_due(latest=None, now=timezone.now())
+
+
+@pytest.mark.parametrize("n", [10, 500])
+def test_self_report_page_query_count_does_not_grow_with_sessions(
+    alice: Learner, alice_client: Client, n: int
+) -> None:
+    StudySessionFactory.create_batch(n, learner=alice)
+    alice_client.post(reverse("self-report"), all_answers())
+    with CaptureQueriesContext(connection) as queries:
+        alice_client.get(reverse("self-report"))
+    assert len(queries) == 6

@@ -6,7 +6,9 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +19,8 @@ from learners.services.study import timer_pause, timer_resume
 from tests.factories import StudySessionFactory
 
 pytestmark = pytest.mark.django_db
+QUERIES_RUNNING = 7
+QUERIES_START = 10
 
 
 def start_data(**overrides: object) -> dict[str, object]:
@@ -181,3 +185,26 @@ def test_timer_start_time_becomes_the_sessions_start(alice: Learner, alice_clien
     with mock.patch("coach.tasks.recommendation_refresh.delay"):
         alice_client.post(reverse("study-finish"), finish_data())
     assert StudySession.objects.get(learner=alice).started_at == timer.started_at
+
+
+@pytest.mark.parametrize("n", [10, 500])
+def test_timer_page_query_count_does_not_grow_with_sessions(
+    alice: Learner, alice_client: Client, n: int
+) -> None:
+    StudySessionFactory.create_batch(n, learner=alice)
+    alice_client.post(reverse("study"), start_data())
+    alice_client.get(reverse("study"))
+    with CaptureQueriesContext(connection) as queries:
+        alice_client.get(reverse("study"))
+    assert len(queries) == QUERIES_RUNNING
+
+
+@pytest.mark.parametrize("n", [10, 500])
+def test_timer_start_page_query_count_does_not_grow_with_sessions(
+    alice: Learner, alice_client: Client, n: int
+) -> None:
+    StudySessionFactory.create_batch(n, learner=alice)
+    alice_client.get(reverse("study"))
+    with CaptureQueriesContext(connection) as queries:
+        alice_client.get(reverse("study"))
+    assert len(queries) == QUERIES_START
