@@ -303,3 +303,16 @@ def test_educator_list_queries_do_not_grow_with_cohorts(dana: User, dana_client:
     few = _queries(dana_client, reverse("educator-home"))
     CohortFactory.create_batch(20, owner=dana)
     assert _queries(dana_client, reverse("educator-home")) == few
+
+
+def test_member_page_queries_do_not_grow_with_the_learners_sessions(
+    dana_client: Client, cohort: Cohort, alice: Learner
+) -> None:
+    join(cohort, alice, share=True)
+    url = reverse("educator-member", args=[cohort.pk, alice.pk])
+    for session in StudySessionFactory.create_batch(2, learner=alice):
+        Reflection.objects.create(session=session, what_worked="x")
+    few = _queries(dana_client, url)
+    for session in StudySessionFactory.create_batch(40, learner=alice):
+        Reflection.objects.create(session=session, what_worked="x")
+    assert _queries(dana_client, url) == few
