@@ -22,7 +22,7 @@ training learners.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,8 @@ LADDER = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610)
 # Pseudo-session counts tried when calibrating how much each source of evidence is trusted.
 SHRINK_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.0, 1e9)
 NEIGHBOUR_GRID = (1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 1e9)
+# Shares of the level below's neighbour mean kept as the prior of a level's neighbours.
+KEEP_GRID = (0.0, 0.5, 1.0)
 # Scales of the learned record covariance tried for the own-record prior.
 COV_GRID = (0.25, 0.5, 1.0, 2.0)
 BINARY_EPS = 1e-3
@@ -88,9 +90,47 @@ class _Level:
     index: NearestNeighbors
 
     informative: bool = True  # False when no key tells learners apart
+    sq_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
         self.informative = bool(self.keys.shape[0] > 1 and np.ptp(self.keys, axis=0).max(initial=0.0) > 1e-12)
+        self.sq_norms = np.einsum("ij,ij->i", self.keys, self.keys)
+
+
+def _nearest(level: _Level, keys: np.ndarray, K: int) -> np.ndarray:
+    """Rows of the K nearest snapshots to each key, (m, K), in no particular order: a few
+    queries are quicker with one product than through a search index."""
+    dist = level.sq_norms[None, :] - 2.0 * (keys @ level.keys.T)
+    if dist.shape[1] <= K:
+        return np.broadcast_to(np.arange(dist.shape[1]), dist.shape)
+    return np.argpartition(dist, K - 1, axis=1)[:, :K]
+
+
+@dataclass
+class _HeldOut:
+    """Fit-time bookkeeping: per level, the learners it holds and the neighbour means of the
+    held-out learners worked out so far (rows by learner index)."""
+
+    n_learners: int
+    n_strategies: int
+    alive: list[np.ndarray] = field(default_factory=list)
+    mean: list[np.ndarray] = field(default_factory=list)
+    done: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, alive: np.ndarray) -> None:
+        self.alive.append(alive)
+        self.mean.append(np.zeros((self.n_learners, self.n_strategies)))
+        self.done.append(np.zeros(self.n_learners, dtype=bool))
+
+    def store(self, j: int, ids: np.ndarray, mean: np.ndarray) -> None:
+        self.mean[j][ids] = mean
+        self.done[j][ids] = True
+
+
+def _refine(nb_n: np.ndarray, nb_r: np.ndarray, below: np.ndarray, lam: float, keep: float) -> np.ndarray:
+    """Neighbours' mean residual, shrunk with `lam` pseudo-sessions towards `keep` times the
+    level below's: a level refines the one below as far as it predicts better."""
+    return (nb_r + lam * keep * below) / (nb_n + lam)
 
 
 class MemoryMetaLearner(MetaLearner):
@@ -180,10 +220,13 @@ class MemoryMetaLearner(MetaLearner):
     ) -> None:
         S = int(self.n_strategies)
         length = np.bincount(idx, minlength=n_learners)
-        rng = np.random.default_rng(self.random_state)
+        # One order for all levels, so mostly the same learners are held out at every level and
+        # their means at the level below are already known.
+        order = np.random.default_rng(self.random_state).permutation(n_learners)
         min_learners = max(2 * int(self.n_neighbors), 20)
         self.levels_: list[_Level] = []
-        params = []
+        chain = _HeldOut(n_learners, S)
+        params: list[list[float]] = []
         for k in LADDER:
             alive = np.flatnonzero(length > k)
             if k > 0 and alive.size < min_learners:
@@ -199,11 +242,33 @@ class MemoryMetaLearner(MetaLearner):
             later_ss = cells(idx[later], s[later], r[later] ** 2, n_learners, S)[alive]
             level = _Level(k, keys, later_n, later_r, self._make_index(keys))
             self.levels_.append(level)
-            pick = rng.choice(alive.size, size=min(alive.size, int(self.n_calibration)), replace=False)
-            params.append(self._calibrate(level, pick, own_n[pick], own_r[pick], later_ss[pick]))
+            chain.add(alive)
+            ids = order[np.isin(order, alive)][: int(self.n_calibration)]
+            pick = np.searchsorted(alive, ids)
+            prior = self._held_out_mean(len(self.levels_) - 2, ids, chain, params)
+            level_params, mean = self._calibrate(level, pick, prior, own_n[pick], own_r[pick], later_ss[pick])
+            params.append(level_params)
+            chain.store(len(self.levels_) - 1, ids, mean)
         self.level_k_ = np.array([level.k for level in self.levels_], dtype=np.int64)
-        # lam_nb, lam_a, lam_b, var_scale, cov_scale (0: shared-level prior for the own record)
+        # lam_nb, lam_a, lam_b, var_scale, cov_scale (0: shared-level prior for the own record),
+        # keep (share of the level below's neighbour mean the neighbours are shrunk towards)
         self.level_params_ = np.array(params, dtype=np.float64)
+
+    def _held_out_mean(
+        self, j: int, ids: np.ndarray, chain: _HeldOut, params: list[list[float]]
+    ) -> np.ndarray:
+        """The neighbours' mean at level j (refined from the levels below) for training learners
+        `ids`, each left out of their own neighbours; zero below level 0."""
+        if j < 0:
+            return np.zeros((ids.size, chain.n_strategies))
+        todo = ids[~chain.done[j][ids]]
+        if todo.size:
+            rows = np.searchsorted(chain.alive[j], todo)
+            level = self.levels_[j]
+            nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[rows], exclude=rows)
+            below = self._held_out_mean(j - 1, todo, chain, params)
+            chain.store(j, todo, _refine(nb_n, nb_r, below, params[j][0], params[j][5]))
+        return chain.mean[j][ids]
 
     def _make_index(self, keys: np.ndarray) -> NearestNeighbors:
         return NearestNeighbors(n_neighbors=min(int(self.n_neighbors), keys.shape[0]), algorithm="brute").fit(
@@ -231,48 +296,59 @@ class MemoryMetaLearner(MetaLearner):
             m = keys.shape[0]
             nb = np.broadcast_to(np.arange(n), (m, n))
             return np.broadcast_to(count, (m, count.size)), np.broadcast_to(total, (m, total.size)), nb
-        extra = 0 if exclude is None else 1
+        if exclude is None:
+            nb = _nearest(level, keys, min(int(self.n_neighbors), n))
+            return level.count[nb].sum(axis=1), level.total[nb].sum(axis=1), nb
+        extra = 1
         K = min(int(self.n_neighbors), n - extra)
         with single_thread():
             _, nb = level.index.kneighbors(keys, n_neighbors=K + extra)
-        if exclude is not None:
-            order = np.argsort(nb == exclude[:, None], axis=1, kind="stable")
-            nb = np.take_along_axis(nb, order, axis=1)[:, :K]
+        order = np.argsort(nb == exclude[:, None], axis=1, kind="stable")
+        nb = np.take_along_axis(nb, order, axis=1)[:, :K]
         return level.count[nb].sum(axis=1), level.total[nb].sum(axis=1), nb
 
     def _calibrate(
-        self, level: _Level, pick: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, later_ss: np.ndarray
-    ) -> list[float]:
-        """Shrinkage of the neighbours' and the own evidence, the prior of the own record (shared
-        level, or the learned covariance scaled by `cov_scale`) and an interval scale, chosen to
-        predict the later sessions of held-out learners as well as possible."""
+        self,
+        level: _Level,
+        pick: np.ndarray,
+        prior: np.ndarray,
+        own_n: np.ndarray,
+        own_r: np.ndarray,
+        later_ss: np.ndarray,
+    ) -> tuple[list[float], np.ndarray]:
+        """How far to move from the level below towards this level's neighbours (`lam_nb`
+        pseudo-sessions of the level below), the prior of the own record (shared level, or the
+        learned covariance scaled by `cov_scale`) and an interval scale, chosen to predict the
+        later sessions of held-out learners as well as possible. Also the held-out learners'
+        neighbour means at this level."""
         nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[pick], exclude=pick)
         later_n, later_r = level.count[pick], level.total[pick]
 
         def sse(pred: np.ndarray) -> float:
             return float(np.sum(later_ss - 2.0 * pred * later_r + later_n * pred**2))
 
-        best = (np.inf, 0.0, 0.0, 0.0, 0.0)
+        best = (np.inf, 0.0, 0.0, 0.0, 0.0, 0.0)
         grid_own = SHRINK_GRID if level.k > 0 else (1e9,)
-        for lam_nb in NEIGHBOUR_GRID:
-            mu = nb_r / (nb_n + lam_nb)
-            for lam_a in grid_own:
-                for lam_b in grid_own:
-                    shift, _ = posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
-                    if (err := sse(mu + shift)) < best[0]:
-                        best = (err, lam_nb, lam_a, lam_b, 0.0)
-        for cov_scale in COV_GRID if level.k > 0 else ():
-            gain = gain_cov(own_n, self.noise_var_, cov_scale * self.record_cov_)
+        grid_cov = COV_GRID if level.k > 0 else ()
+        gains = [(c, gain_cov(own_n, self.noise_var_, c * self.record_cov_)) for c in grid_cov]
+        for keep in KEEP_GRID if prior.any() else (0.0,):
             for lam_nb in NEIGHBOUR_GRID:
-                mu = nb_r / (nb_n + lam_nb)
-                shift, _ = posterior_cov(mu, own_n, own_r, gain)
-                if (err := sse(mu + shift)) < best[0]:
-                    best = (err, lam_nb, 1e9, 1e9, cov_scale)
-        err, *params = best
-        mu = nb_r / (nb_n + params[0])
-        _, var = self._own_posterior(mu, own_n, own_r, params)
+                mu = _refine(nb_n, nb_r, prior, lam_nb, keep)
+                for lam_a in grid_own:
+                    for lam_b in grid_own:
+                        shift, _ = posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
+                        if (err := sse(mu + shift)) < best[0]:
+                            best = (err, lam_nb, lam_a, lam_b, 0.0, keep)
+                for cov_scale, gain in gains:
+                    shift, _ = posterior_cov(mu, own_n, own_r, gain)
+                    if (err := sse(mu + shift)) < best[0]:
+                        best = (err, lam_nb, 1e9, 1e9, cov_scale, keep)
+        err, lam_nb, lam_a, lam_b, cov_scale, keep = best
+        mu = _refine(nb_n, nb_r, prior, lam_nb, keep)
+        _, var = self._own_posterior(mu, own_n, own_r, [lam_nb, lam_a, lam_b, cov_scale])
         predicted = float(np.sum(later_n * (self.noise_var_ + var)))
-        return [*params[:3], err / predicted if predicted > 0 else 1.0, params[3]]
+        var_scale = err / predicted if predicted > 0 else 1.0
+        return [lam_nb, lam_a, lam_b, var_scale, cov_scale, keep], mu
 
     def _own_posterior(
         self, mu: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, params: list[float]
@@ -292,23 +368,14 @@ class MemoryMetaLearner(MetaLearner):
 
     def _predict_parts(self, history: SessionLog, context: np.ndarray) -> dict[str, Any]:
         history, context = self._check_predict_input(history, context)
-        S = int(self.n_strategies)
         k = len(history)
         li = int(np.searchsorted(self.level_k_, k, side="right") - 1)
-        level = self.levels_[li]
-        lam_nb, lam_a, lam_b, var_scale, cov_scale = self.level_params_[li]
+        _, lam_a, lam_b, var_scale, cov_scale, _ = self.level_params_[li]
         Zh, Zq = self._standardize(history.context), self._standardize(context)
         r = history.outcome - population_mean(Zh, self.coef_)[np.arange(k), history.strategy]
-        weight = self._recency(k)
-        own_n = np.bincount(history.strategy, weights=weight, minlength=S).astype(np.float64)
-        own_r = np.bincount(history.strategy, weights=weight * r, minlength=S)
-        profile = (Zh.sum(axis=0) + Zq) / (k + 1)
-        keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), S)), own_r[None, :])
-        nb_n, nb_r, nb = self._neighbour_sums(level, keys)
-        mu = nb_r / (nb_n + lam_nb)
-        shift, var = self._own_posterior(
-            mu, own_n[None, :], own_r[None, :], [lam_nb, lam_a, lam_b, cov_scale]
-        )
+        mu, nb = self._neighbour_mean(li, history.strategy, Zh, r, Zq)
+        own_n, own_r = self._own_cells(history.strategy, r, k)
+        shift, var = self._own_posterior(mu, own_n[None, :], own_r[None, :], [0.0, lam_a, lam_b, cov_scale])
         base = population_mean(Zq, self.coef_)
         mean = base + mu + shift
         if self.bounded_:
@@ -318,7 +385,39 @@ class MemoryMetaLearner(MetaLearner):
             std = np.sqrt(mean * (1.0 - mean))
         else:
             std = np.broadcast_to(np.sqrt((self.noise_var_ + var) * var_scale), mean.shape).copy()
+        level = self.levels_[li]
         return {"mean": mean, "std": std, "base": base, "own_n": own_n, "nb": nb, "level": level}
+
+    def _neighbour_mean(
+        self, li: int, strategy: np.ndarray, Zh: np.ndarray, r: np.ndarray, Zq: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The neighbours' pooled residual (m, S), refined level by level up to level `li` (each
+        lower level sees the learner's first k of its sessions, as it did at fit time), and the
+        neighbours' rows at level `li`."""
+        k = Zh.shape[0]
+        first = li
+        while first > 0 and self.level_params_[first, 5] > 0.0:
+            first -= 1
+        mu = np.zeros((Zq.shape[0], int(self.n_strategies)))
+        nb = np.zeros((Zq.shape[0], 0), dtype=np.int64)
+        with single_thread():
+            for j in range(first, li + 1):
+                level = self.levels_[j]
+                kj = k if j == li else level.k
+                own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
+                profile = (Zh[:kj].sum(axis=0) + Zq) / (kj + 1)
+                keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), own_n.size)), own_r[None, :])
+                nb_n, nb_r, nb = self._neighbour_sums(level, keys)
+                lam, keep = self.level_params_[j, [0, 5]]
+                mu = _refine(nb_n, nb_r, mu, float(lam), float(keep))
+        return mu, nb
+
+    def _own_cells(self, strategy: np.ndarray, r: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sessions and residual sums per strategy of the learner's first k sessions, (S,)."""
+        S = int(self.n_strategies)
+        weight = self._recency(k)
+        own_n = np.bincount(strategy, weights=weight, minlength=S).astype(np.float64)
+        return own_n, np.bincount(strategy, weights=weight * r, minlength=S)
 
     def _recency(self, k: int) -> np.ndarray:
         if self.half_life is None:
@@ -400,8 +499,10 @@ class MemoryMetaLearner(MetaLearner):
         # Files saved before the learned record covariance: the shared-level prior at every level.
         S = int(self.n_strategies)
         self.record_cov_ = np.asarray(state.get("record_cov_", np.eye(S)), dtype=np.float64)
-        if self.level_params_.shape[1] == 4:
-            self.level_params_ = np.hstack([self.level_params_, np.zeros((len(self.level_params_), 1))])
+        # ... and before levels refined the one below (keep = 0: each level's neighbours alone).
+        missing = 6 - self.level_params_.shape[1]
+        if missing > 0:
+            self.level_params_ = np.hstack([self.level_params_, np.zeros((len(self.level_params_), missing))])
         bounds = np.concatenate([[0], np.cumsum(np.asarray(state["level_sizes"], dtype=np.int64))])
         self.levels_ = []
         for i, k in enumerate(self.level_k_):
