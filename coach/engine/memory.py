@@ -327,22 +327,34 @@ class MemoryMetaLearner(MetaLearner):
         def sse(pred: np.ndarray) -> float:
             return float(np.sum(later_ss - 2.0 * pred * later_r + later_n * pred**2))
 
+        def contrast(pred: np.ndarray) -> float:
+            # What is left once each learner's general level is taken out: the part that
+            # decides which strategy comes first.
+            level_error = (later_r - later_n * pred).sum(axis=1)
+            return sse(pred) - float(np.sum(level_error**2 / np.maximum(later_n.sum(axis=1), 1.0)))
+
         best = (np.inf, 0.0, 0.0, 0.0, 0.0, 0.0)
+        chosen = np.inf
         grid_own = SHRINK_GRID if level.k > 0 else (1e9,)
         grid_cov = COV_GRID if level.k > 0 else ()
         gains = [(c, gain_cov(own_n, self.noise_var_, c * self.record_cov_)) for c in grid_cov]
+        # The own record's prior by the whole error; the neighbours' weight by the contrasts.
         for keep in KEEP_GRID if prior.any() else (0.0,):
             for lam_nb in NEIGHBOUR_GRID:
                 mu = _refine(nb_n, nb_r, prior, lam_nb, keep)
+                here = (np.inf, 0.0, 0.0, 0.0, 0.0, 0.0)
+                pred = mu
                 for lam_a in grid_own:
                     for lam_b in grid_own:
                         shift, _ = posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
-                        if (err := sse(mu + shift)) < best[0]:
-                            best = (err, lam_nb, lam_a, lam_b, 0.0, keep)
+                        if (err := sse(mu + shift)) < here[0]:
+                            here, pred = (err, lam_nb, lam_a, lam_b, 0.0, keep), mu + shift
                 for cov_scale, gain in gains:
                     shift, _ = posterior_cov(mu, own_n, own_r, gain)
-                    if (err := sse(mu + shift)) < best[0]:
-                        best = (err, lam_nb, 1e9, 1e9, cov_scale, keep)
+                    if (err := sse(mu + shift)) < here[0]:
+                        here, pred = (err, lam_nb, 1e9, 1e9, cov_scale, keep), mu + shift
+                if (score := contrast(pred)) < chosen:
+                    best, chosen = here, score
         err, lam_nb, lam_a, lam_b, cov_scale, keep = best
         mu = _refine(nb_n, nb_r, prior, lam_nb, keep)
         _, var = self._own_posterior(mu, own_n, own_r, [lam_nb, lam_a, lam_b, cov_scale])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -267,3 +269,32 @@ def test_learner_saved_before_the_record_covariance_still_loads(fitted: MemoryMe
     assert np.all(old.level_params_[:, 4] == 0.0)
     mean, std = old.predict(SessionLog.empty(2), np.zeros((1, 2)))
     assert mean.shape == std.shape == (1, 4)
+
+
+def _quirky_population(n_learners: int, seed: int) -> tuple[SessionLog, np.ndarray]:
+    """Like `make_log`, but each learner's quirks are as large as the group effect and every
+    learner has their own general level; returns the log and each learner's true means."""
+    rng = np.random.default_rng(seed)
+    profile = rng.normal(0.0, 1.0, (n_learners, 2))
+    effect = rng.normal(0.0, 0.1, (n_learners, 4)) + rng.normal(0.0, 0.15, (n_learners, 1))
+    effect[np.abs(profile[:, 0]) > 1.0, 0] += 0.1
+    effect[np.abs(profile[:, 0]) <= 1.0, 1] += 0.1
+    learner = np.repeat(np.arange(n_learners), 20)
+    strategy = rng.integers(0, 4, learner.size)
+    outcome = 0.5 + effect[learner, strategy] + rng.normal(0.0, 0.15, learner.size)
+    return SessionLog(learner, strategy, profile[learner], outcome), 0.5 + effect
+
+
+def test_one_more_session_does_not_make_choices_worse() -> None:
+    train, _ = _quirky_population(600, seed=0)
+    test, truth = _quirky_population(400, seed=1)
+    learner = MemoryMetaLearner(n_strategies=4, n_neighbors=30, random_state=0).fit(train)
+    regret = []
+    for k in (0, 1, 2, 5):
+        lost = []
+        for i in range(400):
+            sessions = test.for_learner(i)
+            mean, _ = learner.predict(sessions.take(slice(0, k)), sessions.context[:1])
+            lost.append(truth[i].max() - truth[i, mean[0].argmax()])
+        regret.append(float(np.mean(lost)))
+    assert all(later <= earlier + 1e-3 for earlier, later in pairwise(regret))
