@@ -1,12 +1,67 @@
-"""Building blocks of the memory learner: per-learner cells, the population model, noise and
-feature weights, and the single-thread guard for small neighbour searches."""
+"""Building blocks of the memory learner: snapshot levels and their search, per-learner cells,
+the population model, noise and feature weights."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import ThreadpoolController
+
+
+@dataclass
+class Level:
+    k: int
+    keys: np.ndarray  # (n, dk)
+    count: np.ndarray  # (n, S) later sessions per strategy
+    total: np.ndarray  # (n, S) residual sums of those sessions
+    index: NearestNeighbors
+
+    informative: bool = True  # False when no key tells learners apart
+    sq_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def __post_init__(self) -> None:
+        self.informative = bool(self.keys.shape[0] > 1 and np.ptp(self.keys, axis=0).max(initial=0.0) > 1e-12)
+        self.sq_norms = np.einsum("ij,ij->i", self.keys, self.keys)
+
+
+def nearest(level: Level, keys: np.ndarray, K: int) -> np.ndarray:
+    """Rows of the K nearest snapshots to each key, (m, K), in no particular order: a few
+    queries are quicker with one product than through a search index."""
+    dist = level.sq_norms[None, :] - 2.0 * (keys @ level.keys.T)
+    if dist.shape[1] <= K:
+        return np.broadcast_to(np.arange(dist.shape[1]), dist.shape)
+    return np.argpartition(dist, K - 1, axis=1)[:, :K]
+
+
+@dataclass
+class HeldOut:
+    """Fit-time bookkeeping: per level, the learners it holds and the neighbour means of the
+    held-out learners worked out so far (rows by learner index)."""
+
+    n_learners: int
+    n_strategies: int
+    alive: list[np.ndarray] = field(default_factory=list)
+    mean: list[np.ndarray] = field(default_factory=list)
+    done: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, alive: np.ndarray) -> None:
+        self.alive.append(alive)
+        self.mean.append(np.zeros((self.n_learners, self.n_strategies)))
+        self.done.append(np.zeros(self.n_learners, dtype=bool))
+
+    def store(self, j: int, ids: np.ndarray, mean: np.ndarray) -> None:
+        self.mean[j][ids] = mean
+        self.done[j][ids] = True
+
+
+def refine(nb_n: np.ndarray, nb_r: np.ndarray, below: np.ndarray, lam: float, keep: float) -> np.ndarray:
+    """Neighbours' mean residual, shrunk with `lam` pseudo-sessions towards `keep` times the
+    level below's: a level refines the one below as far as it predicts better."""
+    return (nb_r + lam * keep * below) / (nb_n + lam)
+
 
 _CONTROLLER: ThreadpoolController | None = None
 

@@ -11,18 +11,20 @@ like with like, and using only the later sessions of neighbours as evidence avoi
 very sessions that made them look similar.
 
 A prediction is: population model for the situation + the neighbours' pooled residual for each
-strategy (shrunk to zero where they have few sessions of it) + a Gaussian update from the
+strategy (shrunk, where they have few sessions of it, towards a share of the level below's, so a
+level refines the one below as far as it predicts better) + a Gaussian update from the
 learner's own record. The record's prior is either one shared offset (their general level) plus
 one per strategy, or a covariance across strategies learned from the training learners' records
 (`coach.engine._record`), so sessions with one strategy also move strategies that tend to work
 alike for a person. Which prior, how much to trust neighbours and the own record, and how wide
 the intervals are, is chosen per snapshot level by predicting the later sessions of held-out
-training learners.
+training learners; the neighbours' weight by how well they predict the differences between a
+learner's strategies (the own record gets the general level), which is what a choice rests on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -30,13 +32,17 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
 from coach.engine._memory_blocks import (
+    HeldOut,
+    Level,
     between_share,
     cells,
     fit_population,
     group_mean,
     group_positions,
+    nearest,
     noise_variance,
     population_mean,
+    refine,
     single_thread,
 )
 from coach.engine._record import (
@@ -79,58 +85,6 @@ class Evidence:
     expected: float
     population: float
     gain: float
-
-
-@dataclass
-class _Level:
-    k: int
-    keys: np.ndarray  # (n, dk)
-    count: np.ndarray  # (n, S) later sessions per strategy
-    total: np.ndarray  # (n, S) residual sums of those sessions
-    index: NearestNeighbors
-
-    informative: bool = True  # False when no key tells learners apart
-    sq_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))
-
-    def __post_init__(self) -> None:
-        self.informative = bool(self.keys.shape[0] > 1 and np.ptp(self.keys, axis=0).max(initial=0.0) > 1e-12)
-        self.sq_norms = np.einsum("ij,ij->i", self.keys, self.keys)
-
-
-def _nearest(level: _Level, keys: np.ndarray, K: int) -> np.ndarray:
-    """Rows of the K nearest snapshots to each key, (m, K), in no particular order: a few
-    queries are quicker with one product than through a search index."""
-    dist = level.sq_norms[None, :] - 2.0 * (keys @ level.keys.T)
-    if dist.shape[1] <= K:
-        return np.broadcast_to(np.arange(dist.shape[1]), dist.shape)
-    return np.argpartition(dist, K - 1, axis=1)[:, :K]
-
-
-@dataclass
-class _HeldOut:
-    """Fit-time bookkeeping: per level, the learners it holds and the neighbour means of the
-    held-out learners worked out so far (rows by learner index)."""
-
-    n_learners: int
-    n_strategies: int
-    alive: list[np.ndarray] = field(default_factory=list)
-    mean: list[np.ndarray] = field(default_factory=list)
-    done: list[np.ndarray] = field(default_factory=list)
-
-    def add(self, alive: np.ndarray) -> None:
-        self.alive.append(alive)
-        self.mean.append(np.zeros((self.n_learners, self.n_strategies)))
-        self.done.append(np.zeros(self.n_learners, dtype=bool))
-
-    def store(self, j: int, ids: np.ndarray, mean: np.ndarray) -> None:
-        self.mean[j][ids] = mean
-        self.done[j][ids] = True
-
-
-def _refine(nb_n: np.ndarray, nb_r: np.ndarray, below: np.ndarray, lam: float, keep: float) -> np.ndarray:
-    """Neighbours' mean residual, shrunk with `lam` pseudo-sessions towards `keep` times the
-    level below's: a level refines the one below as far as it predicts better."""
-    return (nb_r + lam * keep * below) / (nb_n + lam)
 
 
 class MemoryMetaLearner(MetaLearner):
@@ -224,8 +178,8 @@ class MemoryMetaLearner(MetaLearner):
         # their means at the level below are already known.
         order = np.random.default_rng(self.random_state).permutation(n_learners)
         min_learners = max(2 * int(self.n_neighbors), 20)
-        self.levels_: list[_Level] = []
-        chain = _HeldOut(n_learners, S)
+        self.levels_: list[Level] = []
+        chain = HeldOut(n_learners, S)
         params: list[list[float]] = []
         for k in LADDER:
             alive = np.flatnonzero(length > k)
@@ -240,7 +194,7 @@ class MemoryMetaLearner(MetaLearner):
             later_n = cells(idx[later], s[later], np.ones(int(later.sum())), n_learners, S)[alive]
             later_r = cells(idx[later], s[later], r[later], n_learners, S)[alive]
             later_ss = cells(idx[later], s[later], r[later] ** 2, n_learners, S)[alive]
-            level = _Level(k, keys, later_n, later_r, self._make_index(keys))
+            level = Level(k, keys, later_n, later_r, self._make_index(keys))
             self.levels_.append(level)
             chain.add(alive)
             ids = order[np.isin(order, alive)][: int(self.n_calibration)]
@@ -255,7 +209,7 @@ class MemoryMetaLearner(MetaLearner):
         self.level_params_ = np.array(params, dtype=np.float64)
 
     def _held_out_mean(
-        self, j: int, ids: np.ndarray, chain: _HeldOut, params: list[list[float]]
+        self, j: int, ids: np.ndarray, chain: HeldOut, params: list[list[float]]
     ) -> np.ndarray:
         """The neighbours' mean at level j (refined from the levels below) for training learners
         `ids`, each left out of their own neighbours; zero below level 0."""
@@ -267,7 +221,7 @@ class MemoryMetaLearner(MetaLearner):
             level = self.levels_[j]
             nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[rows], exclude=rows)
             below = self._held_out_mean(j - 1, todo, chain, params)
-            chain.store(j, todo, _refine(nb_n, nb_r, below, params[j][0], params[j][5]))
+            chain.store(j, todo, refine(nb_n, nb_r, below, params[j][0], params[j][5]))
         return chain.mean[j][ids]
 
     def _make_index(self, keys: np.ndarray) -> NearestNeighbors:
@@ -283,7 +237,7 @@ class MemoryMetaLearner(MetaLearner):
         )
 
     def _neighbour_sums(
-        self, level: _Level, keys: np.ndarray, exclude: np.ndarray | None = None
+        self, level: Level, keys: np.ndarray, exclude: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Later-session counts and residual sums pooled over each key's neighbours, (m, S),
         and the neighbours' rows; `exclude` leaves each query's own row out."""
@@ -297,7 +251,7 @@ class MemoryMetaLearner(MetaLearner):
             nb = np.broadcast_to(np.arange(n), (m, n))
             return np.broadcast_to(count, (m, count.size)), np.broadcast_to(total, (m, total.size)), nb
         if exclude is None:
-            nb = _nearest(level, keys, min(int(self.n_neighbors), n))
+            nb = nearest(level, keys, min(int(self.n_neighbors), n))
             return level.count[nb].sum(axis=1), level.total[nb].sum(axis=1), nb
         extra = 1
         K = min(int(self.n_neighbors), n - extra)
@@ -309,7 +263,7 @@ class MemoryMetaLearner(MetaLearner):
 
     def _calibrate(
         self,
-        level: _Level,
+        level: Level,
         pick: np.ndarray,
         prior: np.ndarray,
         own_n: np.ndarray,
@@ -327,12 +281,6 @@ class MemoryMetaLearner(MetaLearner):
         def sse(pred: np.ndarray) -> float:
             return float(np.sum(later_ss - 2.0 * pred * later_r + later_n * pred**2))
 
-        def contrast(pred: np.ndarray) -> float:
-            # What is left once each learner's general level is taken out: the part that
-            # decides which strategy comes first.
-            level_error = (later_r - later_n * pred).sum(axis=1)
-            return sse(pred) - float(np.sum(level_error**2 / np.maximum(later_n.sum(axis=1), 1.0)))
-
         best = (np.inf, 0.0, 0.0, 0.0, 0.0, 0.0)
         chosen = np.inf
         grid_own = SHRINK_GRID if level.k > 0 else (1e9,)
@@ -341,7 +289,7 @@ class MemoryMetaLearner(MetaLearner):
         # The own record's prior by the whole error; the neighbours' weight by the contrasts.
         for keep in KEEP_GRID if prior.any() else (0.0,):
             for lam_nb in NEIGHBOUR_GRID:
-                mu = _refine(nb_n, nb_r, prior, lam_nb, keep)
+                mu = refine(nb_n, nb_r, prior, lam_nb, keep)
                 here = (np.inf, 0.0, 0.0, 0.0, 0.0, 0.0)
                 pred = mu
                 for lam_a in grid_own:
@@ -353,10 +301,10 @@ class MemoryMetaLearner(MetaLearner):
                     shift, _ = posterior_cov(mu, own_n, own_r, gain)
                     if (err := sse(mu + shift)) < here[0]:
                         here, pred = (err, lam_nb, 1e9, 1e9, cov_scale, keep), mu + shift
-                if (score := contrast(pred)) < chosen:
+                if (score := sse(pred) - _level_error(pred, later_n, later_r)) < chosen:
                     best, chosen = here, score
         err, lam_nb, lam_a, lam_b, cov_scale, keep = best
-        mu = _refine(nb_n, nb_r, prior, lam_nb, keep)
+        mu = refine(nb_n, nb_r, prior, lam_nb, keep)
         _, var = self._own_posterior(mu, own_n, own_r, [lam_nb, lam_a, lam_b, cov_scale])
         predicted = float(np.sum(later_n * (self.noise_var_ + var)))
         var_scale = err / predicted if predicted > 0 else 1.0
@@ -421,7 +369,7 @@ class MemoryMetaLearner(MetaLearner):
                 keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), own_n.size)), own_r[None, :])
                 nb_n, nb_r, nb = self._neighbour_sums(level, keys)
                 lam, keep = self.level_params_[j, [0, 5]]
-                mu = _refine(nb_n, nb_r, mu, float(lam), float(keep))
+                mu = refine(nb_n, nb_r, mu, float(lam), float(keep))
         return mu, nb
 
     def _own_cells(self, strategy: np.ndarray, r: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -522,4 +470,11 @@ class MemoryMetaLearner(MetaLearner):
             keys = np.asarray(state["level_keys"][part], dtype=np.float64)
             count = np.asarray(state["level_count"][part], dtype=np.float64)
             total = np.asarray(state["level_total"][part], dtype=np.float64)
-            self.levels_.append(_Level(int(k), keys, count, total, self._make_index(keys)))
+            self.levels_.append(Level(int(k), keys, count, total, self._make_index(keys)))
+
+
+def _level_error(pred: np.ndarray, later_n: np.ndarray, later_r: np.ndarray) -> float:
+    """The part of the squared error a per-learner constant would remove: what is left decides
+    which strategy comes first, this part only how high the learner scores overall."""
+    level = (later_r - later_n * pred).sum(axis=1)
+    return float(np.sum(level**2 / np.maximum(later_n.sum(axis=1), 1.0)))
