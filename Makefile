@@ -53,13 +53,14 @@ lint: setup-dev
 
 test: lint pytest
 
-# Browser tests drive Debian's Chromium through Playwright and inject axe-core from npm.
+# Browser tests drive Debian's Chromium through Playwright and inject axe-core from npm; a CJK
+# font lets screenshots of the Chinese pages show characters rather than boxes.
 browser-tools: node_modules/.installed
-	@if ! command -v chromium >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk"; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
-	      || echo "Could not install chromium: browser tests will be skipped"; \
+	    echo "Installing Debian's chromium and a CJK font for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei) \
+	      >/dev/null || echo "Could not install chromium: browser tests will be skipped"; \
 	  else \
 	    echo "chromium is missing and cannot be installed here (needs root and apt-get): browser tests will be skipped"; \
 	  fi; \

@@ -43,7 +43,7 @@ def advice_from_evidence(*, strategies: list[Strategy], record: StrategyRecord) 
     ranking = [_item(strategies[i], mean[i], std[i], own_sessions=int(record.counts[i])) for i in order]
     parts = [
         _("%(name)s is rated %(utility)s utility in published research (Dunlosky et al. 2013).")
-        % {"name": strategies[best].name, "utility": strategies[best].get_utility_display().lower()},
+        % {"name": strategies[best].label, "utility": strategies[best].get_utility_display().lower()},
     ]
     n = int(record.counts[best])
     if n:
@@ -57,7 +57,7 @@ def advice_from_evidence(*, strategies: list[Strategy], record: StrategyRecord) 
         )
     else:
         parts.append(_("Log sessions with a self-test score to make this advice your own."))
-    parts.append(_gap_sentence(mean[best], strategies[runner].name, mean[runner]))
+    parts.append(_gap_sentence(mean[best], strategies[runner].label, mean[runner]))
     return Advice(
         strategy=strategies[best],
         expected=float(mean[best]),
@@ -81,7 +81,7 @@ def advice_from_engine(
     learner's neighbours supply the evidence the learner reads."""
     mean, std = snapshot.model.predict(history, context)
     memory_mean, memory_std = snapshot.memory.predict(history, context)
-    names = [s.name for s in strategies]
+    names = [s.label for s in strategies]
     noise = np.sqrt(snapshot.model.noise_var_)
     choice = recommend(mean[0], std[0], names=names, noise=noise, seed=_seed(seed_key))
     own = np.bincount(history.strategy, minlength=len(strategies))

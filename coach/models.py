@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,6 +37,19 @@ class Strategy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # The catalogue is stored in English; these show it in the active language.
+    @property
+    def label(self) -> str:
+        return gettext(self.name)
+
+    @property
+    def summary_text(self) -> str:
+        return gettext(self.summary)
+
+    @property
+    def how_to_text(self) -> str:
+        return gettext(self.how_to)
 
 
 class Recommendation(models.Model):

@@ -23,7 +23,7 @@ class SignupForm(UserCreationForm):
 
 class StrategyChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Strategy) -> str:
-        return f"{obj.name} ({obj.get_utility_display().lower()})"
+        return f"{obj.label} ({obj.get_utility_display().lower()})"
 
 
 class StudySessionForm(forms.ModelForm):

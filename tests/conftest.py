@@ -64,7 +64,6 @@ def charlie_client(charlie) -> Client:  # type: ignore[no-untyped-def]
     return client
 
 
-
 @pytest.fixture(scope="session", autouse=True)
 def _remove_test_queue() -> Iterator[None]:
     """Remove this run's file-system queue at the end; pytest-django removes the test database."""

@@ -115,7 +115,7 @@ def cohort_overview(*, cohort: Cohort, now: datetime | None = None) -> CohortOve
     ]
 
     strategies = list(Strategy.objects.order_by("position").only("pk", "name", "utility"))
-    names = {s.pk: s.name for s in strategies}
+    names = {s.pk: s.label for s in strategies}
     mix: dict[str, list[float]] = {}
     for row in recent.values("week", "strategy_id").annotate(n=Count("id")):
         week = _as_date(row["week"])
@@ -123,7 +123,7 @@ def cohort_overview(*, cohort: Cohort, now: datetime | None = None) -> CohortOve
             continue
         shares = mix.setdefault(names[row["strategy_id"]], [0.0] * len(weeks))
         shares[weeks.index(week)] = row["n"] / by_week[week]["n"]
-    order = [s.name for s in strategies if s.name in mix]
+    order = [s.label for s in strategies if s.label in mix]
 
     scored = sessions.filter(score__isnull=False)
     by_strategy = {
@@ -133,7 +133,7 @@ def cohort_overview(*, cohort: Cohort, now: datetime | None = None) -> CohortOve
         )
     }
     score_by_strategy = [
-        _estimate(s.name, by_strategy[s.pk]["n"], by_strategy[s.pk]["mean"], by_strategy[s.pk]["mean_sq"])
+        _estimate(s.label, by_strategy[s.pk]["n"], by_strategy[s.pk]["mean"], by_strategy[s.pk]["mean_sq"])
         for s in strategies
         if s.pk in by_strategy
     ]
@@ -181,7 +181,7 @@ def cohort_overview(*, cohort: Cohort, now: datetime | None = None) -> CohortOve
         active_learners=active,
         minutes_per_learner=minutes,
         strategy_mix={name: mix[name] for name in order},
-        strategy_utility={s.name: s.utility for s in strategies},
+        strategy_utility={s.label: s.utility for s in strategies},
         score_by_strategy=score_by_strategy,
         biases=biases,
         follow_through=follow,

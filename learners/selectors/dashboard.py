@@ -18,6 +18,7 @@ from django.db.models import Avg, Count, F, FloatField
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from scipy import stats
 
 from coach.models import Recommendation
@@ -139,7 +140,8 @@ def dashboard_data(*, learner: Learner, now: datetime | None = None) -> Dashboar
         strategy_scores=_strategy_scores(scored, comparison),
         comparison_label=comparison_label,
         calibration=tuple(
-            CalibrationPair(r["confidence"], r["score"], r["strategy__name"], r["day"]) for r in scored
+            CalibrationPair(r["confidence"], r["score"], gettext(r["strategy__name"]), r["day"])
+            for r in scored
         ),
         calibration_stats=calibration_stats(
             confidence=[r["confidence"] for r in scored], score=[r["score"] for r in scored]
@@ -232,7 +234,7 @@ def _strategy_scores(
         result.append(
             StrategyScores(
                 slug=first["strategy__slug"],
-                name=first["strategy__name"],
+                name=gettext(first["strategy__name"]),
                 utility=first["strategy__utility"],
                 scores=scores,
                 mean=mean,

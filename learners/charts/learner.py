@@ -1,65 +1,17 @@
-"""Plotly figures for learners' and cohorts' pages: pure functions from plain data to figures.
-
-No queries here: selectors produce the data, these functions draw it, templates embed the
-result with `includes/chart.html` and plotly's own JavaScript served from static/.
-"""
+"""The learner dashboard's charts and the self-report radar."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import timedelta
 
 import plotly.graph_objects as go
 from django.utils.formats import date_format
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from learners.charts.base import ACCENT, HEATMAP_WEEKS, MUTED, OTHERS, Chart, base_layout
 from learners.selectors.dashboard import CalibrationStats, DashboardData
-
-ACCENT = "#2f6f5e"
-OTHERS = "#8a6d3b"
-MUTED = "#8b949e"
-HEATMAP_WEEKS = 26
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans SC', sans-serif"
-
-
-@dataclass(frozen=True)
-class Chart:
-    """A figure with what a screen reader announces instead of it."""
-
-    key: str  # stable id of the chart's element
-    title: str
-    summary: str  # one or two plain sentences with the numbers the figure shows
-    figure: go.Figure | None  # None: nothing to draw yet; the template shows `summary` as the empty state
-
-    def html(self) -> SafeString:
-        if self.figure is None:
-            return mark_safe("")
-        html = self.figure.to_html(
-            include_plotlyjs=False,
-            full_html=False,
-            div_id=f"chart-{self.key}",
-            # No mode bar: its buttons would be focusable inside the figure hidden from screen readers.
-            config={"displaylogo": False, "displayModeBar": False, "responsive": True},
-        )
-        return mark_safe(html)
-
-
-def base_layout(figure: go.Figure, *, title: str, height: int = 320) -> go.Figure:
-    """The look every chart shares: readable font, no clutter, room for small screens."""
-    figure.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
-        font={"family": FONT, "size": 13},
-        height=height,
-        margin={"l": 48, "r": 16, "t": 48, "b": 40},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return figure
-
 
 # Learner dashboard -------------------------------------------------------------------------------
 
@@ -143,6 +95,7 @@ def strategy_scores_chart(data: DashboardData) -> Chart:
             x=names,
             y=[s.mean for s in data.strategy_scores],
             mode="markers",
+            # xgettext:no-python-format
             name=_("Your mean (95% interval)"),
             marker={"color": ACCENT, "size": 13, "symbol": "diamond"},
             error_y={
@@ -367,223 +320,3 @@ def profile_radar_chart(
         parts.append(part)
     summary = _("Scores from 1 to 5: %(scores)s.") % {"scores": "; ".join(parts)}
     return Chart("profile", title, summary, figure)
-
-
-# Cohort charts -----------------------------------------------------------------------------------
-# Pure functions of the plain data in learners.selectors.cohorts.CohortOverview.
-
-UTILITY_SHADES = {
-    "high": ["#2f6f5e", "#5fa38c"],
-    "moderate": ["#2b5c8a", "#4f83b8", "#8bb3d9"],
-    "low": ["#b5651d", "#d08c4f", "#e3b487", "#a39e93", "#cfcac0"],
-}
-# label, n, mean, low, high: a learners.selectors.cohorts.Estimate
-CohortEstimate = tuple[str, int, float | None, float | None, float | None]
-
-
-def _error_bars(estimates: list[CohortEstimate]) -> tuple[list[float], list[float], list[float]]:
-    """Means and the distances to their interval ends, as plotly's error bars want them."""
-    means, plus, minus = [], [], []
-    for estimate in estimates:
-        mean = float(estimate[2] or 0.0)
-        low = mean if estimate[3] is None else float(estimate[3])
-        high = mean if estimate[4] is None else float(estimate[4])
-        means.append(round(mean, 1))
-        plus.append(round(high - mean, 1))
-        minus.append(round(mean - low, 1))
-    return means, plus, minus
-
-
-def _week_labels(weeks: list) -> list[str]:
-    return [date_format(w, "M j") for w in weeks]
-
-
-def cohort_active_chart(*, weeks: list, active: list[int]) -> Chart:
-    title = _("Active learners per week")
-    if not any(active):
-        return Chart("cohort-active", title, _("No member has logged a session in the last 12 weeks."), None)
-    figure = go.Figure(go.Bar(x=_week_labels(weeks), y=active, marker_color=ACCENT, name=title))
-    figure.update_yaxes(title=_("learners"), rangemode="tozero", dtick=max(1, max(active) // 5))
-    summary = _("%(now)d learners studied this week, %(peak)d in the busiest of the last 12 weeks.") % {
-        "now": active[-1],
-        "peak": max(active),
-    }
-    return Chart("cohort-active", title, summary, base_layout(figure, title=""))
-
-
-def cohort_minutes_chart(*, weeks: list, minutes: list[float]) -> Chart:
-    title = _("Minutes per active learner per week")
-    if not any(minutes):
-        return Chart("cohort-minutes", title, _("No study time logged in the last 12 weeks."), None)
-    figure = go.Figure(
-        go.Scatter(x=_week_labels(weeks), y=minutes, mode="lines+markers", line_color=ACCENT, name=title)
-    )
-    figure.update_yaxes(title=_("minutes"), rangemode="tozero")
-    weeks_active = [m for m in minutes if m]
-    summary = _("An active learner studied %(mean).0f minutes a week on average (%(last).0f this week).") % {
-        "mean": sum(weeks_active) / len(weeks_active),
-        "last": minutes[-1],
-    }
-    return Chart("cohort-minutes", title, summary, base_layout(figure, title=""))
-
-
-def cohort_strategy_mix_chart(
-    *,
-    weeks: list,
-    mix: dict[str, list[float]],
-    utility: dict[str, str],
-) -> Chart:
-    title = _("Strategy mix per week")
-    if not mix:
-        return Chart("cohort-mix", title, _("No sessions in the last 12 weeks."), None)
-    labels = _week_labels(weeks)
-    figure = go.Figure()
-    used = {level: 0 for level in UTILITY_SHADES}
-    for name, shares in mix.items():
-        level = utility.get(name, "low")
-        shades = UTILITY_SHADES.get(level, UTILITY_SHADES["low"])
-        colour = shades[used.get(level, 0) % len(shades)]
-        used[level] = used.get(level, 0) + 1
-        figure.add_bar(x=labels, y=[round(100 * s) for s in shares], name=name, marker_color=colour)
-    figure.update_layout(barmode="stack")
-    figure.update_yaxes(title=_("% of sessions"), range=[0, 100])
-    high = [
-        sum(shares[i] for name, shares in mix.items() if utility.get(name) == "high")
-        for i in range(len(weeks))
-    ]
-    with_sessions = [i for i in range(len(weeks)) if any(shares[i] for shares in mix.values())]
-    first, last = with_sessions[0], with_sessions[-1]
-    summary = _(
-        "High-utility strategies (practice testing, distributed practice) made up %(first).0f%% of sessions "
-        "in the first week shown and %(last).0f%% in the latest."
-    ) % {"first": 100 * high[first], "last": 100 * high[last]}
-    return Chart("cohort-mix", title, summary, base_layout(figure, title="", height=380))
-
-
-def cohort_score_chart(*, estimates: list[CohortEstimate]) -> Chart:
-    title = _("Self-test score by strategy (95% interval)")
-    drawn = [e for e in estimates if e[2] is not None]
-    if not drawn:
-        return Chart("cohort-scores", title, _("No scored sessions yet."), None)
-    names = [e[0] for e in drawn]
-    means, plus, minus = _error_bars(drawn)
-    figure = go.Figure(
-        go.Scatter(
-            x=means,
-            y=names,
-            mode="markers",
-            marker={"color": ACCENT, "size": 10},
-            error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
-            customdata=[e[1] for e in drawn],
-            hovertemplate="%{y}: %{x} (n=%{customdata})<extra></extra>",
-            name=title,
-        )
-    )
-    figure.update_xaxes(title=_("mean self-test score"), range=[0, 100])
-    figure.update_yaxes(autorange="reversed")
-    best = drawn[means.index(max(means))]
-    summary = _("Highest mean score: %(name)s, %(mean).0f over %(n)d sessions.") % {
-        "name": best[0],
-        "mean": best[2],
-        "n": best[1],
-    }
-    height = max(260, 60 + 34 * len(drawn))
-    return Chart("cohort-scores", title, summary, base_layout(figure, title="", height=height))
-
-
-def cohort_bias_chart(*, biases: list[float]) -> Chart:
-    title = _("Calibration bias per learner")
-    if not biases:
-        return Chart("cohort-bias", title, _("No learner has a scored session yet."), None)
-    figure = go.Figure(go.Histogram(x=biases, xbins={"size": 5}, marker_color=ACCENT, name=title))
-    figure.add_vline(x=0, line_dash="dash", line_color=MUTED)
-    figure.update_xaxes(title=_("confidence minus score (points; above 0 = overconfident)"))
-    figure.update_yaxes(title=_("learners"), rangemode="tozero", dtick=max(1, len(biases) // 5))
-    over = sum(1 for b in biases if b >= 15)
-    summary = _(
-        "%(over)d of %(n)d learners expect at least 15 points more than they score; median bias %(median).0f."
-    ) % {"over": over, "n": len(biases), "median": sorted(biases)[len(biases) // 2]}
-    return Chart("cohort-bias", title, summary, base_layout(figure, title=""))
-
-
-def cohort_follow_chart(*, follow: dict[str, int], after: list[CohortEstimate]) -> Chart:
-    title = _("Recommendations: shown, followed, dismissed")
-    total = sum(follow.values())
-    if not total:
-        return Chart("cohort-follow", title, _("No recommendations yet."), None)
-    labels = {"shown": _("Shown, no answer"), "followed": _("Followed"), "dismissed": _("Dismissed")}
-    colours = {"shown": MUTED, "followed": ACCENT, "dismissed": OTHERS}
-    figure = go.Figure(
-        go.Bar(
-            x=[labels.get(k, k) for k in follow],
-            y=list(follow.values()),
-            marker_color=[colours.get(k, MUTED) for k in follow],
-            name=title,
-        )
-    )
-    step = max(1, max(follow.values()) // 5)
-    figure.update_yaxes(title=_("recommendations"), rangemode="tozero", dtick=step)
-    scores = {e[0]: e for e in after if e[2] is not None}
-    summary = _("%(followed)d of %(total)d recommendations were followed, %(dismissed)d dismissed.") % {
-        "followed": follow.get("followed", 0),
-        "total": total,
-        "dismissed": follow.get("dismissed", 0),
-    }
-    if "followed" in scores and "not_followed" in scores:
-        summary += " " + _("Mean score after following: %(yes).0f; otherwise %(no).0f.") % {
-            "yes": scores["followed"][2],
-            "no": scores["not_followed"][2],
-        }
-    return Chart("cohort-follow", title, summary, base_layout(figure, title=""))
-
-
-def cohort_after_chart(*, after: list[CohortEstimate]) -> Chart:
-    title = _("Self-test score after a recommendation (95% interval)")
-    drawn = [e for e in after if e[2] is not None]
-    if not drawn:
-        return Chart("cohort-after", title, _("No scored session follows a recommendation yet."), None)
-    labels = {"followed": _("Followed"), "not_followed": _("Not followed")}
-    means, plus, minus = _error_bars(drawn)
-    figure = go.Figure(
-        go.Bar(
-            x=[labels.get(e[0], e[0]) for e in drawn],
-            y=means,
-            error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
-            marker_color=[ACCENT if e[0] == "followed" else OTHERS for e in drawn],
-            customdata=[e[1] for e in drawn],
-            hovertemplate="%{x}: %{y} (n=%{customdata})<extra></extra>",
-            name=title,
-        )
-    )
-    figure.update_yaxes(title=_("mean self-test score"), range=[0, 100])
-    summary = "; ".join(
-        _("%(label)s: %(mean).0f over %(n)d sessions")
-        % {"label": labels.get(e[0], e[0]), "mean": e[2], "n": e[1]}
-        for e in drawn
-    )
-    return Chart("cohort-after", title, summary + ".", base_layout(figure, title=""))
-
-
-def engine_rmse_chart(*, metrics: dict) -> Chart:
-    """RMSE of each engine learner on held-out learners' next sessions, after k of their sessions."""
-    title = _("Prediction error on new learners (RMSE, lower is better)")
-    ks = metrics.get("ks") or []
-    learners = metrics.get("learners") or {}
-    if not ks or not learners:
-        empty = _("No evaluation yet: run a retrain once learners have scores.")
-        return Chart("engine-rmse", title, empty, None)
-    names = {"model": _("Model"), "memory": _("Memory"), "evidence": _("Evidence only")}
-    colours = {"model": ACCENT, "memory": "#2b5c8a", "evidence": MUTED}
-    figure = go.Figure()
-    parts = []
-    for key, values in learners.items():
-        rmse = [None if v is None or math.isnan(v) else v for v in values.get("rmse", [])]
-        figure.add_scatter(
-            x=ks, y=rmse, mode="lines+markers", name=names.get(key, key), line_color=colours.get(key, OTHERS)
-        )
-        if rmse and rmse[-1] is not None:
-            parts.append(_("%(name)s %(rmse).1f") % {"name": names.get(key, key), "rmse": rmse[-1]})
-    figure.update_xaxes(title=_("sessions of the new learner seen (k)"))
-    figure.update_yaxes(title=_("RMSE (score points)"), rangemode="tozero")
-    summary = _("RMSE after %(k)d sessions: %(parts)s.") % {"k": ks[-1], "parts": ", ".join(parts)}
-    return Chart("engine-rmse", title, summary, base_layout(figure, title=""))
