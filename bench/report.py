@@ -161,16 +161,33 @@ def _simulated_text(sim: dict[str, Any]) -> list[str]:
     for metric in ("regret_ratio", "rmse", "coverage90", "predict_ms"):
         rows = [[f"  {name}", *[_fmt(v) for v in row[metric]]] for name, row in sim["learners"].items()]
         if metric == "regret_ratio":
-            rows.append(["  baseline (fixed best-on-average)", *["1.000"] * len(ks)])
+            rows += _regret_reference_rows(sim, len(ks))
         out += [metric, _grid(header, rows)]
     fits = ", ".join(f"{n} {_fmt(r['fit_seconds'], 1)} s" for n, r in sim["learners"].items())
     out.append(f"meta-train time: {fits}")
-    ref = (sim.get("reference") or {}).get("known_traits_regret_ratio")
-    if ref is not None:
+    reference = sim.get("reference") or {}
+    if reference.get("known_traits_regret_ratio") is not None:
         out.append(
-            f"reference: choosing with the true traits (no per-learner quirks) gives regret ratio {_fmt(ref)}"
+            "not observable, for scale: choosing with the true latent traits (no per-learner quirks) gives "
+            f"{_fmt(reference['known_traits_regret_ratio'])}; with traits and family sensitivities "
+            f"{_fmt(reference.get('known_families_regret_ratio'))}"
         )
+    stress = sim.get("stress")
+    if stress:
+        out.append(f"stress population ({stress.get('population')}): regret_ratio")
+        rows = [
+            [f"  {name}", *[_fmt(v) for v in row["regret_ratio"]]] for name, row in stress["learners"].items()
+        ]
+        out.append(_grid(header, rows + _regret_reference_rows(stress, len(ks))))
     return out
+
+
+def _regret_reference_rows(sim: dict[str, Any], n: int) -> list[list[str]]:
+    rows = [["  baseline (fixed best-on-average)", *["1.000"] * n]]
+    best = (sim.get("reference") or {}).get("known_population_regret_ratio")
+    if best:
+        rows.append(["  best possible (knows the population)", *[_fmt(v) for v in best]])
+    return rows
 
 
 def _speed_text(speed: dict[str, Any]) -> list[str]:
@@ -262,11 +279,16 @@ def regret_figure(sim: dict[str, Any]) -> go.Figure:
             x=sim["ks"], y=[1.0] * len(sim["ks"]), mode="lines", name="baseline", line={"dash": "dash"}
         )
     )
-    ref = (sim.get("reference") or {}).get("known_traits_regret_ratio")
-    if ref is not None:
-        line = {"dash": "dot"}
+    best = (sim.get("reference") or {}).get("known_population_regret_ratio")
+    if best:
         fig.add_trace(
-            go.Scatter(x=sim["ks"], y=[ref] * len(sim["ks"]), mode="lines", name="true traits", line=line)
+            go.Scatter(
+                x=sim["ks"],
+                y=best,
+                mode="lines",
+                name="best possible (knows the population)",
+                line={"dash": "dot"},
+            )
         )
     fig.update_layout(
         title="Simulated learners: regret ratio against own sessions seen (lower is better)",
