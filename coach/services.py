@@ -63,11 +63,12 @@ def recommendation_refresh(
     snapshot = snapshot_current()
     usable = snapshot is not None and snapshot.strategy_slugs == [s.slug for s in strategies]
     version = f"engine{snapshot.id}" if usable and snapshot else "evidence"
-    basis = f"{version}:{record.basis}:{subject}:{task_kind}"
+    language = learner.language or settings.LANGUAGE_CODE
+    basis = f"{version}:{language}:{record.basis}:{subject}:{task_kind}"
     existing = Recommendation.objects.filter(learner_id=learner_id, basis=basis).first()
     if existing is not None:
         return existing
-    with translation.override(learner.language or settings.LANGUAGE_CODE):
+    with translation.override(language):
         if usable and snapshot:
             history = dataset.session_log(strategy_ids=[s.pk for s in strategies], learner_ids=[learner_id])
             _, context = dataset.situation_context(learner=learner, task_kind=task_kind)

@@ -74,3 +74,20 @@ def test_refresh_task_retries_database_errors_with_backoff() -> None:
     from django.db import DatabaseError
 
     assert DatabaseError in task.autoretry_for
+
+
+def test_recommendation_reason_is_written_in_the_learners_language(alice: Learner) -> None:
+    alice.language = "zh-hans"
+    alice.save()
+    recommendation = services.recommendation_refresh(learner_id=alice.pk)
+    assert recommendation is not None
+    assert "练习测试" in recommendation.reason or "分散练习" in recommendation.reason
+
+
+def test_changing_language_asks_for_the_recommendation_again(alice: Learner) -> None:
+    from learners.services.sessions import learner_language_set
+
+    with mock.patch("learners.services.sessions.recommendation_request") as request:
+        learner_language_set(learner=alice, language="zh-hans")
+        learner_language_set(learner=alice, language="zh-hans")
+    request.assert_called_once_with(learner_id=alice.pk)
