@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from coach.services import RetrainAlreadyRunning, engine_retrain_request
 from learners.demo import demo_create
 
 
@@ -16,3 +17,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  learner:  {accounts.learner} / {accounts.learner}")
         self.stdout.write(f"  educator: {accounts.educator} / {accounts.educator}")
+        # The worker meta-trains on the demo cohort as soon as it starts, so advice comes from the engine.
+        try:
+            run = engine_retrain_request(requested_by=None)
+        except RetrainAlreadyRunning:
+            self.stdout.write("An engine run is already queued.")
+        else:
+            self.stdout.write(f"Engine run {run.pk} queued for the worker.")
