@@ -30,8 +30,9 @@ from django.db.models import Q
 
 from coach.engine import SessionLog
 from learners.models import Learner, StudySession, TaskKind
+from learners.selfreport import DIMENSIONS
 
-PROFILE_DIMENSIONS = ("planning", "monitoring", "evaluating", "debugging", "information_management")
+PROFILE_DIMENSIONS = tuple(DIMENSIONS)  # the self-report's dimensions, in its order
 FEATURES = (
     *(f"task:{kind}" for kind in TaskKind.values),
     "difficulty",

@@ -80,3 +80,15 @@ def test_situation_context_of_a_new_learner_uses_first_session_assumptions(alice
     situation, context = dataset.situation_context(learner=alice, task_kind="memorise")
     assert situation.task_kind == "memorise"
     assert np.isfinite(context).all()
+
+
+def test_a_submitted_self_report_reaches_the_engines_context(alice: Learner) -> None:
+    from learners.selfreport import ITEM_KEYS
+    from learners.services.selfreport import selfreport_submit
+
+    report = selfreport_submit(learner=alice, answers=dict.fromkeys(ITEM_KEYS, 5))
+    StudySessionFactory(learner=alice)
+    row = dataset.session_log(strategy_ids=catalogue_ids()).context[0]
+    profile = [v for name, v in zip(dataset.FEATURES, row, strict=True) if name.startswith("profile:")]
+    assert profile == pytest.approx([(report.scores[d] - 1) / 4 for d in dataset.PROFILE_DIMENSIONS])
+    assert len(profile) == len(report.scores)
