@@ -23,6 +23,8 @@ class LoadedSnapshot:
     memory: MemoryMetaLearner
 
 
+KEEP = 3  # older snapshots are deleted: each holds both fitted learners (megabytes on a large install)
+
 _lock = threading.Lock()
 _current: LoadedSnapshot | None = None
 
@@ -35,13 +37,16 @@ def snapshot_store(
     strategy_slugs: list[str],
     feature_names: list[str],
 ) -> EngineSnapshot:
-    return EngineSnapshot.objects.create(
+    snapshot = EngineSnapshot.objects.create(
         run=run,
         strategy_slugs=strategy_slugs,
         feature_names=feature_names,
         model_learner=model.to_bytes(),
         memory_learner=memory.to_bytes(),
     )
+    keep = EngineSnapshot.objects.order_by("-created_at", "-id").values_list("id", flat=True)[:KEEP]
+    EngineSnapshot.objects.exclude(id__in=list(keep)).delete()
+    return snapshot
 
 
 def snapshot_current() -> LoadedSnapshot | None:

@@ -120,3 +120,11 @@ def test_a_worker_process_loads_each_snapshot_once(cohort: None) -> None:
         second = snapshots.snapshot_current()
     assert first is second
     assert load.call_count == 2  # the model and the memory learner, once
+
+
+def test_only_the_newest_snapshots_are_kept(cohort: None) -> None:
+    for _ in range(snapshots.KEEP + 2):
+        services.engine_retrain(run_id=queued_run().pk)
+    assert EngineSnapshot.objects.count() == snapshots.KEEP
+    newest = EngineRun.objects.order_by("-created_at", "-id").first()
+    assert EngineSnapshot.objects.filter(run=newest).exists()
