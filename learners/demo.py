@@ -7,12 +7,13 @@ from datetime import timedelta
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from coach.models import Strategy
 from learners.models import Cohort, CohortMembership, Learner, Reflection, StudySession, TaskKind
+from learners.services.cohorts import educator_grant
 
 SUBJECTS = ["Biology", "Calculus", "History", "Spanish", "Programming"]
 # Typical gain in points of each utility level, and how often students pick each strategy:
@@ -35,7 +36,7 @@ def demo_create(*, members: int = 12, days: int = 28, seed: int = 7) -> DemoAcco
     strategies = list(Strategy.objects.order_by("position"))
     with transaction.atomic():
         teacher = _user("teacher", "teacher")
-        teacher.groups.add(Group.objects.get_or_create(name="Educators")[0])
+        educator_grant(user=teacher)
         cohort, _ = Cohort.objects.get_or_create(
             join_code="DEMO2026", defaults={"name": "Demo cohort", "owner": teacher}
         )

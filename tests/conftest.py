@@ -9,11 +9,10 @@ from collections.abc import Iterator
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.test import Client
 
 from learners.models import Learner
-from tests.factories import CohortFactory, LearnerFactory, UserFactory
+from tests.factories import CohortFactory, LearnerFactory, UserFactory, educator
 
 PASSWORD = "correct horse battery staple"
 _catalogue = importlib.import_module("coach.migrations.0003_strategy_catalogue")
@@ -44,8 +43,7 @@ def bob(db: None) -> Learner:
 @pytest.fixture
 def charlie(db: None):  # type: ignore[no-untyped-def]
     """An educator who owns a cohort that neither alice nor bob belongs to."""
-    user = UserFactory(username="charlie")
-    user.groups.add(Group.objects.get_or_create(name="Educators")[0])
+    user = educator("charlie")
     CohortFactory(owner=user)
     return user
 

@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from coach.models import Strategy
 from learners.models import Cohort, Learner, StudySession, TaskKind
+from learners.services.cohorts import educator_grant
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -19,6 +21,13 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     password = factory.django.Password("correct horse battery staple")
+
+
+def educator(username: str, **fields: object) -> User:
+    """A user in the Educators group, as `manage.py make_educator` makes them."""
+    user = UserFactory(username=username, **fields)
+    educator_grant(user=user)
+    return user
 
 
 class LearnerFactory(factory.django.DjangoModelFactory):

@@ -87,6 +87,19 @@ class Evidence:
     gain: float
 
 
+# Fitted arrays saved as they are; `record_cov_` is saved too but read with a default (older files).
+_ARRAY_STATE = (
+    "x_mean_",
+    "x_scale_",
+    "coef_",
+    "noise_var_",
+    "feature_weight_",
+    "components_",
+    "level_k_",
+    "level_params_",
+)
+
+
 class MemoryMetaLearner(MetaLearner):
     """Nearest-neighbour meta-learner over snapshots of past learners; see the module docstring."""
 
@@ -412,20 +425,7 @@ class MemoryMetaLearner(MetaLearner):
     def _get_state(self) -> dict[str, Any]:
         check_is_fitted(self, "levels_")
         sizes = np.array([level.keys.shape[0] for level in self.levels_], dtype=np.int64)
-        state: dict[str, Any] = {
-            name: getattr(self, name)
-            for name in (
-                "x_mean_",
-                "x_scale_",
-                "coef_",
-                "noise_var_",
-                "feature_weight_",
-                "components_",
-                "record_cov_",
-                "level_k_",
-                "level_params_",
-            )
-        }
+        state: dict[str, Any] = {name: getattr(self, name) for name in (*_ARRAY_STATE, "record_cov_")}
         state.update(
             n_features_in=int(self.n_features_in_),
             binary=bool(self.binary_),
@@ -440,16 +440,7 @@ class MemoryMetaLearner(MetaLearner):
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
-        for name in (
-            "x_mean_",
-            "x_scale_",
-            "coef_",
-            "noise_var_",
-            "feature_weight_",
-            "components_",
-            "level_k_",
-            "level_params_",
-        ):
+        for name in _ARRAY_STATE:
             setattr(self, name, np.asarray(state[name], dtype=np.int64 if name == "level_k_" else np.float64))
         self.n_features_in_ = int(state["n_features_in"])
         self.binary_ = bool(state["binary"])

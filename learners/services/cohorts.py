@@ -6,18 +6,27 @@ import secrets
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from learners.context_processors import EDUCATORS
 from learners.models import Cohort, CohortMembership, Learner
+from learners.permissions import EDUCATORS, is_educator
 
 # No 0/O or 1/I/L: codes are read aloud and copied from a projector.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
+
+
+def educator_grant(*, user: User) -> None:
+    """Give a user the educator panel."""
+    user.groups.add(Group.objects.get_or_create(name=EDUCATORS)[0])
+
+
+def educator_revoke(*, user: User) -> None:
+    user.groups.remove(*Group.objects.filter(name=EDUCATORS))
 
 
 def join_code_normalise(code: str) -> str:
@@ -56,7 +65,7 @@ def cohort_set_archived(*, cohort: Cohort, archived: bool) -> Cohort:
 
 def cohort_add_co_teacher(*, cohort: Cohort, username: str) -> User:
     user = get_user_model().objects.filter(username=username.strip(), is_active=True).first()
-    if user is None or not user.groups.filter(name=EDUCATORS).exists():
+    if user is None or not is_educator(user):
         raise ValidationError(_("There is no educator with that username."), code="not_educator")
     if user.pk == cohort.owner_id:
         raise ValidationError(_("The owner already runs this cohort."), code="owner")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from coach.models import EngineRun
 from learners.demo import demo_create
 from learners.models import CohortMembership
 from tests.browser.conftest import BROWSER, screenshots, serious_accessibility_violations
-from tests.factories import LearnerFactory, UserFactory
+from tests.factories import LearnerFactory, UserFactory, educator
 
 pytestmark = BROWSER
 PASSWORD = "a-long-unusual-passphrase-42"
@@ -34,8 +33,7 @@ def test_educator_runs_a_cohort_retrains_the_engine_and_exports(
 ) -> None:
     base = live_server.url
     demo_create(members=8, days=21)  # other learners' sessions, so the engine has enough to train on
-    dana = UserFactory(username="dana", password=PASSWORD)
-    dana.groups.add(Group.objects.get_or_create(name="Educators")[0])
+    dana = educator("dana", password=PASSWORD)
     LearnerFactory(user=UserFactory(username="fiona", password=PASSWORD))
 
     # The educator creates a cohort and reads its join code.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client
@@ -14,16 +14,14 @@ from django.utils import timezone
 
 from learners.models import Cohort, CohortMembership, Learner
 from learners.services import cohorts as services
-from tests.factories import UserFactory
+from tests.factories import educator
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def dana() -> User:
-    user = UserFactory(username="dana")
-    user.groups.add(Group.objects.get_or_create(name="Educators")[0])
-    return user
+    return educator("dana")
 
 
 @pytest.fixture

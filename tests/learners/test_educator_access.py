@@ -9,21 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
 from coach.models import EngineRun
 from learners.models import Cohort, CohortMembership, Learner
-from tests.factories import CohortFactory, StudySessionFactory, UserFactory
+from tests.factories import CohortFactory, StudySessionFactory, educator
 
 pytestmark = pytest.mark.django_db
-
-
-def educator(username: str) -> User:
-    user = UserFactory(username=username)
-    user.groups.add(Group.objects.get_or_create(name="Educators")[0])
-    return user
 
 
 @dataclass

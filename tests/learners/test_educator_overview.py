@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,16 +16,14 @@ from django.utils import timezone
 from coach.models import Recommendation, Strategy
 from learners.models import Cohort, CohortMembership, Learner, Reflection, StudySession
 from learners.selectors.cohorts import cohort_overview, member_table
-from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory, UserFactory
+from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory, UserFactory, educator
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def dana() -> User:
-    user = UserFactory(username="dana")
-    user.groups.add(Group.objects.get_or_create(name="Educators")[0])
-    return user
+    return educator("dana")
 
 
 @pytest.fixture

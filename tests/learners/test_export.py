@@ -7,22 +7,21 @@ import io
 import json
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
 from coach.models import Recommendation, Strategy
 from learners.models import Cohort, CohortMembership, Learner, Reflection, SelfReport
-from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory, UserFactory
+from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory, UserFactory, educator
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def dana_client() -> Client:
-    dana = UserFactory(username="dana")
-    dana.groups.add(Group.objects.get_or_create(name="Educators")[0])
+    dana = educator("dana")
     client = Client()
     client.force_login(dana)
     return client

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from learners.context_processors import EDUCATORS
+from learners.services.cohorts import educator_grant, educator_revoke
 
 
 class Command(BaseCommand):
@@ -22,10 +21,9 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"No user named {options['username']!r}.")
-        group, _ = Group.objects.get_or_create(name=EDUCATORS)
         if options["remove"]:
-            user.groups.remove(group)
+            educator_revoke(user=user)
             self.stdout.write(f"{user.get_username()} is no longer an educator.")
         else:
-            user.groups.add(group)
+            educator_grant(user=user)
             self.stdout.write(f"{user.get_username()} is now an educator.")
