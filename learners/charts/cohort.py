@@ -140,7 +140,10 @@ def cohort_bias_chart(*, biases: list[float]) -> Chart:
         return Chart("cohort-bias", title, _("No learner has a scored session yet."), None)
     figure = go.Figure(go.Histogram(x=biases, xbins={"size": 5}, marker_color=ACCENT, name=title))
     figure.add_vline(x=0, line_dash="dash", line_color=MUTED)
-    figure.update_xaxes(title=_("confidence minus score (points; above 0 = overconfident)"))
+    # Two short lines: one long axis title runs off a phone's width.
+    figure.update_xaxes(
+        title=_("confidence minus score (points)<br>above 0 = overconfident"), automargin=True
+    )
     figure.update_yaxes(title=_("learners"), rangemode="tozero", dtick=max(1, len(biases) // 5))
     over = sum(1 for b in biases if b >= 15)
     summary = _(

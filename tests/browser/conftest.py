@@ -5,6 +5,7 @@ Every browser test module sets `pytestmark = BROWSER`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.worker import celery_worker
 
@@ -86,12 +88,23 @@ def screenshots(page: Page, name: str) -> list[Path]:
     paths = []
     for label, size in SIZES.items():
         page.set_viewport_size(size)
+        _settle(page)
         path = SCREENSHOTS / f"{name}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
         paths.append(path)
     if original:
         page.set_viewport_size(original)
     return paths
+
+
+def _settle(page: Page) -> None:
+    """Wait for plotly's responsive charts to follow a resize, so a screenshot shows the page as it
+    would load at that width rather than the previous width's figures overflowing."""
+    fits = "() => document.documentElement.scrollWidth <= window.innerWidth"
+    # A page that really overflows is photographed as it is.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(fits, timeout=3000)
+    page.wait_for_timeout(200)
 
 
 def serious_accessibility_violations(page: Page) -> list[str]:
