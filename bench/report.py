@@ -172,14 +172,17 @@ def _simulated_text(sim: dict[str, Any]) -> list[str]:
             f"{_fmt(reference['known_traits_regret_ratio'])}; with traits and family sensitivities "
             f"{_fmt(reference.get('known_families_regret_ratio'))}"
         )
-    stress = sim.get("stress")
-    if stress:
-        out.append(f"stress population ({stress.get('population')}): regret_ratio")
-        rows = [
-            [f"  {name}", *[_fmt(v) for v in row["regret_ratio"]]] for name, row in stress["learners"].items()
-        ]
-        out.append(_grid(header, rows + _regret_reference_rows(stress, len(ks))))
+    if stress := sim.get("stress"):
+        out += [f"stress population ({stress.get('population')}): regret_ratio", _regret_grid(stress, header)]
+    if variants := sim.get("sensitivity"):
+        out.append("sensitivity: regret_ratio when one assumption of the population changes")
+        out += [line for v in variants for line in (f"{v['population']}:", _regret_grid(v, header))]
     return out
+
+
+def _regret_grid(block: dict[str, Any], header: list[str]) -> str:
+    rows = [[f"  {name}", *[_fmt(v) for v in row["regret_ratio"]]] for name, row in block["learners"].items()]
+    return _grid(header, rows + _regret_reference_rows(block, len(header) - 1))
 
 
 def _regret_reference_rows(sim: dict[str, Any], n: int) -> list[list[str]]:
@@ -298,6 +301,27 @@ def regret_figure(sim: dict[str, Any]) -> go.Figure:
     return fig
 
 
+def sensitivity_figure(sim: dict[str, Any], k: int = 5) -> go.Figure:
+    """Regret ratio at k on every population: what the learners reach beside what is possible."""
+    at = sim["ks"].index(k)
+    blocks = [sim, sim["stress"], *sim["sensitivity"]]
+    names = [str(sim["setup"]["population"]), *[str(b["population"]) for b in blocks[1:]]]
+    fig = go.Figure()
+    for learner in sim["learners"]:
+        fig.add_trace(
+            go.Bar(x=names, y=[b["learners"][learner]["regret_ratio"][at] for b in blocks], name=learner)
+        )
+    best = [b["reference"]["known_population_regret_ratio"][at] for b in blocks]
+    fig.add_trace(go.Bar(x=names, y=best, name="best possible (knows the population)"))
+    fig.update_layout(
+        title=f"Regret ratio at k={k} on each simulated population (lower is better)",
+        xaxis_title="population",
+        yaxis_title="regret / baseline regret",
+        barmode="group",
+    )
+    return fig
+
+
 def auc_figure(intro: dict[str, Any]) -> go.Figure:
     fig = go.Figure()
     rows = [*intro["learners"].items(), *intro["baselines"].items()]
@@ -321,6 +345,8 @@ def write_html(results: dict[str, Any], path: Path) -> None:
     figures = []
     if (sim := results.get("simulated")) and "error" not in sim:
         figures.append(regret_figure(sim))
+        if sim.get("sensitivity") and 5 in sim["ks"]:
+            figures.append(sensitivity_figure(sim))
     if (intro := results.get("introprog")) and "error" not in intro:
         figures.append(auc_figure(intro))
     body = [f"<pre>{html.escape(format_table(results))}</pre>"]

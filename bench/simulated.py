@@ -46,7 +46,10 @@ situations for every k.
         "population": "independent",
         "baseline": {...}, "learners": {...},
         "reference": {"known_traits_regret_ratio": ..., "known_population_regret_ratio": [...]}
-      }
+      },
+      "sensitivity": [             # the same, on each variant of "families" (`SENSITIVITY`)
+        {"population": name, "baseline": {...}, "learners": {...}, "reference": {...}}, ...
+      ]
     }
 
 Realised outcomes are drawn for every strategy in every situation (counterfactuals the
@@ -69,18 +72,16 @@ import numpy as np
 from coach.engine.base import MetaLearner
 from coach.engine.log import SessionLog
 from coach.engine.simulate import (
-    CONCENTRATION,
     FAMILY_LOADING,
-    FAMILY_SD,
     N_STRATEGIES,
+    SENSITIVITY,
     STRATEGIES,
     TRAIT_CORR,
     TRAIT_EFFECT,
     TRAITS,
+    Design,
     Population,
     make_population,
-    quirk_covariance,
-    report_noise,
     simulate,
 )
 
@@ -107,12 +108,17 @@ def run(
     n_situations: int = 20,
     n_train_sessions: int = 30,
     seed: int = 0,
+    variants: Sequence[Design] = SENSITIVITY,
 ) -> dict[str, Any]:
     """Meta-train every learner on each population design and score recommendations."""
     ks = [int(k) for k in ks]
     sizes = {"n_train": n_train, "n_test": n_test, "n_situations": n_situations}
     main = _run_design(factories, "families", ks, n_train_sessions, seed, **sizes)
     stress = _run_design(factories, "independent", ks, n_train_sessions, seed, **sizes)
+    sensitivity = [
+        {"population": v.name, **_run_design(factories, v, ks, n_train_sessions, seed, **sizes)}
+        for v in variants
+    ]
     return {
         "ks": ks,
         "setup": {
@@ -126,12 +132,13 @@ def run(
         },
         **main,
         "stress": {"population": "independent", **stress},
+        "sensitivity": sensitivity,
     }
 
 
 def _run_design(
     factories: dict[str, Factory],
-    design: str,
+    design: str | Design,
     ks: list[int],
     n_train_sessions: int,
     seed: int,
@@ -142,7 +149,7 @@ def _run_design(
 ) -> dict[str, Any]:
     """Baseline, references and every learner's scores on one population design."""
     rng = np.random.default_rng(seed)
-    population = make_population(n_train + n_test, rng, quirks=design)
+    population = make_population(n_train + n_test, rng, design)
     train = population.sessions(np.arange(n_train), n_train_sessions, rng)
     test = _test_set(population, np.arange(n_train, n_train + n_test), max(ks), n_situations, rng)
     fixed = _baseline_choice(train)
@@ -164,7 +171,7 @@ def _run_design(
     bayes = [_known_population_regret(population, test, k) / base_regret for k in ks]
     reference["known_population_regret_ratio"] = bayes
     if population.family is not None:
-        shared = FAMILY_SD * population.family @ FAMILY_LOADING.T
+        shared = population.design.family_sd * population.family @ FAMILY_LOADING.T
         families = dataclasses.replace(population, quirks=shared)
         reference["known_families_regret_ratio"] = _choice_regret(families, test) / base_regret
     return {
@@ -224,9 +231,9 @@ def _known_population_regret(population: Population, test: _TestSet, k: int) -> 
     s, t = N_STRATEGIES, len(TRAITS)
     load = np.hstack([TRAIT_EFFECT + np.eye(t)[0] * 0.5, np.ones((s, 1)), np.eye(s)])  # eta = base + load @ x
     prior = np.zeros((t + 1 + s, t + 1 + s))
-    prior[:t, :t], prior[t, t], prior[t + 1 :, t + 1 :] = TRAIT_CORR, 0.45**2, quirk_covariance(design)
+    prior[:t, :t], prior[t, t], prior[t + 1 :, t + 1 :] = TRAIT_CORR, 0.45**2, design.quirk_covariance()
     prec0 = np.linalg.inv(prior)
-    report_prec = 1.0 / report_noise(design) ** 2
+    report_prec = 1.0 / np.asarray(design.report_noise) ** 2
     n_situations = test.situations.shape[0] // n_test
     belief = np.empty((n_test, s))
     for i in range(n_test):
@@ -238,7 +245,7 @@ def _known_population_regret(population: Population, test: _TestSet, k: int) -> 
             h = test.history.take(slice(test.starts[i], test.starts[i] + k))
             p0 = mean.true_mean(h.learner, h.context)[np.arange(k), h.strategy]
             jac = (p0 * (1.0 - p0))[:, None] * load[h.strategy]
-            noise = p0 * (1.0 - p0) / (CONCENTRATION + 1.0)
+            noise = p0 * (1.0 - p0) / (design.concentration + 1.0)
             prec += jac.T @ (jac / noise[:, None])
             info += jac.T @ ((h.outcome - p0) / noise)
         belief[i] = load @ np.linalg.solve(prec, info)

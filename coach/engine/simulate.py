@@ -90,11 +90,24 @@ quirks. Each learner's preference vector is Dirichlet(c * HABIT), and HABIT over
     of 70% of them).
 Habits do not depend on the task kind; real students pick flashcards for facts, which would
 only make the situation features more informative than here.
+
+Variants (`SENSITIVITY`). How far a profile and a handful of sessions can move a recommendation
+depends on a few assumptions the literature does not pin down. Each variant changes one of them
+in the "families" design, so the bench can show how the best possible regret, and the learners,
+move with it:
+  - "smaller quirks": family and specific quirk sd halved (0.125, 0.075), for the reading that
+    person-by-method interactions are small (the meshing hypothesis has no adequate support,
+    Pashler et al. 2008);
+  - "reliable self-reports": report noise sd 0.8 on every trait (correlation 0.78);
+  - "even habits": every strategy equally likely in every session, as if learners spread their
+    practice on purpose; a learner's first sessions then touch every family;
+  - "precise self-tests": outcome concentration 40 (sd about 0.08 at a mean of 0.6), as a
+    self-test of some forty questions would give.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -160,7 +173,6 @@ TRAIT_EFFECT = np.array(
 DIFFICULTY_EFFECT = np.array([-0.30, 0.0, 0.10, 0.20, 0.20, 0.0, -0.10, -0.10, 0.0, -0.20])
 TASK_BASE = np.array([0.3, 0.0, -0.2, 0.1, -0.1])
 HABIT = np.array([0.08, 0.05, 0.04, 0.05, 0.03, 0.12, 0.18, 0.07, 0.08, 0.30])
-QUIRK_DESIGNS = ("families", "independent")
 FAMILIES = ("retrieval", "elaborative", "passive re-exposure", "imagery")
 # Rows: strategies; columns: families.
 FAMILY_LOADING = np.array(
@@ -196,6 +208,60 @@ INDEPENDENT_REPORT_NOISE = 0.8
 CONCENTRATION = 15.0
 TRAIT_CORR = np.array([[1.0, 0.3, 0.0], [0.3, 1.0, 0.0], [0.0, 0.0, 1.0]])
 
+
+@dataclass(frozen=True)
+class Design:
+    """The assumptions that decide how much a learner's profile and sessions reveal."""
+
+    name: str
+    quirks: str  # "families" or "independent"
+    report_noise: tuple[float, ...]  # sd of the self-report noise on each trait
+    habit_concentration: float  # c in Dirichlet(c * habit)
+    habit: tuple[float, ...] = tuple(HABIT)
+    family_sd: float = FAMILY_SD
+    specific_sd: float = SPECIFIC_SD
+    quirk_sd: float = QUIRK_SD  # "independent" only
+    concentration: float = CONCENTRATION  # of the Beta noise on outcomes
+
+    def quirk_covariance(self) -> np.ndarray:
+        """The covariance (S, S) quirks are drawn from."""
+        if self.quirks == "independent":
+            return self.quirk_sd**2 * np.eye(N_STRATEGIES)
+        shared = self.family_sd**2 * FAMILY_LOADING @ FAMILY_CORR @ FAMILY_LOADING.T
+        return shared + self.specific_sd**2 * np.eye(N_STRATEGIES)
+
+
+DESIGNS = {
+    "families": Design("families", "families", tuple(REPORT_NOISE), HABIT_CONCENTRATION),
+    "independent": Design(
+        "independent",
+        "independent",
+        (INDEPENDENT_REPORT_NOISE,) * len(TRAITS),
+        INDEPENDENT_HABIT_CONCENTRATION,
+    ),
+}
+QUIRK_DESIGNS = tuple(DESIGNS)
+_FAMILIES = DESIGNS["families"]
+SENSITIVITY = (
+    replace(_FAMILIES, name="smaller quirks", family_sd=FAMILY_SD / 2, specific_sd=SPECIFIC_SD / 2),
+    replace(_FAMILIES, name="reliable self-reports", report_noise=(INDEPENDENT_REPORT_NOISE,) * len(TRAITS)),
+    # A huge concentration makes every learner's habits the uniform vector itself.
+    replace(
+        _FAMILIES, name="even habits", habit=(1.0 / N_STRATEGIES,) * N_STRATEGIES, habit_concentration=1e6
+    ),
+    replace(_FAMILIES, name="precise self-tests", concentration=40.0),
+)
+
+
+def design_named(design: str | Design) -> Design:
+    """`design` itself, or the design of that name in `DESIGNS`."""
+    if isinstance(design, Design):
+        return design
+    if design not in DESIGNS:
+        raise ValueError(f"design must be a Design or one of {QUIRK_DESIGNS}, got {design!r}")
+    return DESIGNS[design]
+
+
 _TASK = slice(0, 5)
 _DIFFICULTY, _CONFIDENCE = 5, 6
 _PROFILE = slice(7, 10)
@@ -213,7 +279,7 @@ class Population:
     task_mix: np.ndarray  # (n, 5) probabilities of each task kind
     profile: np.ndarray  # (n, 3) self-reported traits, as the app sees them
     family: np.ndarray | None = None  # (n, F) latent family sensitivities; None if independent
-    design: str = "families"
+    design: Design = DESIGNS["families"]
 
     @property
     def n_learners(self) -> int:
@@ -262,8 +328,9 @@ class Population:
 
     def draw_outcomes(self, mean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Realised scores for expected scores `mean` (any shape): Beta noise, whole percents."""
-        a = mean * CONCENTRATION
-        return np.rint(100.0 * rng.beta(a, CONCENTRATION - a)) / 100.0
+        concentration = self.design.concentration
+        a = mean * concentration
+        return np.rint(100.0 * rng.beta(a, concentration - a)) / 100.0
 
     def sessions(self, learner_ids: np.ndarray, n_sessions: int, rng: np.random.Generator) -> SessionLog:
         """`n_sessions` sessions for each learner, picked by habit; rows grouped by learner."""
@@ -277,57 +344,54 @@ class Population:
         )
 
 
-def make_population(n_learners: int, rng: np.random.Generator, quirks: str = "families") -> Population:
-    """Draw `n_learners` learners as documented in the module docstring; `quirks` names the
-    design ("families" or "independent")."""
-    if quirks not in QUIRK_DESIGNS:
-        raise ValueError(f"quirks must be one of {QUIRK_DESIGNS}, got {quirks!r}")
+def make_population(
+    n_learners: int, rng: np.random.Generator, design: str | Design = "families"
+) -> Population:
+    """Draw `n_learners` learners as documented in the module docstring under `design` (a
+    `Design` or the name of one in `DESIGNS`)."""
+    design = design_named(design)
     traits = rng.multivariate_normal(np.zeros(3), TRAIT_CORR, n_learners)
     ability = 0.5 * traits[:, 0] + rng.normal(0.0, 0.45, n_learners)
-    if quirks == "independent":
+    habit = design.habit_concentration * np.asarray(design.habit)
+    if design.quirks == "independent":
         # Draw order kept from the earlier population, so seeds give the same learners.
         return Population(
             traits=traits,
             ability=ability,
-            quirks=rng.normal(0.0, QUIRK_SD, (n_learners, N_STRATEGIES)),
-            habits=rng.dirichlet(INDEPENDENT_HABIT_CONCENTRATION * HABIT, n_learners),
+            quirks=rng.normal(0.0, design.quirk_sd, (n_learners, N_STRATEGIES)),
+            habits=rng.dirichlet(habit, n_learners),
             task_mix=rng.dirichlet(np.full(len(TASK_KINDS), 2.0), n_learners),
-            profile=traits + rng.normal(0.0, INDEPENDENT_REPORT_NOISE, traits.shape),
-            design=quirks,
+            profile=traits + rng.normal(0.0, 1.0, traits.shape) * np.asarray(design.report_noise),
+            design=design,
         )
     family = rng.multivariate_normal(np.zeros(len(FAMILIES)), FAMILY_CORR, n_learners)
-    specific = rng.normal(0.0, SPECIFIC_SD, (n_learners, N_STRATEGIES))
+    specific = rng.normal(0.0, design.specific_sd, (n_learners, N_STRATEGIES))
     return Population(
         traits=traits,
         ability=ability,
-        quirks=FAMILY_SD * family @ FAMILY_LOADING.T + specific,
-        habits=rng.dirichlet(HABIT_CONCENTRATION * HABIT, n_learners),
+        quirks=design.family_sd * family @ FAMILY_LOADING.T + specific,
+        habits=rng.dirichlet(habit, n_learners),
         task_mix=rng.dirichlet(np.full(len(TASK_KINDS), 2.0), n_learners),
-        profile=traits + rng.normal(0.0, 1.0, traits.shape) * REPORT_NOISE,
+        profile=traits + rng.normal(0.0, 1.0, traits.shape) * np.asarray(design.report_noise),
         family=family,
-        design=quirks,
+        design=design,
     )
 
 
-def quirk_covariance(quirks: str = "families") -> np.ndarray:
-    """The covariance (S, S) quirks are drawn from under design `quirks`."""
-    if quirks == "independent":
-        return QUIRK_SD**2 * np.eye(N_STRATEGIES)
-    shared = FAMILY_SD**2 * FAMILY_LOADING @ FAMILY_CORR @ FAMILY_LOADING.T
-    return shared + SPECIFIC_SD**2 * np.eye(N_STRATEGIES)
+def quirk_covariance(design: str | Design = "families") -> np.ndarray:
+    """The covariance (S, S) quirks are drawn from under `design`."""
+    return design_named(design).quirk_covariance()
 
 
-def report_noise(quirks: str = "families") -> np.ndarray:
-    """The sd (3,) of the self-report noise on each trait under design `quirks`."""
-    if quirks == "independent":
-        return np.full(len(TRAITS), INDEPENDENT_REPORT_NOISE)
-    return REPORT_NOISE.copy()
+def report_noise(design: str | Design = "families") -> np.ndarray:
+    """The sd (3,) of the self-report noise on each trait under `design`."""
+    return np.asarray(design_named(design).report_noise, dtype=np.float64)
 
 
 def simulate(
-    n_learners: int, n_sessions: int, seed: int = 0, quirks: str = "families"
+    n_learners: int, n_sessions: int, seed: int = 0, design: str | Design = "families"
 ) -> tuple[SessionLog, Population]:
-    """A seeded population of design `quirks` and `n_sessions` habitual sessions of each learner."""
+    """A seeded population under `design` and `n_sessions` habitual sessions of each learner."""
     rng = np.random.default_rng(seed)
-    population = make_population(n_learners, rng, quirks)
+    population = make_population(n_learners, rng, design)
     return population.sessions(np.arange(n_learners), n_sessions, rng), population

@@ -155,6 +155,7 @@ def test_quick_bench_writes_json_and_html(
     assert bench_run.main(["--quick", "--no-pybkt", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "not meaningful" in printed and "== Targets ==" in printed
+    assert "sensitivity: regret_ratio" in printed and "smaller quirks:" in printed
 
     results = json.loads((out / "results.json").read_text())
     assert results["quick"] is True
@@ -167,6 +168,7 @@ def test_quick_bench_writes_json_and_html(
 
     page = (out / "report.html").read_text()
     assert "Plotly.newPlot" in page and "regret ratio" in page and "AUC by" in page
+    assert "on each simulated population" in page
     assert re.search(r"<script[^>]*\bsrc=", page) is None  # plotly.js inline: opens offline
 
 

@@ -13,6 +13,7 @@ from coach.engine.simulate import (
     HABIT,
     N_FEATURES,
     N_STRATEGIES,
+    SENSITIVITY,
     STRATEGIES,
     UTILITY,
     quirk_covariance,
@@ -77,7 +78,7 @@ def test_realised_outcomes_average_to_true_mean() -> None:
 
 
 def test_independent_design_is_the_earlier_population_draw_for_draw() -> None:
-    log, population = simulate(20, 5, seed=3, quirks="independent")
+    log, population = simulate(20, 5, seed=3, design="independent")
     np.testing.assert_array_equal(
         log.outcome[:10], [0.31, 0.38, 0.23, 0.15, 0.13, 0.86, 0.62, 0.74, 0.69, 0.68]
     )
@@ -87,8 +88,22 @@ def test_independent_design_is_the_earlier_population_draw_for_draw() -> None:
 
 
 def test_unknown_design_is_refused() -> None:
-    with pytest.raises(ValueError, match="quirks"):
-        simulate(5, 1, quirks="tailored")
+    with pytest.raises(ValueError, match="design"):
+        simulate(5, 1, design="tailored")
+
+
+def test_each_sensitivity_variant_changes_one_documented_assumption() -> None:
+    variants = {v.name: v for v in SENSITIVITY}
+    assert set(variants) == {"smaller quirks", "reliable self-reports", "even habits", "precise self-tests"}
+    np.testing.assert_allclose(quirk_covariance(variants["smaller quirks"]), quirk_covariance() / 4)
+    np.testing.assert_allclose(report_noise(variants["reliable self-reports"]), 0.8)
+    _, population = simulate(500, 1, seed=0, design=variants["even habits"])
+    np.testing.assert_allclose(population.habits, 0.1, atol=0.01)
+    _, precise = simulate(1, 1, seed=0, design=variants["precise self-tests"])
+    _, usual = simulate(1, 1, seed=0)
+    rng = np.random.default_rng(3)
+    sd = [p.draw_outcomes(np.full(20_000, 0.6), rng).std() for p in (precise, usual)]
+    assert sd[0] < 0.65 * sd[1]
 
 
 def test_quirks_are_correlated_within_a_family_and_match_the_documented_covariance() -> None:
@@ -107,7 +122,7 @@ def test_quirks_are_correlated_within_a_family_and_match_the_documented_covarian
 
 
 def test_independent_quirks_are_uncorrelated() -> None:
-    _, population = simulate(20_000, 1, seed=0, quirks="independent")
+    _, population = simulate(20_000, 1, seed=0, design="independent")
     corr = np.corrcoef(population.quirks.T)
     assert np.abs(corr[np.triu_indices(N_STRATEGIES, 1)]).max() < 0.05
     np.testing.assert_allclose(quirk_covariance("independent"), 0.09 * np.eye(N_STRATEGIES))
@@ -143,6 +158,10 @@ def test_bench_run_reports_every_metric_for_every_k() -> None:
         assert len(bayes) == 3 and all(0 <= r <= 1.5 for r in bayes)
     assert 0 <= result["reference"]["known_families_regret_ratio"] <= 1.5
     assert "known_families_regret_ratio" not in result["stress"]["reference"]
+    assert [v["population"] for v in result["sensitivity"]] == [v.name for v in SENSITIVITY]
+    for variant in result["sensitivity"]:
+        assert len(variant["learners"]["model"]["regret_ratio"]) == 3
+        assert len(variant["reference"]["known_population_regret_ratio"]) == 3
 
 
 def test_bench_speed_reports_costs() -> None:
