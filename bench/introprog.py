@@ -23,6 +23,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
+from bench.simulated import neighbour_weights
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("METACOACH_INTROPROG", "/work/shared/data/introprog/intro-prog.csv"))
 BENCH_PYTHON = ROOT / ".bench-venv" / "bin" / "python"
@@ -359,8 +361,12 @@ def _run_engine(factory: Factory, train: Attempts, test: Attempts) -> dict[str, 
     learner = factory(n_strategies=N_ASSIGNMENTS).fit(session_log(train))
     fit_seconds = time.perf_counter() - tic
     p, seconds = predict_engine(learner, test)
-    return score(test, np.clip(p, 0.0, 1.0)) | {
-        "fit_seconds": fit_seconds,
-        "predict_ms_median": 1000 * float(np.median(seconds)) if seconds else None,
-        "predict_seconds": float(np.sum(seconds)),
-    }
+    return (
+        score(test, np.clip(p, 0.0, 1.0))
+        | neighbour_weights(learner)
+        | {
+            "fit_seconds": fit_seconds,
+            "predict_ms_median": 1000 * float(np.median(seconds)) if seconds else None,
+            "predict_seconds": float(np.sum(seconds)),
+        }
+    )

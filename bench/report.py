@@ -165,6 +165,7 @@ def _simulated_text(sim: dict[str, Any]) -> list[str]:
         out += [metric, _grid(header, rows)]
     fits = ", ".join(f"{n} {_fmt(r['fit_seconds'], 1)} s" for n, r in sim["learners"].items())
     out.append(f"meta-train time: {fits}")
+    out += _neighbour_lines(sim["learners"])
     reference = sim.get("reference") or {}
     if reference.get("known_traits_regret_ratio") is not None:
         out.append(
@@ -177,6 +178,18 @@ def _simulated_text(sim: dict[str, Any]) -> list[str]:
     if variants := sim.get("sensitivity"):
         out.append("sensitivity: regret_ratio when one assumption of the population changes")
         out += [line for v in variants for line in (f"{v['population']}:", _regret_grid(v, header))]
+    return out
+
+
+def _neighbour_lines(learners: dict[str, Any]) -> list[str]:
+    """How much the memory learner's neighbours count, level by level (see neighbour_weights)."""
+    out = []
+    for name, row in learners.items():
+        if weights := row.get("neighbour_weight"):
+            shown = ", ".join(
+                f"k={k}: {_fmt(w, 2)}" for k, w in zip(weights["k"], weights["share"], strict=True)
+            )
+            out.append(f"{name}: weight of the neighbours against the level below: {shown}")
     return out
 
 
@@ -221,6 +234,7 @@ def _introprog_text(intro: dict[str, Any]) -> list[str]:
             f"{name}: meta-train {_fmt(row['fit_seconds'], 1)} s, predict median "
             f"{_fmt(row['predict_ms_median'], 2)} ms per attempt"
         )
+    out += _neighbour_lines(intro["learners"])
     bkt = intro["baselines"].get("pybkt")
     if bkt is not None:
         out.append(

@@ -40,7 +40,8 @@ situations for every k.
           "rmse_true": [...],      # RMSE of mean vs the true expected outcome
           "coverage90": [...],     # share of realised outcomes inside mean +- 1.645 std
           "predict_ms": [...],     # mean wall time of one predict call
-        }
+          "neighbour_weight": {"k": [...], "share": [...]},  # memory learner only: see
+        }                                  # MemoryMetaLearner.neighbour_weights
       },
       "stress": {                  # the same, on the "independent" design
         "population": "independent",
@@ -161,7 +162,7 @@ def _run_design(
         learner = factory().fit(train)
         fit_seconds = time.perf_counter() - start
         scores = [_score(learner, test, k, n_situations, rows) for k in ks]
-        result: dict[str, Any] = {"fit_seconds": fit_seconds}
+        result: dict[str, Any] = {"fit_seconds": fit_seconds, **neighbour_weights(learner)}
         for key in ("regret", "rmse", "rmse_true", "coverage90", "predict_ms"):
             result[key] = [s[key] for s in scores]
         result["regret_ratio"] = [r / base_regret for r in result["regret"]]
@@ -179,6 +180,15 @@ def _run_design(
         "reference": reference,
         "learners": learners,
     }
+
+
+def neighbour_weights(learner: MetaLearner) -> dict[str, Any]:
+    """For a memory learner, how much its neighbours count at each snapshot level; else nothing."""
+    weights = getattr(learner, "neighbour_weights", None)
+    if weights is None:
+        return {}
+    levels, shares = weights()
+    return {"neighbour_weight": {"k": levels.tolist(), "share": shares.tolist()}}
 
 
 def _test_set(

@@ -99,7 +99,9 @@ def advice_from_engine(
     reason = " ".join(
         [
             _choice_sentence(choice.chosen, choice.ranked, choice.exploration),
-            _neighbour_sentence(choice.chosen.name, evidence.n_sessions, evidence.n_learners, evidence.gain),
+            _neighbour_sentence(
+                choice.chosen.name, evidence.n_sessions, evidence.n_learners, evidence.peer_gain
+            ),
             _own_sentence(int(own[choice.chosen.strategy]), len(history)),
         ]
     ).strip()
@@ -186,14 +188,18 @@ def _choice_sentence(chosen: Option, ranked: tuple[Option, ...], exploration: bo
 
 
 def _neighbour_sentence(name: str, n_sessions: int, n_learners: int, gain: float) -> str:
+    """What the similar learners' own sessions with the strategy scored against their average
+    session: a fact about them, whatever weight the prediction gives them."""
     if n_sessions == 0:
         return _("Similar learners have not tried it yet; this estimate leans on the population model.")
     values = {
         "learners": n_learners,
         "sessions": n_sessions,
         "name": name.lower(),
-        "gain": abs(round(100 * gain)),
+        "gain": abs(round(100 * gain)) if np.isfinite(gain) else 0,
     }
+    if not np.isfinite(gain):  # a snapshot saved before outcomes were kept
+        return _("%(learners)d similar learners used %(name)s in %(sessions)d sessions.") % values
     if gain >= 0:
         return (
             _(

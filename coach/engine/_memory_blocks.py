@@ -18,6 +18,7 @@ class Level:
     count: np.ndarray  # (n, S) later sessions per strategy
     total: np.ndarray  # (n, S) residual sums of those sessions
     index: NearestNeighbors
+    outcome: np.ndarray | None = None  # (n, S) outcome sums of those sessions, for explanations
 
     informative: bool = True  # False when no key tells learners apart
     sq_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))

@@ -72,10 +72,14 @@ class Evidence:
     """The numbers behind a prediction for one strategy, in outcome units.
 
     n_sessions / n_learners: later sessions with the strategy among the similar learners, and how
-    many of them used it at all. own_sessions: the learner's own sessions with it. expected: the
-    predicted outcome. population: the population's average outcome in this situation, over all
-    strategies. gain: expected - population, so the product can say "23 sessions of 9 similar
-    learners: practice testing +12 points".
+    many of them used it at all. peer_mean: those sessions' average outcome; peer_gain: peer_mean
+    minus the average of all the similar learners' later sessions, so the product can say "23
+    sessions of 9 similar learners: practice testing +12 points" of what those learners did (NaN
+    when they never used it, or for a file saved before outcomes were kept). own_sessions: the
+    learner's own sessions with it. expected: the predicted outcome. population: the population
+    model's average outcome in this situation, over all strategies. gain: expected - population.
+    The prediction leans on the neighbours only as far as they predicted held-out learners better
+    than the population model, which may be not at all: peer_* describe them, gain the prediction.
     """
 
     strategy: int
@@ -85,6 +89,8 @@ class Evidence:
     expected: float
     population: float
     gain: float
+    peer_mean: float = float("nan")
+    peer_gain: float = float("nan")
 
 
 # Fitted arrays saved as they are; `record_cov_` is saved too but read with a default (older files).
@@ -155,7 +161,7 @@ class MemoryMetaLearner(MetaLearner):
         self.record_shrink_, self.record_scale_ = record_scale(full_n, full_r, self.noise_var_)
         self.components_ = record_components(full_n, full_r, self.record_shrink_, int(self.n_components))
         self.record_cov_ = record_covariance(full_n, full_r, self.noise_var_, self.record_shrink_)
-        self._build_levels(Z, s, r, idx, pos, n_learners)
+        self._build_levels(Z, s, y, r, idx, pos, n_learners)
         return self
 
     def _check_memory_params(self) -> None:
@@ -183,7 +189,14 @@ class MemoryMetaLearner(MetaLearner):
         return y.mean() + gain
 
     def _build_levels(
-        self, Z: np.ndarray, s: np.ndarray, r: np.ndarray, idx: np.ndarray, pos: np.ndarray, n_learners: int
+        self,
+        Z: np.ndarray,
+        s: np.ndarray,
+        y: np.ndarray,
+        r: np.ndarray,
+        idx: np.ndarray,
+        pos: np.ndarray,
+        n_learners: int,
     ) -> None:
         S = int(self.n_strategies)
         length = np.bincount(idx, minlength=n_learners)
@@ -207,7 +220,8 @@ class MemoryMetaLearner(MetaLearner):
             later_n = cells(idx[later], s[later], np.ones(int(later.sum())), n_learners, S)[alive]
             later_r = cells(idx[later], s[later], r[later], n_learners, S)[alive]
             later_ss = cells(idx[later], s[later], r[later] ** 2, n_learners, S)[alive]
-            level = Level(k, keys, later_n, later_r, self._make_index(keys))
+            later_y = cells(idx[later], s[later], y[later], n_learners, S)[alive]
+            level = Level(k, keys, later_n, later_r, self._make_index(keys), outcome=later_y)
             self.levels_.append(level)
             chain.add(alive)
             ids = order[np.isin(order, alive)][: int(self.n_calibration)]
@@ -405,18 +419,39 @@ class MemoryMetaLearner(MetaLearner):
             raise LogError(f"strategy must be in [0, {self.n_strategies}), got {strategy}")
         parts = self._predict_parts(history, row)
         s = int(strategy)
-        counts = parts["level"].count[parts["nb"][0], s]
+        level, nb = parts["level"], parts["nb"][0]
+        counts = level.count[nb]
+        peer_mean = peer_gain = float("nan")
+        if level.outcome is not None and counts[:, s].sum() > 0:
+            outcome = level.outcome[nb]
+            peer_mean = float(outcome[:, s].sum() / counts[:, s].sum())
+            peer_gain = peer_mean - float(outcome.sum() / counts.sum())
         expected = float(parts["mean"][0, s])
         population = float(parts["base"][0].mean())
         return Evidence(
             strategy=s,
-            n_sessions=int(np.rint(counts.sum())),
-            n_learners=int(np.count_nonzero(counts)),
+            n_sessions=int(np.rint(counts[:, s].sum())),
+            n_learners=int(np.count_nonzero(counts[:, s])),
             own_sessions=int(np.count_nonzero(np.asarray(history.strategy) == s)),
             expected=expected,
             population=population,
             gain=expected - population,
+            peer_mean=peer_mean,
+            peer_gain=peer_gain,
         )
+
+    def neighbour_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Snapshot levels k and, for each, the typical weight (0..1) its neighbours get against
+        the level below: K neighbours' average later sessions of a strategy over those plus the
+        calibrated pseudo-sessions, averaged over strategies. Near 0 means the calibration found
+        that similar learners predicted held-out learners no better than the levels below."""
+        check_is_fitted(self, "levels_")
+        shares = []
+        for level, lam in zip(self.levels_, self.level_params_[:, 0], strict=True):
+            K = min(int(self.n_neighbors), level.count.shape[0])
+            pooled = K * level.count.mean(axis=0)
+            shares.append(float(np.mean(pooled / (pooled + lam))))
+        return self.level_k_.copy(), np.array(shares)
 
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         return (X - self.x_mean_) / self.x_scale_
@@ -437,6 +472,9 @@ class MemoryMetaLearner(MetaLearner):
             level_count=np.vstack([level.count for level in self.levels_]).astype(np.float32),
             level_total=np.vstack([level.total for level in self.levels_]),
         )
+        outcomes = [level.outcome for level in self.levels_ if level.outcome is not None]
+        if len(outcomes) == len(self.levels_):
+            state["level_outcome"] = np.vstack(outcomes)
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -461,7 +499,10 @@ class MemoryMetaLearner(MetaLearner):
             keys = np.asarray(state["level_keys"][part], dtype=np.float64)
             count = np.asarray(state["level_count"][part], dtype=np.float64)
             total = np.asarray(state["level_total"][part], dtype=np.float64)
-            self.levels_.append(Level(int(k), keys, count, total, self._make_index(keys)))
+            # Files saved before outcome sums were kept explain with counts only.
+            outcome = state.get("level_outcome")
+            outcome = None if outcome is None else np.asarray(outcome[part], dtype=np.float64)
+            self.levels_.append(Level(int(k), keys, count, total, self._make_index(keys), outcome=outcome))
 
 
 def _level_error(pred: np.ndarray, later_n: np.ndarray, later_r: np.ndarray) -> float:

@@ -156,6 +156,7 @@ def test_quick_bench_writes_json_and_html(
     printed = capsys.readouterr().out
     assert "not meaningful" in printed and "== Targets ==" in printed
     assert "sensitivity: regret_ratio" in printed and "smaller quirks:" in printed
+    assert printed.count("memory: weight of the neighbours against the level below: k=0:") == 2
 
     results = json.loads((out / "results.json").read_text())
     assert results["quick"] is True

@@ -177,6 +177,31 @@ def test_explanation_counts_the_sessions_of_similar_learners(log: SessionLog) ->
     assert evidence.own_sessions == 0
 
 
+def test_explanation_reports_what_the_similar_learners_scored(log: SessionLog) -> None:
+    # Everyone a neighbour, no history: the peers are the whole log, every session "later".
+    learner = MemoryMetaLearner(n_strategies=4, n_neighbors=1000, random_state=0).fit(log)
+    evidence = learner.explain(SessionLog.empty(2), np.zeros(2), 1)
+    used = log.outcome[log.strategy == 1]
+    assert evidence.peer_mean == pytest.approx(used.mean())
+    assert evidence.peer_gain == pytest.approx(used.mean() - log.outcome.mean())
+
+
+def test_explanation_peer_figures_survive_saving(log: SessionLog, fitted: MemoryMetaLearner) -> None:
+    row = np.array([0.5, -1.0])
+    history = log.for_learner(3).take(slice(0, 4))
+    loaded = MemoryMetaLearner.from_bytes(fitted.to_bytes())
+    assert loaded.explain(history, row, 0) == fitted.explain(history, row, 0)
+
+
+def test_learner_saved_before_outcome_sums_explains_with_counts_only(fitted: MemoryMetaLearner) -> None:
+    state = fitted._get_state()
+    del state["level_outcome"]
+    old = MemoryMetaLearner(n_strategies=4, n_neighbors=30, random_state=0)
+    old._set_state(state)
+    evidence = old.explain(SessionLog.empty(2), np.zeros(2), 0)
+    assert evidence.n_sessions > 0 and np.isnan(evidence.peer_gain)
+
+
 def test_explanation_gain_is_expected_minus_population_average(
     log: SessionLog, fitted: MemoryMetaLearner
 ) -> None:
@@ -298,3 +323,21 @@ def test_one_more_session_does_not_make_choices_worse() -> None:
             lost.append(truth[i].max() - truth[i, mean[0].argmax()])
         regret.append(float(np.mean(lost)))
     assert all(later <= earlier + 1e-3 for earlier, later in pairwise(regret))
+
+
+def test_neighbours_weigh_in_where_they_know_what_a_linear_model_misses(fitted: MemoryMetaLearner) -> None:
+    # make_log's best strategy turns on |x0| > 1: only similar learners reveal it.
+    levels, shares = fitted.neighbour_weights()
+    assert levels[0] == 0 and shares[0] > 0.9
+    assert np.all((shares >= 0.0) & (shares <= 1.0))
+
+
+def test_neighbours_get_no_weight_where_a_linear_model_says_it_all() -> None:
+    rng = np.random.default_rng(4)
+    learner = np.repeat(np.arange(300), 20)
+    profile = rng.normal(0.0, 1.0, (300, 1))
+    strategy = rng.integers(0, 3, learner.size)
+    outcome = 0.5 + 0.1 * profile[learner, 0] * (strategy == 0) + rng.normal(0.0, 0.1, learner.size)
+    log = SessionLog(learner, strategy, profile[learner], outcome)
+    _, shares = MemoryMetaLearner(n_strategies=3, random_state=0).fit(log).neighbour_weights()
+    assert shares[0] < 0.1
