@@ -327,6 +327,8 @@ def sensitivity_figure(sim: dict[str, Any], k: int = 5) -> go.Figure:
         )
     best = [b["reference"]["known_population_regret_ratio"][at] for b in blocks]
     fig.add_trace(go.Bar(x=names, y=best, name="best possible (knows the population)"))
+    for learner, limit in REGRET_TARGET_K5.items():
+        fig.add_hline(y=limit, line_dash="dash", line_width=1, annotation_text=f"{learner} target at k={k}")
     fig.update_layout(
         title=f"Regret ratio at k={k} on each simulated population (lower is better)",
         xaxis_title="population",
