@@ -82,7 +82,7 @@ def advice_from_engine(
     mean, std = snapshot.model.predict(history, context)
     memory_mean, memory_std = snapshot.memory.predict(history, context)
     names = [s.label for s in strategies]
-    noise = np.sqrt(snapshot.model.noise_var_)
+    noise = snapshot.model.session_noise(mean[0])
     choice = recommend(mean[0], std[0], names=names, noise=noise, seed=_seed(seed_key))
     own = np.bincount(history.strategy, minlength=len(strategies))
     ranking = [

@@ -94,15 +94,20 @@ def fit_population(
     beta: np.ndarray,
     link: str,
     max_iter: int = 25,
+    dispersion: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Penalised (toward beta0) Newton fit from `beta`; returns beta and the inverse Hessian."""
+    """Penalised (toward beta0) Newton fit from `beta`; returns beta and the inverse Hessian.
+
+    Logit link: binomial for 0/1 outcomes; for scores in [0, 1] quasi-binomial, each session
+    carrying 1 / `dispersion` times the information of a 0/1 outcome."""
     strategy = np.repeat(np.arange(layout.n_strategies), np.diff(bounds))
     inv_hess = np.eye(layout.size)
     for _ in range(max_iter if link == LOGIT else 1):
         eta = layout.linear(beta, strategy, z) + offset
         mu = sigmoid(eta) if link == LOGIT else eta
-        h = mu * (1.0 - mu) if link == LOGIT else np.ones_like(mu)
-        hess, grad = normal_equations(layout, bounds, z, h, y - mu)
+        h = mu * (1.0 - mu) / dispersion if link == LOGIT else np.ones_like(mu)
+        resid = (y - mu) / dispersion if link == LOGIT else y - mu
+        hess, grad = normal_equations(layout, bounds, z, h, resid)
         hess[np.diag_indices_from(hess)] += penalty
         grad -= penalty * (beta - beta0)
         inv_hess = np.linalg.inv(hess)
@@ -129,23 +134,27 @@ def posterior_logit(
     y: np.ndarray,
     theta: np.ndarray,
     n_iter: int = 8,
+    dispersion: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Laplace posterior of theta for binary rows (key = learner * S + strategy): modes (L, S),
-    variances (L, S) and the posterior covariance summed over learners."""
+    """Laplace posterior of theta for rows with outcomes in [0, 1] (key = learner * S + strategy;
+    quasi-binomial with `dispersion`, binomial at 1): modes (L, S), variances (L, S) and the
+    posterior covariance summed over learners."""
     n_learners, s = theta.shape
     theta = theta.copy()
     info = np.zeros_like(theta)
     for _ in range(n_iter):
         p = sigmoid(fixed + theta.ravel()[key])
-        score = np.bincount(key, weights=y - p, minlength=theta.size).reshape(n_learners, s)
-        info = np.bincount(key, weights=p * (1.0 - p), minlength=theta.size).reshape(n_learners, s)
+        score = np.bincount(key, weights=(y - p) / dispersion, minlength=theta.size).reshape(n_learners, s)
+        weight = p * (1.0 - p) / dispersion
+        info = np.bincount(key, weights=weight, minlength=theta.size).reshape(n_learners, s)
         grad = score - theta @ prec
         step = _solve_diag_plus(prec, info, grad)
         theta += step
         if np.max(np.abs(step)) < 1e-4:
             break
     p = sigmoid(fixed + theta.ravel()[key])
-    info = np.bincount(key, weights=p * (1.0 - p), minlength=theta.size).reshape(n_learners, s)
+    weight = p * (1.0 - p) / dispersion
+    info = np.bincount(key, weights=weight, minlength=theta.size).reshape(n_learners, s)
     variances, total, _ = _inv_diag_plus(prec, info)
     return theta, variances, total
 

@@ -1,11 +1,13 @@
 """Model-based meta-learner: a hierarchical (empirical-Bayes) model of strategy outcomes.
 
-outcome = population(strategy, context) + theta[learner, strategy] + noise
+link(expected outcome) = population(strategy, context) + theta[learner, strategy]
 
 - population: intercept per strategy + shared context slopes + strategy x context slopes, a
-  penalised regression (logistic for 0/1 outcomes). A strategy's intercept shrinks toward the
-  population mean plus its published-evidence gain by `prior_weight` pseudo-sessions, so a
-  strategy the population has barely tried starts from the evidence.
+  penalised regression on the logit scale for outcomes in [0, 1] (binomial for 0/1 outcomes,
+  quasi-binomial with an estimated dispersion for scores), on the outcome scale otherwise. A
+  strategy's intercept shrinks toward the population mean plus its published-evidence gain by
+  `prior_weight` pseudo-sessions, so a strategy the population has barely tried starts from
+  the evidence.
 - theta: per-learner offsets, one per strategy, with prior N(0, G). G is estimated across
   training learners by EM, alternating with the population fit, and shrunk toward "learner
   intercept + independent per-strategy deviations". Its off-diagonal part is what lets a few
@@ -13,8 +15,13 @@ outcome = population(strategy, context) + theta[learner, strategy] + noise
 - a new learner's posterior over theta is Gaussian given the history (identity link: exact and
   depending only on per-strategy counts and residual sums; logit link: Laplace approximation).
 
+Scores in [0, 1] are bounded, so a strategy's effect cannot be the same number of points for a
+learner near the ceiling as for one in the middle; on the logit scale it can. A score is not a
+0/1 outcome, though: one session says more than one coin flip, by the factor 1 / dispersion
+(for a self-test of n questions, about n), estimated from the training residuals.
+
 `predict` returns the predictive mean and the standard deviation of the outcome of one session:
-population-coefficient uncertainty + posterior variance of theta + residual noise. For 0/1
+population-coefficient uncertainty + posterior variance of theta + session noise. For 0/1
 outcomes the mean is a probability and the std is that of one Bernoulli outcome.
 """
 
@@ -33,7 +40,7 @@ from coach.engine.log import LogError, SessionLog, check_context
 
 _LINKS = ("auto", IDENTITY, LOGIT)
 _NOISE_PRIOR = 20.0  # pseudo-sessions pulling a strategy's noise variance toward the pooled one
-_EM_STEPS = 10  # EM steps for G per population fit (identity link)
+_EM_STEPS = 10  # EM steps for G per population fit
 _EM_TOL = 1e-4  # relative change of G below which EM stops early
 
 
@@ -47,7 +54,8 @@ class ModelMetaLearner(MetaLearner):
         evidence (see `coach.engine.prior`), in outcome units; zeros if None.
     prior_weight : pseudo-sessions with which a strategy's population effect is pulled toward
         population mean + prior_gain.
-    link : "identity", "logit" (outcomes in [0, 1]) or "auto" (logit for 0/1 outcomes).
+    link : "identity", "logit" (outcomes in [0, 1]) or "auto" (logit when every outcome lies in
+        [0, 1], identity otherwise).
     alpha : ridge penalty, in pseudo-sessions, on the strategy x context slopes.
     interactions : whether context slopes may differ by strategy.
     n_iter : alternations between the population fit and the EM step for G.
@@ -79,6 +87,7 @@ class ModelMetaLearner(MetaLearner):
         log = self._check_fit_log(log)
         gain = self._check_model_params()
         self.link_ = self._resolve_link(log.outcome)
+        self.binary_ = bool(np.all((log.outcome == 0.0) | (log.outcome == 1.0)))
         self.n_features_in_ = log.n_features
         self.center_ = log.context.mean(axis=0)
         spread = log.context.std(axis=0)
@@ -121,19 +130,44 @@ class ModelMetaLearner(MetaLearner):
         last, which runs the population fit to convergence."""
         layout = self._layout
         offset = st.theta.ravel()[key]
+        # Penalties are in pseudo-sessions, so they scale with what one session is worth.
         st.beta, st.inv_hess = _mixed.fit_population(
-            layout, bounds, z, y, offset, penalty, beta0, st.beta, self.link_, max_iter=25 if last else 3
+            layout,
+            bounds,
+            z,
+            y,
+            offset,
+            penalty / st.dispersion,
+            beta0,
+            st.beta,
+            self.link_,
+            max_iter=25 if last else 3,
+            dispersion=st.dispersion,
         )
         fixed = layout.linear(st.beta, strategy, z)
         if self.link_ == LOGIT:
-            prec = np.linalg.inv(st.cov)
-            st.theta, _, total = _mixed.posterior_logit(prec, key, fixed, y, st.theta, n_iter=3)
-            st.cov = _mixed.update_covariance(st.theta, total, n_prior=float(self.n_strategies) + 2.0)
+            for _ in range(_EM_STEPS):
+                if not self._em_step_logit(st, key, fixed, y):
+                    break
             return
         sums = np.bincount(key, weights=y - fixed, minlength=st.theta.size).reshape(st.theta.shape)
         for _ in range(_EM_STEPS):
             if not self._em_step_gaussian(st, sums, key, strategy, y - fixed):
                 break
+
+    def _em_step_logit(self, st: _FitState, key: np.ndarray, fixed: np.ndarray, y: np.ndarray) -> bool:
+        """One EM step for G (and the dispersion of scores) with Laplace posteriors; False once G
+        has settled."""
+        prec = np.linalg.inv(st.cov)
+        st.theta, var, total = _mixed.posterior_logit(
+            prec, key, fixed, y, st.theta, n_iter=3, dispersion=st.dispersion
+        )
+        if not self.binary_:
+            st.dispersion = _dispersion(y, fixed + st.theta.ravel()[key], var.ravel()[key])
+        cov = _mixed.update_covariance(st.theta, total, n_prior=float(self.n_strategies) + 2.0)
+        change = float(np.max(np.abs(cov - st.cov))) / max(float(np.max(np.diag(cov))), 1e-12)
+        st.cov = cov
+        return change > _EM_TOL
 
     def _em_step_gaussian(
         self, st: _FitState, sums: np.ndarray, key: np.ndarray, strategy: np.ndarray, resid: np.ndarray
@@ -159,6 +193,9 @@ class ModelMetaLearner(MetaLearner):
         shape = 0.5 * (np.eye(s) + np.ones((s, s)))
         if self.link_ == LOGIT:
             st.cov, st.noise = 0.5 * shape, np.full(s, np.pi**2 / 3.0)
+            if not self.binary_:
+                # Everything a learner-free fit leaves unexplained: too much, and EM lowers it.
+                st.dispersion = _dispersion(y, np.full_like(y, _logit(float(y.mean()))), np.zeros_like(y))
         else:
             v = max(float(y.var()), 1e-8)
             st.cov, st.noise = 0.25 * v * shape, np.full(s, 0.5 * v)
@@ -166,6 +203,7 @@ class ModelMetaLearner(MetaLearner):
     def _finish(self, st: _FitState, y: np.ndarray) -> None:
         """Fitted attributes, with the coefficient covariance inflated for clustered sessions."""
         self.coef_ = st.beta
+        self.dispersion_ = float(st.dispersion)
         self.re_cov_ = st.cov
         self.re_prec_ = np.linalg.inv(st.cov)
         self.noise_var_ = st.noise
@@ -216,9 +254,22 @@ class ModelMetaLearner(MetaLearner):
         var = np.einsum("mi,sij,mj->ms", u, self.coef_block_cov_, u) + theta_var
         if self.link_ == LOGIT:
             p = _mixed.sigmoid(eta / np.sqrt(1.0 + np.pi * var / 8.0))
-            return p, np.sqrt(p * (1.0 - p))
+            if self.binary_:
+                return p, np.sqrt(p * (1.0 - p))
+            # Session noise around the learner's expected score, plus what is unknown about it.
+            return p, np.sqrt(self.dispersion_ * p * (1.0 - p) + (p * (1.0 - p)) ** 2 * var)
         mean = np.clip(eta, self.y_range_[0], self.y_range_[1])
         return mean, np.sqrt(var + self.noise_var_)
+
+    def session_noise(self, mean: np.ndarray) -> np.ndarray:
+        """The std of one session's outcome around an expected outcome `mean` (any shape): the
+        part of `predict`'s std that no amount of evidence about the learner removes."""
+        check_is_fitted(self, "n_features_in_")
+        mean = np.asarray(mean, dtype=np.float64)
+        if self.link_ == LOGIT:
+            p = np.clip(mean, 0.0, 1.0)
+            return np.sqrt((1.0 if self.binary_ else self.dispersion_) * p * (1.0 - p))
+        return np.broadcast_to(np.sqrt(self.noise_var_), mean.shape).copy()
 
     # Incremental use: constant time per new session --------------------------------------------
     def start(self) -> tuple[np.ndarray, np.ndarray]:
@@ -243,7 +294,8 @@ class ModelMetaLearner(MetaLearner):
         fixed = float(self._layout.linear(self.coef_, np.array([s]), self._standardise(row))[0])
         if self.link_ == LOGIT:
             p = float(_mixed.sigmoid(np.array(fixed + mean[s])))
-            info, resid = p * (1.0 - p), (float(outcome) - p) / max(p * (1.0 - p), 1e-9)
+            info = p * (1.0 - p) / self.dispersion_
+            resid = (float(outcome) - p) / max(p * (1.0 - p), 1e-9)
         else:
             info, resid = 1.0 / float(self.noise_var_[s]), float(outcome) - fixed - mean[s]
         gain = cov[:, s] * info / (1.0 + info * cov[s, s])
@@ -266,7 +318,12 @@ class ModelMetaLearner(MetaLearner):
         fixed = self._layout.linear(self.coef_, history.strategy, self._standardise(history.context))
         if self.link_ == LOGIT:
             theta, var, _ = _mixed.posterior_logit(
-                self.re_prec_, history.strategy, fixed, history.outcome, np.zeros((1, s))
+                self.re_prec_,
+                history.strategy,
+                fixed,
+                history.outcome,
+                np.zeros((1, s)),
+                dispersion=self.dispersion_,
             )
             return theta[0], var[0]
         counts = np.bincount(history.strategy, minlength=s)[None, :]
@@ -300,9 +357,8 @@ class ModelMetaLearner(MetaLearner):
         return gain
 
     def _resolve_link(self, outcome: np.ndarray) -> str:
-        binary = bool(np.all((outcome == 0.0) | (outcome == 1.0)))
         if self.link == "auto":
-            return LOGIT if binary else IDENTITY
+            return LOGIT if outcome.min() >= 0.0 and outcome.max() <= 1.0 else IDENTITY
         if self.link == LOGIT and (outcome.min() < 0.0 or outcome.max() > 1.0):
             raise LogError("link='logit' needs outcomes in [0, 1]")
         return str(self.link)
@@ -311,6 +367,8 @@ class ModelMetaLearner(MetaLearner):
     def _get_state(self) -> dict[str, Any]:
         return {
             "link": self.link_,
+            "binary": bool(self.binary_),
+            "dispersion": float(self.dispersion_),
             "n_features_in": int(self.n_features_in_),
             "coef": self.coef_,
             "coef_block_cov": self.coef_block_cov_,
@@ -324,6 +382,9 @@ class ModelMetaLearner(MetaLearner):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.link_ = str(state["link"])
+        # Files saved before quasi-binomial scores: the logit link meant 0/1 outcomes.
+        self.binary_ = bool(state.get("binary", self.link_ == LOGIT))
+        self.dispersion_ = float(state.get("dispersion", 1.0))
         self.n_features_in_ = int(state["n_features_in"])
         for key in ("coef", "coef_block_cov", "re_cov", "re_prec", "noise_var", "center", "scale", "y_range"):
             setattr(self, key + "_", np.asarray(state[key], dtype=np.float64))
@@ -340,3 +401,17 @@ class _FitState:
         self.inv_hess = np.zeros((beta.size, beta.size))
         self.cov = np.eye(theta.shape[1])
         self.noise = np.ones(theta.shape[1])
+        self.dispersion = 1.0
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-3), 1.0 - 1e-3)
+    return float(np.log(p / (1.0 - p)))
+
+
+def _dispersion(y: np.ndarray, eta: np.ndarray, eta_var: np.ndarray) -> float:
+    """Pearson estimate of the quasi-binomial dispersion: squared residuals (plus what the
+    learner's uncertain offset adds) over the binomial variance, averaged over sessions."""
+    p = _mixed.sigmoid(eta)
+    v = np.maximum(p * (1.0 - p), 1e-6)
+    return float(np.clip(np.mean(((y - p) ** 2 + v**2 * eta_var) / v), 1e-4, 1.0))

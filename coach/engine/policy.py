@@ -11,8 +11,9 @@ Strategies that are both uncertain and close to the top win draws often, clear l
 well-known options rarely, and the expected price of any suggestion is bounded. As evidence
 accrues, spreads narrow, draws agree with the ranking, and exploration fades by itself.
 Draws should reflect what is unknown about a strategy, not the session-to-session noise that no
-amount of evidence removes; pass that noise as `noise` (for the memory learner,
-`sqrt(learner.noise_var_)`) and the draws use the rest of `std`.
+amount of evidence removes; pass that noise as `noise` (for the model learner,
+`learner.session_noise(mean)`; for the memory learner, `sqrt(learner.noise_var_)`) and the draws
+use the rest of `std`.
 A number instead of the rule is a fixed exploration rate: with that probability the Thompson
 draw decides, uncapped (useful for experiments that need a known rate).
 """

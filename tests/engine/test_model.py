@@ -224,6 +224,39 @@ def test_binary_outcomes_give_probabilities() -> None:
     assert np.all(mean.argmax(axis=1) == 2)
 
 
+def test_scores_take_the_logit_link_with_the_dispersion_of_their_noise(
+    sim: tuple[SessionLog, ModelMetaLearner],
+) -> None:
+    # The simulated scores are Beta with concentration 15 around their mean: variance p(1-p)/16.
+    _, learner = sim
+    assert learner.link_ == "logit" and not learner.binary_
+    assert 0.045 < learner.dispersion_ < 0.08
+
+
+def test_outcomes_outside_the_unit_interval_take_the_identity_link() -> None:
+    log, _ = _population(100, 10, np.array([0.0, 5.0]), quirk_sd=1.0, noise=1.0)
+    assert ModelMetaLearner(2).fit(log).link_ == "identity"
+
+
+def test_session_noise_is_what_evidence_cannot_remove(sim: tuple[SessionLog, ModelMetaLearner]) -> None:
+    log, learner = sim
+    mean, std = learner.predict(_history(log, 3, 25), log.context[:3])
+    noise = learner.session_noise(mean)
+    np.testing.assert_allclose(noise, np.sqrt(learner.dispersion_ * mean * (1 - mean)))
+    assert np.all(noise < std)
+
+
+def test_learner_saved_before_score_dispersion_still_loads(sim: tuple[SessionLog, ModelMetaLearner]) -> None:
+    log, learner = sim
+    state = learner._get_state()
+    del state["binary"], state["dispersion"]
+    old = ModelMetaLearner(N_STRATEGIES)
+    old._set_state(state)
+    assert old.binary_ and old.dispersion_ == 1.0  # a logit file then meant 0/1 outcomes
+    mean, _ = old.predict(_history(log, 3, 5), log.context[:2])
+    assert np.all((mean > 0) & (mean < 1))
+
+
 def test_std_covers_about_90_percent_of_held_out_outcomes() -> None:
     log, _ = simulate(500, 15, seed=8)
     train = log.take(log.learner < 400)
@@ -239,10 +272,11 @@ def test_std_covers_about_90_percent_of_held_out_outcomes() -> None:
     assert 0.85 <= np.mean(np.concatenate(inside)) <= 0.95
 
 
-def test_incremental_update_matches_whole_history_for_scores(
+def test_incremental_update_matches_whole_history_for_the_identity_link(
     sim: tuple[SessionLog, ModelMetaLearner],
 ) -> None:
-    log, learner = sim
+    log, _ = sim
+    learner = ModelMetaLearner(N_STRATEGIES, link="identity").fit(log)
     history = _history(log, 7, 12)
     belief = learner.start()
     for i in range(len(history)):
@@ -253,6 +287,20 @@ def test_incremental_update_matches_whole_history_for_scores(
         strict=True,
     ):
         np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+def test_incremental_update_approximates_whole_history_for_scores(
+    sim: tuple[SessionLog, ModelMetaLearner],
+) -> None:
+    # Scores take the logit link: each update is one Laplace step, the batch posterior its mode.
+    log, learner = sim
+    history = _history(log, 7, 12)
+    belief = learner.start()
+    for i in range(len(history)):
+        belief = learner.update(belief, history.strategy[i], history.context[i], history.outcome[i])
+    incremental, _ = learner.predict_belief(belief, log.context[:4])
+    batch, _ = learner.predict(history, log.context[:4])
+    np.testing.assert_allclose(incremental, batch, atol=0.01)
 
 
 def test_incremental_update_approximates_whole_history_for_binary_outcomes() -> None:
