@@ -200,9 +200,11 @@ def _regret_grid(block: dict[str, Any], header: list[str]) -> str:
 
 def _regret_reference_rows(sim: dict[str, Any], n: int) -> list[list[str]]:
     rows = [["  baseline (fixed best-on-average)", *["1.000"] * n]]
-    best = (sim.get("reference") or {}).get("known_population_regret_ratio")
-    if best:
-        rows.append(["  best possible (knows the population)", *[_fmt(v) for v in best]])
+    reference = sim.get("reference") or {}
+    if best := reference.get("known_population_regret_ratio"):
+        rows.append(["  best possible (Bayes, knows the population)", *[_fmt(v) for v in best]])
+    if draws := reference.get("known_population_draws"):
+        rows.append(["    effective prior draws behind it", *[f"{e:.0f}" for e in draws["ess"]]])
     return rows
 
 
@@ -303,7 +305,7 @@ def regret_figure(sim: dict[str, Any]) -> go.Figure:
                 x=sim["ks"],
                 y=best,
                 mode="lines",
-                name="best possible (knows the population)",
+                name="best possible (Bayes, knows the population)",
                 line={"dash": "dot"},
             )
         )
@@ -326,7 +328,7 @@ def sensitivity_figure(sim: dict[str, Any], k: int = 5) -> go.Figure:
             go.Bar(x=names, y=[b["learners"][learner]["regret_ratio"][at] for b in blocks], name=learner)
         )
     best = [b["reference"]["known_population_regret_ratio"][at] for b in blocks]
-    fig.add_trace(go.Bar(x=names, y=best, name="best possible (knows the population)"))
+    fig.add_trace(go.Bar(x=names, y=best, name="best possible (Bayes, knows the population)"))
     for learner, limit in REGRET_TARGET_K5.items():
         fig.add_hline(y=limit, line_dash="dash", line_width=1, annotation_text=f"{learner} target at k={k}")
     fig.update_layout(

@@ -30,7 +30,7 @@ FULL: dict[str, dict[str, Any]] = {
     "introprog": {"max_learners": None},
 }
 QUICK: dict[str, dict[str, Any]] = {
-    "simulated": {"n_train": 100, "n_test": 20, "ks": (0, 1, 5), "n_situations": 5},
+    "simulated": {"n_train": 100, "n_test": 20, "ks": (0, 1, 5), "n_situations": 5, "n_draws": 200},
     "speed": {"n_learners": 300, "n_sessions": 10, "n_repeats": 20},
     "introprog": {"max_learners": 60},
 }

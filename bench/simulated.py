@@ -28,9 +28,11 @@ situations for every k.
         "known_families_regret_ratio": ...,  # true traits plus the learner's shared family
                                            # sensitivities: what learning across strategies
                                            # could give at best ("families" design only)
-        "known_population_regret_ratio": [...],  # per k: approximate Bayes choice knowing the
-      },                                   # population exactly but the learner only through
-                                           # their self-report and first k outcomes
+        "known_population_regret_ratio": [...],  # per k: the Bayes choice knowing the
+                                           # population exactly but the learner only through
+                                           # their self-report and first k sessions, sampled
+        "known_population_draws": {"n_draws": ..., "ess": [...]},  # its prior draws and
+      },                                   # their effective number per k
       "learners": {
         name: {
           "fit_seconds": ...,
@@ -69,17 +71,17 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import special, stats
 
 from coach.engine.base import MetaLearner
 from coach.engine.log import SessionLog
 from coach.engine.simulate import (
+    CONFIDENCE_MODEL,
     FAMILY_LOADING,
+    FEATURES,
     N_STRATEGIES,
     SENSITIVITY,
     STRATEGIES,
-    TRAIT_CORR,
-    TRAIT_EFFECT,
-    TRAITS,
     Design,
     Population,
     make_population,
@@ -88,6 +90,7 @@ from coach.engine.simulate import (
 
 Factory = Callable[[], MetaLearner]
 Z90 = 1.645
+_DIFFICULTY, _CONFIDENCE = FEATURES.index("difficulty"), FEATURES.index("confidence before")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,10 +113,11 @@ def run(
     n_train_sessions: int = 30,
     seed: int = 0,
     variants: Sequence[Design] = SENSITIVITY,
+    n_draws: int = 10_000,
 ) -> dict[str, Any]:
     """Meta-train every learner on each population design and score recommendations."""
     ks = [int(k) for k in ks]
-    sizes = {"n_train": n_train, "n_test": n_test, "n_situations": n_situations}
+    sizes = {"n_train": n_train, "n_test": n_test, "n_situations": n_situations, "n_draws": n_draws}
     main = _run_design(factories, "families", ks, n_train_sessions, seed, **sizes)
     stress = _run_design(factories, "independent", ks, n_train_sessions, seed, **sizes)
     sensitivity = [
@@ -127,6 +131,7 @@ def run(
             "n_test": n_test,
             "n_train_sessions": n_train_sessions,
             "n_situations": n_situations,
+            "n_draws": n_draws,
             "seed": seed,
             "strategies": list(STRATEGIES),
             "population": "families",
@@ -147,6 +152,7 @@ def _run_design(
     n_train: int,
     n_test: int,
     n_situations: int,
+    n_draws: int,
 ) -> dict[str, Any]:
     """Baseline, references and every learner's scores on one population design."""
     rng = np.random.default_rng(seed)
@@ -169,8 +175,9 @@ def _run_design(
         learners[name] = result
     without = dataclasses.replace(population, quirks=np.zeros_like(population.quirks))
     reference: dict[str, Any] = {"known_traits_regret_ratio": _choice_regret(without, test) / base_regret}
-    bayes = [_known_population_regret(population, test, k) / base_regret for k in ks]
-    reference["known_population_regret_ratio"] = bayes
+    bayes, ess = _known_population_regret(population, test, ks, n_draws=n_draws, seed=seed)
+    reference["known_population_regret_ratio"] = [r / base_regret for r in bayes]
+    reference["known_population_draws"] = {"n_draws": n_draws, "ess": ess}
     if population.family is not None:
         shared = population.design.family_sd * population.family @ FAMILY_LOADING.T
         families = dataclasses.replace(population, quirks=shared)
@@ -223,45 +230,73 @@ def _choice_regret(belief: Population, test: _TestSet) -> float:
     return float(np.mean(test.truth.max(axis=1) - test.truth[rows, choice]))
 
 
-def _known_population_regret(population: Population, test: _TestSet, k: int) -> float:
-    """Regret of an approximate Bayes choice that knows the population but not the learner.
-
-    The learner is x = (traits, ability not explained by knowledge, quirks) with its true prior;
-    the self-report and the first k outcomes update it, outcomes linearised around the learner
-    at the population mean. The confidence ratings are left out, so this is close to, not
-    exactly, the best any learner could do."""
-    design = population.design
+def _known_population_regret(
+    population: Population, test: _TestSet, ks: list[int], *, n_draws: int, seed: int
+) -> tuple[list[float], list[float]]:
+    """Regret at each k of the Bayes choice that knows the population exactly but the new
+    learner only through their self-report, their first k sessions (scores and confidence
+    ratings) and the confidence rating of the situation at hand: `n_draws` learners drawn from
+    the true prior, weighted by the exact likelihood of what was seen, and the strategy with the
+    best posterior expected score chosen. Up to sampling error no learner can do better on
+    average. Also the mean effective number of draws at each k, before the situation's rating."""
+    draws = make_population(n_draws, np.random.default_rng(seed + 7), population.design)
     n_test = test.starts.shape[0]
-    mean = dataclasses.replace(
-        population,
-        traits=np.zeros_like(population.traits),
-        ability=np.zeros_like(population.ability),
-        quirks=np.zeros_like(population.quirks),
-    )
-    s, t = N_STRATEGIES, len(TRAITS)
-    load = np.hstack([TRAIT_EFFECT + np.eye(t)[0] * 0.5, np.ones((s, 1)), np.eye(s)])  # eta = base + load @ x
-    prior = np.zeros((t + 1 + s, t + 1 + s))
-    prior[:t, :t], prior[t, t], prior[t + 1 :, t + 1 :] = TRAIT_CORR, 0.45**2, design.quirk_covariance()
-    prec0 = np.linalg.inv(prior)
-    report_prec = 1.0 / np.asarray(design.report_noise) ** 2
     n_situations = test.situations.shape[0] // n_test
-    belief = np.empty((n_test, s))
+    rows = np.arange(n_situations)
+    regret, ess = np.zeros(len(ks)), np.zeros(len(ks))
     for i in range(n_test):
-        ids = population.traits.shape[0] - n_test + i
-        prec, info = prec0.copy(), np.zeros(t + 1 + s)
-        prec[np.arange(t), np.arange(t)] += report_prec
-        info[:t] = report_prec * population.profile[ids]
-        if k:
-            h = test.history.take(slice(test.starts[i], test.starts[i] + k))
-            p0 = mean.true_mean(h.learner, h.context)[np.arange(k), h.strategy]
-            jac = (p0 * (1.0 - p0))[:, None] * load[h.strategy]
-            noise = p0 * (1.0 - p0) / (design.concentration + 1.0)
-            prec += jac.T @ (jac / noise[:, None])
-            info += jac.T @ ((h.outcome - p0) / noise)
-        belief[i] = load @ np.linalg.solve(prec, info)
-    rows = np.arange(test.truth.shape[0])
-    eta = mean.true_logit(test.situation_learner, test.situations) + np.repeat(belief, n_situations, axis=0)
-    return float(np.mean(test.truth.max(axis=1) - test.truth[rows, eta.argmax(axis=1)]))
+        first = population.n_learners - n_test + i
+        history = test.history.take(slice(test.starts[i], test.starts[i] + max(ks)))
+        report, sessions = _log_likelihood(draws, history, population.profile[first])
+        evidence = report[:, None] + np.hstack([np.zeros((n_draws, 1)), np.cumsum(sessions, axis=1)])
+        block = slice(i * n_situations, (i + 1) * n_situations)
+        situations, truth = test.situations[block], test.truth[block]
+        means = draws.true_mean(
+            np.repeat(np.arange(n_draws), n_situations), np.tile(situations, (n_draws, 1))
+        )
+        means = means.reshape(n_draws, n_situations, -1)
+        rating = _confidence_log_likelihood(draws, situations)
+        for j, k in enumerate(ks):
+            w = np.exp(evidence[:, k] - evidence[:, k].max())
+            ess[j] += float(w.sum() ** 2 / np.sum(w**2))
+            here = w[:, None] * np.exp(rating - rating.max(axis=0))
+            choice = np.einsum("dn,dns->ns", here / here.sum(axis=0), means).argmax(axis=1)
+            regret[j] += float(np.mean(truth.max(axis=1) - truth[rows, choice]))
+    return (regret / n_test).tolist(), (ess / n_test).tolist()
+
+
+def _log_likelihood(
+    draws: Population, history: SessionLog, profile: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log-likelihood of one learner's self-report (n_draws,) and of each of their sessions
+    (n_draws, k), their score and confidence rating, were they each of `draws`."""
+    design = draws.design
+    n, k = draws.n_learners, len(history)
+    report = stats.norm.logpdf(profile[None, :], draws.traits, np.asarray(design.report_noise)).sum(axis=1)
+    if k == 0:
+        return report, np.zeros((n, 0))
+    ids = np.repeat(np.arange(n), k)
+    mean = draws.true_mean(ids, np.tile(history.context, (n, 1)))[
+        np.arange(n * k), np.tile(history.strategy, n)
+    ]
+    a, b = mean * design.concentration, (1.0 - mean) * design.concentration
+    # Scores are whole percents: the Beta density at the score stands for the chance of its
+    # interval, and 0 and 100 for the middle of their half-intervals.
+    y = np.tile(np.clip(history.outcome, 0.0025, 0.9975), n)
+    log_p = (a - 1.0) * np.log(y) + (b - 1.0) * np.log1p(-y) - special.betaln(a, b)
+    return report, log_p.reshape(n, k) + _confidence_log_likelihood(draws, history.context)
+
+
+def _confidence_log_likelihood(draws: Population, context: np.ndarray) -> np.ndarray:
+    """Log-likelihood (n_draws, m) of the confidence rating in each context row."""
+    base, per_knowledge, per_difficulty, noise = CONFIDENCE_MODEL
+    likert = np.rint(context[:, _CONFIDENCE] * 4.0 + 1.0)
+    difficulty = context[None, :, _DIFFICULTY]
+    centre = base + per_knowledge * draws.traits[:, :1] - per_difficulty * (difficulty - 0.5)
+    upper = np.where(likert >= 5.0, np.inf, likert + 0.5)
+    lower = np.where(likert <= 1.0, -np.inf, likert - 0.5)
+    q = stats.norm.cdf((upper - centre) / noise) - stats.norm.cdf((lower - centre) / noise)
+    return np.log(np.maximum(q, 1e-300))
 
 
 def _score(

@@ -206,6 +206,8 @@ QUIRK_SD = 0.3
 INDEPENDENT_HABIT_CONCENTRATION = 20.0
 INDEPENDENT_REPORT_NOISE = 0.8
 CONCENTRATION = 15.0
+# Confidence before a session, 1..5: round(3 + 0.8 * knowledge - 2 * (difficulty - 0.5) + N(0, 0.8)).
+CONFIDENCE_MODEL = (3.0, 0.8, 2.0, 0.8)
 TRAIT_CORR = np.array([[1.0, 0.3, 0.0], [0.3, 1.0, 0.0], [0.0, 0.0, 1.0]])
 
 
@@ -294,7 +296,10 @@ class Population:
         difficulty = rng.beta(2.0, 2.0, m)
         minutes = np.exp(rng.normal(np.log(30.0), 0.5, m)).clip(5.0, 180.0)
         knowledge = self.traits[ids, 0]
-        likert = np.rint(3.0 + 0.8 * knowledge - 2.0 * (difficulty - 0.5) + rng.normal(0.0, 0.8, m))
+        base, per_knowledge, per_difficulty, noise = CONFIDENCE_MODEL
+        likert = np.rint(
+            base + per_knowledge * knowledge - per_difficulty * (difficulty - 0.5) + rng.normal(0.0, noise, m)
+        )
         context = np.zeros((m, N_FEATURES))
         context[np.arange(m), kind] = 1.0
         context[:, _DIFFICULTY] = difficulty

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -144,7 +146,9 @@ def test_most_learners_reread_most_but_habits_vary() -> None:
 
 
 def test_bench_run_reports_every_metric_for_every_k() -> None:
-    result = run({"model": lambda: ModelMetaLearner(N_STRATEGIES)}, n_train=60, n_test=20, ks=(0, 2, 5))
+    result = run(
+        {"model": lambda: ModelMetaLearner(N_STRATEGIES)}, n_train=60, n_test=20, ks=(0, 2, 5), n_draws=200
+    )
     assert result["ks"] == [0, 2, 5] and result["setup"]["population"] == "families"
     for block in (result, result["stress"]):
         scores = block["learners"]["model"]
@@ -171,3 +175,22 @@ def test_bench_speed_reports_costs() -> None:
     costs = result["learners"]["model"]
     assert costs["fit_seconds"] > 0 and costs["predict_ms_median"] > 0
     assert costs["fit_peak_mb"] > 0 and costs["saved_kb"] > 0
+
+
+def test_bayes_reference_chooses_as_the_truth_when_the_self_report_tells_everything() -> None:
+    # Exact self-reports and no quirks: the prior draws that match the report carry the weight,
+    # and the general level cancels out of the choice, so nothing is left to learn.
+    design = dataclasses.replace(
+        SENSITIVITY[0], name="told", report_noise=(0.02, 0.02, 0.02), family_sd=0.0, specific_sd=1e-4
+    )
+    result = run(
+        {"model": lambda: ModelMetaLearner(N_STRATEGIES)},
+        n_train=60,
+        n_test=30,
+        ks=(0,),
+        n_draws=20_000,
+        variants=(design,),
+    )["sensitivity"][0]["reference"]
+    assert result["known_population_regret_ratio"][0] == pytest.approx(
+        result["known_traits_regret_ratio"], abs=0.05
+    )
