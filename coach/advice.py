@@ -192,14 +192,10 @@ def _neighbour_sentence(name: str, n_sessions: int, n_learners: int, gain: float
     session: a fact about them, whatever weight the prediction gives them."""
     if n_sessions == 0:
         return _("Similar learners have not tried it yet; this estimate leans on the population model.")
-    values = {
-        "learners": n_learners,
-        "sessions": n_sessions,
-        "name": name.lower(),
-        "gain": abs(round(100 * gain)) if np.isfinite(gain) else 0,
-    }
+    values: dict[str, int | str] = {"learners": n_learners, "sessions": n_sessions, "name": name.lower()}
     if not np.isfinite(gain):  # a snapshot saved before outcomes were kept
         return _("%(learners)d similar learners used %(name)s in %(sessions)d sessions.") % values
+    values["gain"] = abs(round(100 * gain))
     if gain >= 0:
         return (
             _(

@@ -224,12 +224,11 @@ class ModelMetaLearner(MetaLearner):
         s, d = layout.n_strategies, layout.n_features
         ybar = float(y.mean())
         if self.link_ == LOGIT:
-            p = min(max(ybar, 1e-3), 1.0 - 1e-3)
             # Information per session, floored so pseudo-sessions keep weight when nearly all
             # outcomes agree.
             q = min(max(ybar, 0.05), 0.95)
             unit = q * (1.0 - q)
-            target = np.log(p / (1.0 - p)) + gain / unit
+            target = _logit(ybar) + gain / unit
         else:
             unit, target = 1.0, ybar + gain
         beta0 = np.zeros(layout.size)
