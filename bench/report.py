@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 ENGINE = ("model", "memory")
@@ -42,6 +43,21 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def _interval(bounds: list[float]) -> str:
+    return f"{bounds[0]:.2f}-{bounds[1]:.2f}"
+
+
+def _largest_rise(ks: list[int], ratio: list[float], steps: list[list[float]] | None) -> str:
+    """The largest rise from one k to the next with its paired 95% interval; empty if none."""
+    rises = [b - a for a, b in itertools.pairwise(ratio)]
+    if not steps or not rises or max(rises) <= 0:
+        return ""
+    worst = int(np.argmax(rises))
+    low, high = steps[worst]
+    span = f"k={ks[worst]} to k={ks[worst + 1]}"
+    return f"; rises {rises[worst]:+.3f} from {span} (95% {low:+.3f} to {high:+.3f})"
+
+
 def _learner(results: dict[str, Any], part: str, name: str) -> dict[str, Any] | None:
     section = results.get(part) or {}
     return (section.get("learners") or {}).get(name)
@@ -65,12 +81,16 @@ def _simulated_checks(results: dict[str, Any], name: str) -> list[Check]:
         return [Check(f"simulated {name}", "not run", "", None)]
     ratio = sim["regret_ratio"]
     at5 = ratio[ks.index(5)] if 5 in ks else None
+    measured = _fmt(at5)
+    if at5 is not None and (intervals := sim.get("regret_ratio_ci95")):
+        measured += f" (95% {_interval(intervals[ks.index(5)])})"
     limit = REGRET_TARGET_K5[name]
     out = [
-        Check(f"{name} regret ratio at k=5", _fmt(at5), f"<= {limit}", None if at5 is None else at5 <= limit),
+        Check(f"{name} regret ratio at k=5", measured, f"<= {limit}", None if at5 is None else at5 <= limit),
         Check(
             f"{name} regret ratio falls with k",
-            ", ".join(_fmt(r, 2) for r in ratio),
+            ", ".join(_fmt(r, 2) for r in ratio)
+            + _largest_rise(ks, ratio, sim.get("regret_ratio_step_ci95")),
             "non-increasing",
             all(b <= a for a, b in itertools.pairwise(ratio)),
         ),
@@ -159,9 +179,10 @@ def _simulated_text(sim: dict[str, Any]) -> list[str]:
     ]
     header = ["", *[f"k={k}" for k in ks]]
     for metric in ("regret_ratio", "rmse", "coverage90", "predict_ms"):
-        rows = [[f"  {name}", *[_fmt(v) for v in row[metric]]] for name, row in sim["learners"].items()]
         if metric == "regret_ratio":
-            rows += _regret_reference_rows(sim, len(ks))
+            out += ["regret_ratio, with its 95% interval over test learners", _regret_grid(sim, header)]
+            continue
+        rows = [[f"  {name}", *[_fmt(v) for v in row[metric]]] for name, row in sim["learners"].items()]
         out += [metric, _grid(header, rows)]
     fits = ", ".join(f"{n} {_fmt(r['fit_seconds'], 1)} s" for n, r in sim["learners"].items())
     out.append(f"meta-train time: {fits}")
@@ -194,17 +215,28 @@ def _neighbour_lines(learners: dict[str, Any]) -> list[str]:
 
 
 def _regret_grid(block: dict[str, Any], header: list[str]) -> str:
-    rows = [[f"  {name}", *[_fmt(v) for v in row["regret_ratio"]]] for name, row in block["learners"].items()]
+    rows = []
+    for name, row in block["learners"].items():
+        rows += _ratio_rows(f"  {name}", row["regret_ratio"], row.get("regret_ratio_ci95"))
     return _grid(header, rows + _regret_reference_rows(block, len(header) - 1))
+
+
+def _ratio_rows(label: str, ratios: list[float], intervals: list[list[float]] | None) -> list[list[str]]:
+    rows = [[label, *[_fmt(v) for v in ratios]]]
+    if intervals:
+        rows.append(["", *[_interval(b) for b in intervals]])
+    return rows
 
 
 def _regret_reference_rows(sim: dict[str, Any], n: int) -> list[list[str]]:
     rows = [["  baseline (fixed best-on-average)", *["1.000"] * n]]
     reference = sim.get("reference") or {}
     if best := reference.get("known_population_regret_ratio"):
-        rows.append(["  best possible (Bayes, knows the population)", *[_fmt(v) for v in best]])
+        label = "  best possible (Bayes, knows the population)"
+        rows += _ratio_rows(label, best, reference.get("known_population_regret_ratio_ci95"))
     if draws := reference.get("known_population_draws"):
-        rows.append(["    effective prior draws behind it", *[f"{e:.0f}" for e in draws["ess"]]])
+        label = f"    effective draws behind it, of {draws['n_draws']}"
+        rows.append([label, *[f"{e:.0f}" for e in draws["ess"]]])
     return rows
 
 
@@ -289,17 +321,31 @@ def write_json(results: dict[str, Any], path: Path) -> None:
     path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n")
 
 
+def _error_bars(values: list[float], intervals: list[list[float]] | None) -> dict[str, Any] | None:
+    """Asymmetric plotly error bars for 95% intervals, or none when there are none."""
+    if not intervals:
+        return None
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [high - v for v, (_, high) in zip(values, intervals, strict=True)],
+        "arrayminus": [v - low for v, (low, _) in zip(values, intervals, strict=True)],
+    }
+
+
 def regret_figure(sim: dict[str, Any]) -> go.Figure:
     fig = go.Figure()
     for name, row in sim["learners"].items():
-        fig.add_trace(go.Scatter(x=sim["ks"], y=row["regret_ratio"], mode="lines+markers", name=name))
+        ratio = row["regret_ratio"]
+        bars = _error_bars(ratio, row.get("regret_ratio_ci95"))
+        fig.add_trace(go.Scatter(x=sim["ks"], y=ratio, mode="lines+markers", name=name, error_y=bars))
     fig.add_trace(
         go.Scatter(
             x=sim["ks"], y=[1.0] * len(sim["ks"]), mode="lines", name="baseline", line={"dash": "dash"}
         )
     )
-    best = (sim.get("reference") or {}).get("known_population_regret_ratio")
-    if best:
+    reference = sim.get("reference") or {}
+    if best := reference.get("known_population_regret_ratio"):
         fig.add_trace(
             go.Scatter(
                 x=sim["ks"],
@@ -307,10 +353,11 @@ def regret_figure(sim: dict[str, Any]) -> go.Figure:
                 mode="lines",
                 name="best possible (Bayes, knows the population)",
                 line={"dash": "dot"},
+                error_y=_error_bars(best, reference.get("known_population_regret_ratio_ci95")),
             )
         )
     fig.update_layout(
-        title="Simulated learners: regret ratio against own sessions seen (lower is better)",
+        title="Simulated learners: regret ratio against own sessions seen, 95% intervals (lower is better)",
         xaxis_title="k: the new learner's sessions revealed",
         yaxis_title="regret / baseline regret",
     )
@@ -324,11 +371,18 @@ def sensitivity_figure(sim: dict[str, Any], k: int = 5) -> go.Figure:
     names = [str(sim["setup"]["population"]), *[str(b["population"]) for b in blocks[1:]]]
     fig = go.Figure()
     for learner in sim["learners"]:
-        fig.add_trace(
-            go.Bar(x=names, y=[b["learners"][learner]["regret_ratio"][at] for b in blocks], name=learner)
+        rows = [b["learners"][learner] for b in blocks]
+        fig.add_trace(_bar_at(names, rows, "regret_ratio", at, learner))
+    references = [b["reference"] for b in blocks]
+    fig.add_trace(
+        _bar_at(
+            names,
+            references,
+            "known_population_regret_ratio",
+            at,
+            "best possible (Bayes, knows the population)",
         )
-    best = [b["reference"]["known_population_regret_ratio"][at] for b in blocks]
-    fig.add_trace(go.Bar(x=names, y=best, name="best possible (Bayes, knows the population)"))
+    )
     for learner, limit in REGRET_TARGET_K5.items():
         fig.add_hline(y=limit, line_dash="dash", line_width=1, annotation_text=f"{learner} target at k={k}")
     fig.update_layout(
@@ -338,6 +392,13 @@ def sensitivity_figure(sim: dict[str, Any], k: int = 5) -> go.Figure:
         barmode="group",
     )
     return fig
+
+
+def _bar_at(names: list[str], rows: list[dict[str, Any]], key: str, at: int, label: str) -> go.Bar:
+    """One bar per population: `row[key][at]`, with its 95% interval where there is one."""
+    values = [row[key][at] for row in rows]
+    intervals = [row[f"{key}_ci95"][at] for row in rows] if all(f"{key}_ci95" in r for r in rows) else None
+    return go.Bar(x=names, y=values, name=label, error_y=_error_bars(values, intervals))
 
 
 def auc_figure(intro: dict[str, Any]) -> go.Figure:

@@ -30,14 +30,19 @@ situations for every k.
                                            # could give at best ("families" design only)
         "known_population_regret_ratio": [...],  # per k: the Bayes choice knowing the
                                            # population exactly but the learner only through
-                                           # their self-report and first k sessions, sampled
-        "known_population_draws": {"n_draws": ..., "ess": [...]},  # its prior draws and
-      },                                   # their effective number per k
+                                           # their self-report and first k sessions
+                                           # (`bench.bayes`)
+        "known_population_regret_ratio_ci95": [[low, high], ...],  # as for the learners
+        "known_population_draws": {"n_draws": ..., "ess": [...]},  # its draws per learner and
+      },                                   # k, and their mean effective number per k
       "learners": {
         name: {
           "fit_seconds": ...,
           "regret": [...],         # mean of true_mean[best] - true_mean[argmax mean]
           "regret_ratio": [...],   # regret / baseline regret (lower is better, 1 = baseline)
+          "regret_ratio_ci95": [[low, high], ...],  # 95% bootstrap interval over test learners,
+                                   # paired: every row resamples the same learners
+          "regret_ratio_step_ci95": [[low, high], ...],  # of each change from one k to the next
           "rmse": [...],           # RMSE of mean vs the realised outcome of every strategy
           "rmse_true": [...],      # RMSE of mean vs the true expected outcome
           "coverage90": [...],     # share of realised outcomes inside mean +- 1.645 std
@@ -58,6 +63,10 @@ situations for every k.
 Realised outcomes are drawn for every strategy in every situation (counterfactuals the
 simulator can provide), so RMSE and coverage cover all strategies, not only the habitual ones.
 The baseline is one fixed ranking of strategies by their average outcome in the training log.
+A regret ratio is an average over the test learners and carries their sampling error: its 95%
+interval comes from resampling test learners. Variants draw the same learners and situations
+as the main population but for what they change (see `coach.engine.simulate`), so differences
+between populations are not differences between samples.
 
 `speed` measures meta-training time, predict latency and memory on a larger population.
 """
@@ -71,14 +80,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
 
+from bench.bayes import choice_regret as bayes_choice_regret
 from coach.engine.base import MetaLearner
 from coach.engine.log import SessionLog
 from coach.engine.simulate import (
-    CONFIDENCE_MODEL,
     FAMILY_LOADING,
-    FEATURES,
     N_STRATEGIES,
     SENSITIVITY,
     STRATEGIES,
@@ -90,7 +97,7 @@ from coach.engine.simulate import (
 
 Factory = Callable[[], MetaLearner]
 Z90 = 1.645
-_DIFFICULTY, _CONFIDENCE = FEATURES.index("difficulty"), FEATURES.index("confidence before")
+N_RESAMPLES = 2000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +120,7 @@ def run(
     n_train_sessions: int = 30,
     seed: int = 0,
     variants: Sequence[Design] = SENSITIVITY,
-    n_draws: int = 10_000,
+    n_draws: int = 4000,
 ) -> dict[str, Any]:
     """Meta-train every learner on each population design and score recommendations."""
     ks = [int(k) for k in ks]
@@ -161,7 +168,10 @@ def _run_design(
     test = _test_set(population, np.arange(n_train, n_train + n_test), max(ks), n_situations, rng)
     fixed = _baseline_choice(train)
     rows = np.arange(test.truth.shape[0])
-    base_regret = float(np.mean(test.truth.max(axis=1) - test.truth[:, fixed]))
+    base_by_learner = _by_learner(test.truth.max(axis=1) - test.truth[:, fixed], n_test)
+    base_regret = float(base_by_learner.mean())
+    # One set of resampled test learners for every row, so intervals are paired across rows.
+    resamples = np.random.default_rng(seed + 11).integers(0, n_test, (N_RESAMPLES, n_test))
     learners = {}
     for name, factory in factories.items():
         start = time.perf_counter()
@@ -172,12 +182,26 @@ def _run_design(
         for key in ("regret", "rmse", "rmse_true", "coverage90", "predict_ms"):
             result[key] = [s[key] for s in scores]
         result["regret_ratio"] = [r / base_regret for r in result["regret"]]
+        by_learner = np.stack([s["regret_by_learner"] for s in scores], axis=1)
+        result["regret_ratio_ci95"] = _ratio_interval(by_learner, base_by_learner, resamples)
+        result["regret_ratio_step_ci95"] = _step_interval(by_learner, base_by_learner, resamples)
         learners[name] = result
     without = dataclasses.replace(population, quirks=np.zeros_like(population.quirks))
     reference: dict[str, Any] = {"known_traits_regret_ratio": _choice_regret(without, test) / base_regret}
-    bayes, ess = _known_population_regret(population, test, ks, n_draws=n_draws, seed=seed)
-    reference["known_population_regret_ratio"] = [r / base_regret for r in bayes]
-    reference["known_population_draws"] = {"n_draws": n_draws, "ess": ess}
+    first = population.n_learners - n_test
+    bayes, ess = bayes_choice_regret(
+        population,
+        test.history,
+        population.profile[first:],
+        test.situations,
+        test.truth,
+        ks,
+        n_draws=n_draws,
+        seed=seed + 7,
+    )
+    reference["known_population_regret_ratio"] = (bayes.mean(axis=0) / base_regret).tolist()
+    reference["known_population_regret_ratio_ci95"] = _ratio_interval(bayes, base_by_learner, resamples)
+    reference["known_population_draws"] = {"n_draws": n_draws, "ess": ess.mean(axis=0).tolist()}
     if population.family is not None:
         shared = population.design.family_sd * population.family @ FAMILY_LOADING.T
         families = dataclasses.replace(population, quirks=shared)
@@ -201,9 +225,10 @@ def neighbour_weights(learner: MetaLearner) -> dict[str, Any]:
 def _test_set(
     population: Population, ids: np.ndarray, n_history: int, n_situations: int, rng: np.random.Generator
 ) -> _TestSet:
-    history = population.sessions(ids, n_history, rng)
+    history_rng, situation_rng, outcome_rng = rng.spawn(3)
+    history = population.sessions(ids, n_history, history_rng)
     situation_ids = np.repeat(ids, n_situations)
-    situations = population.draw_situations(situation_ids, rng)
+    situations = population.draw_situations(situation_ids, situation_rng)
     truth = population.true_mean(situation_ids, situations)
     return _TestSet(
         history=history,
@@ -211,7 +236,7 @@ def _test_set(
         situation_learner=situation_ids,
         situations=situations,
         truth=truth,
-        realised=population.draw_outcomes(truth, rng),
+        realised=population.draw_outcomes(truth, outcome_rng),
     )
 
 
@@ -223,6 +248,28 @@ def _baseline_choice(train: SessionLog) -> int:
     return int(np.argmax(means))
 
 
+def _by_learner(values: np.ndarray, n_test: int) -> np.ndarray:
+    """Mean over each test learner's situations (rows are grouped by learner)."""
+    return values.reshape(n_test, -1).mean(axis=1)
+
+
+def _ratio_interval(regret: np.ndarray, base: np.ndarray, resamples: np.ndarray) -> list[list[float]]:
+    """95% bootstrap interval, over test learners, of the regret ratio at each k: `regret` is
+    (n_test, n_k) per learner, `base` (n_test,) the baseline's, `resamples` rows of learner ids."""
+    return np.percentile(_resampled_ratios(regret, base, resamples), [2.5, 97.5], axis=0).T.tolist()
+
+
+def _step_interval(regret: np.ndarray, base: np.ndarray, resamples: np.ndarray) -> list[list[float]]:
+    """95% bootstrap interval of each change of the regret ratio from one k to the next, paired:
+    the same resampled learners on both sides."""
+    steps = np.diff(_resampled_ratios(regret, base, resamples), axis=1)
+    return np.percentile(steps, [2.5, 97.5], axis=0).T.tolist()
+
+
+def _resampled_ratios(regret: np.ndarray, base: np.ndarray, resamples: np.ndarray) -> np.ndarray:
+    return regret[resamples].sum(axis=1) / base[resamples].sum(axis=1)[:, None]
+
+
 def _choice_regret(belief: Population, test: _TestSet) -> float:
     """Regret of choosing by `belief`'s expected outcomes (a population with some truth left out)."""
     choice = belief.true_mean(test.situation_learner, test.situations).argmax(axis=1)
@@ -230,78 +277,9 @@ def _choice_regret(belief: Population, test: _TestSet) -> float:
     return float(np.mean(test.truth.max(axis=1) - test.truth[rows, choice]))
 
 
-def _known_population_regret(
-    population: Population, test: _TestSet, ks: list[int], *, n_draws: int, seed: int
-) -> tuple[list[float], list[float]]:
-    """Regret at each k of the Bayes choice that knows the population exactly but the new
-    learner only through their self-report, their first k sessions (scores and confidence
-    ratings) and the confidence rating of the situation at hand: `n_draws` learners drawn from
-    the true prior, weighted by the exact likelihood of what was seen, and the strategy with the
-    best posterior expected score chosen. Up to sampling error no learner can do better on
-    average. Also the mean effective number of draws at each k, before the situation's rating."""
-    draws = make_population(n_draws, np.random.default_rng(seed + 7), population.design)
-    n_test = test.starts.shape[0]
-    n_situations = test.situations.shape[0] // n_test
-    rows = np.arange(n_situations)
-    regret, ess = np.zeros(len(ks)), np.zeros(len(ks))
-    for i in range(n_test):
-        first = population.n_learners - n_test + i
-        history = test.history.take(slice(test.starts[i], test.starts[i] + max(ks)))
-        report, sessions = _log_likelihood(draws, history, population.profile[first])
-        evidence = report[:, None] + np.hstack([np.zeros((n_draws, 1)), np.cumsum(sessions, axis=1)])
-        block = slice(i * n_situations, (i + 1) * n_situations)
-        situations, truth = test.situations[block], test.truth[block]
-        means = draws.true_mean(
-            np.repeat(np.arange(n_draws), n_situations), np.tile(situations, (n_draws, 1))
-        )
-        means = means.reshape(n_draws, n_situations, -1)
-        rating = _confidence_log_likelihood(draws, situations)
-        for j, k in enumerate(ks):
-            w = np.exp(evidence[:, k] - evidence[:, k].max())
-            ess[j] += float(w.sum() ** 2 / np.sum(w**2))
-            here = w[:, None] * np.exp(rating - rating.max(axis=0))
-            choice = np.einsum("dn,dns->ns", here / here.sum(axis=0), means).argmax(axis=1)
-            regret[j] += float(np.mean(truth.max(axis=1) - truth[rows, choice]))
-    return (regret / n_test).tolist(), (ess / n_test).tolist()
-
-
-def _log_likelihood(
-    draws: Population, history: SessionLog, profile: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Log-likelihood of one learner's self-report (n_draws,) and of each of their sessions
-    (n_draws, k), their score and confidence rating, were they each of `draws`."""
-    design = draws.design
-    n, k = draws.n_learners, len(history)
-    report = stats.norm.logpdf(profile[None, :], draws.traits, np.asarray(design.report_noise)).sum(axis=1)
-    if k == 0:
-        return report, np.zeros((n, 0))
-    ids = np.repeat(np.arange(n), k)
-    mean = draws.true_mean(ids, np.tile(history.context, (n, 1)))[
-        np.arange(n * k), np.tile(history.strategy, n)
-    ]
-    a, b = mean * design.concentration, (1.0 - mean) * design.concentration
-    # Scores are whole percents: the Beta density at the score stands for the chance of its
-    # interval, and 0 and 100 for the middle of their half-intervals.
-    y = np.tile(np.clip(history.outcome, 0.0025, 0.9975), n)
-    log_p = (a - 1.0) * np.log(y) + (b - 1.0) * np.log1p(-y) - special.betaln(a, b)
-    return report, log_p.reshape(n, k) + _confidence_log_likelihood(draws, history.context)
-
-
-def _confidence_log_likelihood(draws: Population, context: np.ndarray) -> np.ndarray:
-    """Log-likelihood (n_draws, m) of the confidence rating in each context row."""
-    base, per_knowledge, per_difficulty, noise = CONFIDENCE_MODEL
-    likert = np.rint(context[:, _CONFIDENCE] * 4.0 + 1.0)
-    difficulty = context[None, :, _DIFFICULTY]
-    centre = base + per_knowledge * draws.traits[:, :1] - per_difficulty * (difficulty - 0.5)
-    upper = np.where(likert >= 5.0, np.inf, likert + 0.5)
-    lower = np.where(likert <= 1.0, -np.inf, likert - 0.5)
-    q = stats.norm.cdf((upper - centre) / noise) - stats.norm.cdf((lower - centre) / noise)
-    return np.log(np.maximum(q, 1e-300))
-
-
 def _score(
     learner: MetaLearner, test: _TestSet, k: int, n_situations: int, rows: np.ndarray
-) -> dict[str, float]:
+) -> dict[str, Any]:
     means = np.empty_like(test.truth)
     stds = np.empty_like(test.truth)
     elapsed = 0.0
@@ -313,8 +291,10 @@ def _score(
         elapsed += time.perf_counter() - start
     choice = means.argmax(axis=1)
     error = means - test.realised
+    regret = test.truth.max(axis=1) - test.truth[rows, choice]
     return {
-        "regret": float(np.mean(test.truth.max(axis=1) - test.truth[rows, choice])),
+        "regret": float(np.mean(regret)),
+        "regret_by_learner": _by_learner(regret, len(test.starts)),
         "rmse": float(np.sqrt(np.mean(error**2))),
         "rmse_true": float(np.sqrt(np.mean((means - test.truth) ** 2))),
         "coverage90": float(np.mean(np.abs(error) <= Z90 * stds)),

@@ -8,9 +8,9 @@ Two designs share everything but the learner-specific parts (`QUIRK_DESIGNS`):
   - "families" (the default): idiosyncrasies come from a few latent sensitivities shared by
     families of strategies, learners' habits vary, self-reports are as weak as they are in
     studies of self-assessment;
-  - "independent": the earlier population, kept draw for draw: an independent quirk per
-    strategy, habits close to the survey average, self-reports of reliability 0.6. Nothing
-    learned about one strategy carries over to another, so it is a stress case.
+  - "independent": the earlier population: an independent quirk per strategy, habits close to
+    the survey average, self-reports of reliability 0.6. Nothing learned about one strategy
+    carries over to another, so it is a stress case.
 
 Learners. Each has three latent traits drawn from a correlated standard normal: prior knowledge,
 self-regulation (planning, sticking to a schedule) and imagery (ease with mental pictures).
@@ -94,7 +94,9 @@ only make the situation features more informative than here.
 Variants (`SENSITIVITY`). How far a profile and a handful of sessions can move a recommendation
 depends on a few assumptions the literature does not pin down. Each variant changes one of them
 in the "families" design, so the bench can show how the best possible regret, and the learners,
-move with it:
+move with it. Every part of a population (traits, quirks, course mix, reports, habits; situations,
+choices and score noise of sessions) has its own random stream, so for one seed a variant has the
+same learners and situations as "families" in all but the assumption it changes:
   - "smaller quirks": family and specific quirk sd halved (0.125, 0.075), for the reading that
     person-by-method interactions are small (the meshing hypothesis has no adequate support,
     Pashler et al. 2008);
@@ -340,12 +342,14 @@ class Population:
     def sessions(self, learner_ids: np.ndarray, n_sessions: int, rng: np.random.Generator) -> SessionLog:
         """`n_sessions` sessions for each learner, picked by habit; rows grouped by learner."""
         ids = np.repeat(np.asarray(learner_ids, dtype=np.int64), n_sessions)
-        context = self.draw_situations(ids, rng)
+        # Separate streams, so a design with other habits or noisier scores meets the same situations.
+        situation_rng, pick_rng, outcome_rng = rng.spawn(3)
+        context = self.draw_situations(ids, situation_rng)
         cdf = np.cumsum(self.habits[ids], axis=1)
-        strategy = (rng.random((ids.shape[0], 1)) > cdf).sum(axis=1).clip(0, N_STRATEGIES - 1)
+        strategy = (pick_rng.random((ids.shape[0], 1)) > cdf).sum(axis=1).clip(0, N_STRATEGIES - 1)
         mean = self.true_mean(ids, context)[np.arange(ids.shape[0]), strategy]
         return SessionLog(
-            learner=ids, strategy=strategy, context=context, outcome=self.draw_outcomes(mean, rng)
+            learner=ids, strategy=strategy, context=context, outcome=self.draw_outcomes(mean, outcome_rng)
         )
 
 
@@ -355,29 +359,26 @@ def make_population(
     """Draw `n_learners` learners as documented in the module docstring under `design` (a
     `Design` or the name of one in `DESIGNS`)."""
     design = design_named(design)
-    traits = rng.multivariate_normal(np.zeros(3), TRAIT_CORR, n_learners)
-    ability = 0.5 * traits[:, 0] + rng.normal(0.0, 0.45, n_learners)
-    habit = design.habit_concentration * np.asarray(design.habit)
+    # One stream per part: designs that change one part (quirk size, report noise, habits) then
+    # draw the very same learners in every other respect, so their results compare pairwise.
+    trait_rng, quirk_rng, mix_rng, report_rng, habit_rng = rng.spawn(5)
+    traits = trait_rng.multivariate_normal(np.zeros(3), TRAIT_CORR, n_learners)
+    ability = 0.5 * traits[:, 0] + trait_rng.normal(0.0, 0.45, n_learners)
     if design.quirks == "independent":
-        # Draw order kept from the earlier population, so seeds give the same learners.
-        return Population(
-            traits=traits,
-            ability=ability,
-            quirks=rng.normal(0.0, design.quirk_sd, (n_learners, N_STRATEGIES)),
-            habits=rng.dirichlet(habit, n_learners),
-            task_mix=rng.dirichlet(np.full(len(TASK_KINDS), 2.0), n_learners),
-            profile=traits + rng.normal(0.0, 1.0, traits.shape) * np.asarray(design.report_noise),
-            design=design,
-        )
-    family = rng.multivariate_normal(np.zeros(len(FAMILIES)), FAMILY_CORR, n_learners)
-    specific = rng.normal(0.0, design.specific_sd, (n_learners, N_STRATEGIES))
+        family = None
+        quirks = design.quirk_sd * quirk_rng.standard_normal((n_learners, N_STRATEGIES))
+    else:
+        family = quirk_rng.multivariate_normal(np.zeros(len(FAMILIES)), FAMILY_CORR, n_learners)
+        specific = design.specific_sd * quirk_rng.standard_normal((n_learners, N_STRATEGIES))
+        quirks = design.family_sd * family @ FAMILY_LOADING.T + specific
+    noise = report_rng.standard_normal(traits.shape) * np.asarray(design.report_noise)
     return Population(
         traits=traits,
         ability=ability,
-        quirks=design.family_sd * family @ FAMILY_LOADING.T + specific,
-        habits=rng.dirichlet(habit, n_learners),
-        task_mix=rng.dirichlet(np.full(len(TASK_KINDS), 2.0), n_learners),
-        profile=traits + rng.normal(0.0, 1.0, traits.shape) * np.asarray(design.report_noise),
+        quirks=quirks,
+        habits=habit_rng.dirichlet(design.habit_concentration * np.asarray(design.habit), n_learners),
+        task_mix=mix_rng.dirichlet(np.full(len(TASK_KINDS), 2.0), n_learners),
+        profile=traits + noise,
         family=family,
         design=design,
     )

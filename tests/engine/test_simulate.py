@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from bench.simulated import run, speed
+from bench.simulated import _ratio_interval, run, speed
 from coach.engine.model import ModelMetaLearner
 from coach.engine.simulate import (
     FAMILIES,
@@ -79,14 +79,27 @@ def test_realised_outcomes_average_to_true_mean() -> None:
     assert 0.08 < draws.std() < 0.16
 
 
-def test_independent_design_is_the_earlier_population_draw_for_draw() -> None:
-    log, population = simulate(20, 5, seed=3, design="independent")
-    np.testing.assert_array_equal(
-        log.outcome[:10], [0.31, 0.38, 0.23, 0.15, 0.13, 0.86, 0.62, 0.74, 0.69, 0.68]
+def test_variants_draw_the_same_learners_and_situations_but_for_what_they_change() -> None:
+    variants = {v.name: v for v in SENSITIVITY}
+    usual_log, usual = simulate(50, 8, seed=3)
+    for name, changed in (
+        ("smaller quirks", "quirks"),
+        ("reliable self-reports", "profile"),
+        ("even habits", "habits"),
+        ("precise self-tests", None),
+    ):
+        log, population = simulate(50, 8, seed=3, design=variants[name])
+        for part in ("traits", "ability", "quirks", "habits", "task_mix", "profile"):
+            same = np.array_equal(getattr(population, part), getattr(usual, part))
+            assert same == (part != changed), (name, part)
+        np.testing.assert_array_equal(log.context[:, :6], usual_log.context[:, :6])
+        if changed != "habits":
+            np.testing.assert_array_equal(log.strategy, usual_log.strategy)
+    np.testing.assert_allclose(
+        simulate(50, 1, seed=3, design=variants["smaller quirks"])[1].quirks, usual.quirks / 2
     )
-    np.testing.assert_array_equal(log.strategy[:10], [1, 1, 9, 3, 9, 1, 6, 5, 5, 5])
-    np.testing.assert_allclose(population.quirks[0, :3], [0.504548, 0.225834, 0.226069], atol=1e-6)
-    assert population.family is None
+    precise_log, _ = simulate(50, 8, seed=3, design=variants["precise self-tests"])
+    assert not np.array_equal(precise_log.outcome, usual_log.outcome)
 
 
 def test_unknown_design_is_refused() -> None:
@@ -166,6 +179,27 @@ def test_bench_run_reports_every_metric_for_every_k() -> None:
     for variant in result["sensitivity"]:
         assert len(variant["learners"]["model"]["regret_ratio"]) == 3
         assert len(variant["reference"]["known_population_regret_ratio"]) == 3
+    for row, key in (
+        (result["learners"]["model"], "regret_ratio"),
+        (result["reference"], "known_population_regret_ratio"),
+    ):
+        for (low, high), ratio in zip(row[f"{key}_ci95"], row[key], strict=True):
+            assert low <= ratio <= high and low < high
+
+
+def test_ratio_interval_covers_the_ratio_and_narrows_with_more_learners() -> None:
+    rng = np.random.default_rng(0)
+    widths = []
+    for n in (50, 800):
+        base = rng.gamma(2.0, 0.02, n)
+        regret = np.column_stack([0.5 * base + rng.gamma(2.0, 0.005, n), base])
+        resamples = rng.integers(0, n, (2000, n))
+        (low5, high5), (low1, high1) = _ratio_interval(regret, base, resamples)
+        ratio = regret[:, 0].sum() / base.sum()
+        assert low5 < ratio < high5
+        assert low1 == pytest.approx(1.0) and high1 == pytest.approx(1.0)
+        widths.append(high5 - low5)
+    assert widths[1] < widths[0] / 2
 
 
 def test_bench_speed_reports_costs() -> None:
@@ -178,7 +212,7 @@ def test_bench_speed_reports_costs() -> None:
 
 
 def test_bayes_reference_chooses_as_the_truth_when_the_self_report_tells_everything() -> None:
-    # Exact self-reports and no quirks: the prior draws that match the report carry the weight,
+    # Exact self-reports and no quirks: the posterior sits on the reported traits,
     # and the general level cancels out of the choice, so nothing is left to learn.
     design = dataclasses.replace(
         SENSITIVITY[0], name="told", report_noise=(0.02, 0.02, 0.02), family_sd=0.0, specific_sd=1e-4
@@ -188,7 +222,7 @@ def test_bayes_reference_chooses_as_the_truth_when_the_self_report_tells_everyth
         n_train=60,
         n_test=30,
         ks=(0,),
-        n_draws=20_000,
+        n_draws=2000,
         variants=(design,),
     )["sensitivity"][0]["reference"]
     assert result["known_population_regret_ratio"][0] == pytest.approx(
