@@ -36,12 +36,19 @@ QUICK: dict[str, dict[str, Any]] = {
 }
 
 
-def _factories(n_strategies: int | None) -> dict[str, Callable[..., Any]]:
+def _factories(n_strategies: int | None, **model_params: Any) -> dict[str, Callable[..., Any]]:
     from coach.engine import make_learner
 
-    if n_strategies is None:  # IntroProg passes its own n_strategies
-        return {name: partial(make_learner, name) for name in LEARNERS}
-    return {name: partial(make_learner, name, n_strategies=n_strategies) for name in LEARNERS}
+    sized = {} if n_strategies is None else {"n_strategies": n_strategies}  # IntroProg passes its own
+    params = {"model": {**sized, **model_params}, "memory": sized}
+    return {name: partial(make_learner, name, **params[name]) for name in LEARNERS}
+
+
+def _simulated_factories() -> dict[str, Callable[..., Any]]:
+    """As the product builds them: the model also reads the learner's usual confidence rating."""
+    from coach.engine.simulate import FEATURES
+
+    return _factories(N_SIM_STRATEGIES, history_columns=(FEATURES.index("confidence before"),))
 
 
 def _part(name: str, job: Callable[[], dict[str, Any]], results: dict[str, Any]) -> bool:
@@ -72,11 +79,11 @@ def run(*, quick: bool, pybkt: bool = True, seed: int = 0) -> tuple[dict[str, An
 
     ok = _part(
         "simulated",
-        lambda: simulated.run(_factories(N_SIM_STRATEGIES), seed=seed, **sizes["simulated"]),
+        lambda: simulated.run(_simulated_factories(), seed=seed, **sizes["simulated"]),
         results,
     )
     ok &= _part(
-        "speed", lambda: simulated.speed(_factories(N_SIM_STRATEGIES), seed=seed, **sizes["speed"]), results
+        "speed", lambda: simulated.speed(_simulated_factories(), seed=seed, **sizes["speed"]), results
     )
     ok &= _part(
         "introprog",

@@ -17,6 +17,10 @@
 
 `situation_context` builds the same row for a situation a learner asks a recommendation for;
 what the learner has not said (difficulty, confidence, minutes) is their own typical value.
+
+`HISTORY_COLUMNS` are the columns that are also a reading of the learner: the model learner
+uses their mean over a learner's sessions too (how confident someone usually is says something
+about what they already know).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ FEATURES = (
     "minutes",
 )
 N_FEATURES = len(FEATURES)
+HISTORY_COLUMNS = (FEATURES.index("confidence"),)
 TYPICAL = {"difficulty": 3.0, "confidence": 60.0, "minutes": 30.0}  # a first session's assumptions
 _LOG_MINUTES_MAX = math.log(600)
 

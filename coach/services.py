@@ -173,6 +173,7 @@ def engine_retrain(*, run_id: int) -> EngineRun | None:
             log,
             utilities=[s.utility for s in strategies],
             progress=partial(_run_progress, run_id),
+            history_columns=dataset.HISTORY_COLUMNS,
         )
         with transaction.atomic():
             run = EngineRun.objects.get(pk=run_id)

@@ -30,14 +30,24 @@ class Trained:
     metrics: dict[str, Any]
 
 
-def learners_for(utilities: Sequence[str]) -> tuple[ModelMetaLearner, MemoryMetaLearner]:
+def learners_for(
+    utilities: Sequence[str], history_columns: Sequence[int] = ()
+) -> tuple[ModelMetaLearner, MemoryMetaLearner]:
     gain = evidence_prior(utilities)
     n = len(utilities)
-    return ModelMetaLearner(n, prior_gain=gain), MemoryMetaLearner(n, prior_gain=gain, random_state=0)
+    model = ModelMetaLearner(n, prior_gain=gain, history_columns=tuple(history_columns))
+    return model, MemoryMetaLearner(n, prior_gain=gain, random_state=0)
 
 
-def train(log: SessionLog, *, utilities: Sequence[str], progress: Callable[[int], None]) -> Trained:
-    """Evaluate on held-out learners, then fit on everyone; `progress` gets percentages."""
+def train(
+    log: SessionLog,
+    *,
+    utilities: Sequence[str],
+    progress: Callable[[int], None],
+    history_columns: Sequence[int] = (),
+) -> Trained:
+    """Evaluate on held-out learners, then fit on everyone; `progress` gets percentages.
+    `history_columns`: context columns whose mean over a learner's sessions the model uses too."""
     n_learners = int(np.unique(log.learner).size)
     if n_learners < MIN_LEARNERS or len(log) < MIN_SESSIONS:
         raise NotEnoughData(
@@ -45,7 +55,7 @@ def train(log: SessionLog, *, utilities: Sequence[str], progress: Callable[[int]
             f"{MIN_LEARNERS} learners and {MIN_SESSIONS} scored sessions"
         )
     training, held_out = split_learners(log, test_share=0.2, seed=0)
-    model, memory = learners_for(utilities)
+    model, memory = learners_for(utilities, history_columns)
     model.fit(training)
     progress(25)
     memory.fit(training)
@@ -57,7 +67,7 @@ def train(log: SessionLog, *, utilities: Sequence[str], progress: Callable[[int]
     )
     metrics["learners"] = {name: _points(scores) for name, scores in metrics["learners"].items()}
     progress(60)
-    model, memory = learners_for(utilities)
+    model, memory = learners_for(utilities, history_columns)
     model.fit(log)
     progress(80)
     memory.fit(log)

@@ -15,6 +15,16 @@ link(expected outcome) = population(strategy, context) + theta[learner, strategy
 - a new learner's posterior over theta is Gaussian given the history (identity link: exact and
   depending only on per-strategy counts and residual sums; logit link: Laplace approximation).
 
+A learner's record holds more than outcomes: what they said before each session is a reading of
+them too (someone who rates their confidence high before every session probably knows more).
+The context columns named in `history_columns` enter, beside their value in the situation, as
+the mean over the learner's sessions up to and including the one at hand, centred on the
+population and shrunk toward it by k0 pseudo-sessions, k0 = within-learner / between-learner
+variance of that column in training (empirical Bayes): the posterior mean of the learner's own
+mean. Training rows see it exactly as predictions do, from 0 earlier sessions to many. What is
+still unknown of the learner's mean adds slope^2 * within / (n + 1 + k0) to the predictive
+variance, less the average part G already holds.
+
 Scores in [0, 1] are bounded, so a strategy's effect cannot be the same number of points for a
 learner near the ceiling as for one in the middle; on the logit scale it can. A score is not a
 0/1 outcome, though: one session says more than one coin flip, by the factor 1 / dispersion
@@ -27,7 +37,8 @@ outcomes the mean is a probability and the std is that of one Bernoulli outcome.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -59,6 +70,8 @@ class ModelMetaLearner(MetaLearner):
     alpha : ridge penalty, in pseudo-sessions, on the strategy x context slopes.
     interactions : whether context slopes may differ by strategy.
     n_iter : alternations between the population fit and the EM step for G.
+    history_columns : context columns whose mean over the learner's earlier sessions is a
+        feature too (see the module docstring); none by default.
     """
 
     name: ClassVar[str] = "model"
@@ -73,6 +86,7 @@ class ModelMetaLearner(MetaLearner):
         alpha: float = 10.0,
         interactions: bool = True,
         n_iter: int = 8,
+        history_columns: Sequence[int] = (),
     ) -> None:
         self.n_strategies = n_strategies
         self.prior_gain = prior_gain
@@ -81,6 +95,7 @@ class ModelMetaLearner(MetaLearner):
         self.alpha = alpha
         self.interactions = interactions
         self.n_iter = n_iter
+        self.history_columns = history_columns
 
     # Fitting ---------------------------------------------------------------------------------
     def fit(self, log: SessionLog) -> ModelMetaLearner:
@@ -89,15 +104,18 @@ class ModelMetaLearner(MetaLearner):
         self.link_ = self._resolve_link(log.outcome)
         self.binary_ = bool(np.all((log.outcome == 0.0) | (log.outcome == 1.0)))
         self.n_features_in_ = log.n_features
-        self.center_ = log.context.mean(axis=0)
-        spread = log.context.std(axis=0)
+        self._fit_history(log)
+        means, self.history_absorbed_ = self._summaries(log.learner, log.context)
+        context = np.hstack([log.context, means])
+        self.center_ = context.mean(axis=0)
+        spread = context.std(axis=0)
         self.scale_ = np.where(spread > 1e-12, spread, 1.0)
         self.y_range_ = np.array([log.outcome.min(), log.outcome.max()])
         self._layout = self._make_layout()
 
         order = np.argsort(log.strategy, kind="stable")
         strategy, y = log.strategy[order], log.outcome[order]
-        z = self._standardise(log.context[order])
+        z = self._standardise(context[order])
         _, learner = np.unique(log.learner[order], return_inverse=True)
         s = int(self.n_strategies)
         bounds = np.searchsorted(strategy, np.arange(s + 1))
@@ -242,7 +260,9 @@ class ModelMetaLearner(MetaLearner):
     def predict(self, history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         history, context = self._check_predict_input(history, context)
         theta, theta_var = self.posterior(history)
-        return self._predictive(theta, theta_var, context)
+        sums = (history.context[:, self._columns()] - self.history_center_).sum(axis=0)
+        situations = self._with_means(context, sums, len(history))
+        return self._predictive(theta, theta_var + self._history_variance(len(history)), situations)
 
     def _predictive(
         self, theta: np.ndarray, theta_var: np.ndarray, context: np.ndarray
@@ -271,26 +291,27 @@ class ModelMetaLearner(MetaLearner):
         return np.broadcast_to(np.sqrt(self.noise_var_), mean.shape).copy()
 
     # Incremental use: constant time per new session --------------------------------------------
-    def start(self) -> tuple[np.ndarray, np.ndarray]:
-        """Belief (mean (S,), covariance (S, S)) about a new learner's offsets theta."""
+    def start(self) -> Belief:
+        """Belief about a new learner: their offsets theta, mean (S,) and covariance (S, S), and
+        nothing seen yet of their history columns."""
         check_is_fitted(self, "n_features_in_")
-        return np.zeros(int(self.n_strategies)), self.re_cov_.copy()
+        n_columns = self.history_center_.size
+        return Belief(np.zeros(int(self.n_strategies)), self.re_cov_.copy(), np.zeros(n_columns), 0)
 
-    def update(
-        self, belief: tuple[np.ndarray, np.ndarray], strategy: int, context: np.ndarray, outcome: float
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def update(self, belief: Belief, strategy: int, context: np.ndarray, outcome: float) -> Belief:
         """Belief after one more session: a rank-one (Kalman) update, O(S^2).
 
         Exact for the identity link (the same posterior as `posterior` on the whole history);
         for the logit link a one-step Laplace update, close to but not identical with it."""
-        mean, cov = belief
+        mean, cov = belief.mean, belief.cov
         s = int(strategy)
         if not 0 <= s < int(self.n_strategies):
             raise LogError(f"strategy {s} is outside [0, {self.n_strategies})")
         row = check_context(
             np.asarray(context, dtype=np.float64)[None, :], n_features=int(self.n_features_in_)
         )
-        fixed = float(self._layout.linear(self.coef_, np.array([s]), self._standardise(row))[0])
+        z = self._standardise(self._with_means(row, belief.column_sums, belief.n_sessions))
+        fixed = float(self._layout.linear(self.coef_, np.array([s]), z)[0])
         if self.link_ == LOGIT:
             p = float(_mixed.sigmoid(np.array(fixed + mean[s])))
             info = p * (1.0 - p) / self.dispersion_
@@ -298,15 +319,16 @@ class ModelMetaLearner(MetaLearner):
         else:
             info, resid = 1.0 / float(self.noise_var_[s]), float(outcome) - fixed - mean[s]
         gain = cov[:, s] * info / (1.0 + info * cov[s, s])
-        return mean + gain * resid, cov - np.outer(gain, cov[s, :])
+        sums = belief.column_sums + row[0, self._columns()] - self.history_center_
+        return Belief(mean + gain * resid, cov - np.outer(gain, cov[s, :]), sums, belief.n_sessions + 1)
 
-    def predict_belief(
-        self, belief: tuple[np.ndarray, np.ndarray], context: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def predict_belief(self, belief: Belief, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`predict` from a belief kept up to date with `update`."""
         check_is_fitted(self, "n_features_in_")
         context = check_context(context, n_features=int(self.n_features_in_))
-        return self._predictive(belief[0], np.diag(belief[1]).copy(), context)
+        situations = self._with_means(context, belief.column_sums, belief.n_sessions)
+        theta_var = np.diag(belief.cov) + self._history_variance(belief.n_sessions)
+        return self._predictive(belief.mean, theta_var, situations)
 
     def posterior(self, history: SessionLog) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and variance (S,) of one learner's per-strategy offsets theta
@@ -314,7 +336,9 @@ class ModelMetaLearner(MetaLearner):
         if len(history) == 0:
             return np.zeros(int(self.n_strategies)), np.diag(self.re_cov_).copy()
         s = int(self.n_strategies)
-        fixed = self._layout.linear(self.coef_, history.strategy, self._standardise(history.context))
+        means, _ = self._summaries(history.learner, history.context)
+        z = self._standardise(np.hstack([history.context, means]))
+        fixed = self._layout.linear(self.coef_, history.strategy, z)
         if self.link_ == LOGIT:
             theta, var, _ = _mixed.posterior_logit(
                 self.re_prec_,
@@ -332,8 +356,66 @@ class ModelMetaLearner(MetaLearner):
 
     # Helpers -----------------------------------------------------------------------------------
     def _make_layout(self) -> Layout:
-        d = int(self.n_features_in_)
+        d = int(self.n_features_in_) + self.history_center_.size
         return Layout(int(self.n_strategies), d, bool(self.interactions) and d > 0)
+
+    # History columns ---------------------------------------------------------------------------
+    def _columns(self) -> np.ndarray:
+        return np.asarray(self.history_columns, dtype=np.int64).reshape(-1)
+
+    def _fit_history(self, log: SessionLog) -> None:
+        columns = self._columns()
+        d = log.n_features
+        if np.unique(columns).size != columns.size or np.any((columns < 0) | (columns >= d)):
+            raise LogError(
+                f"history_columns must be distinct column indices in [0, {d}), got {self.history_columns!r}"
+            )
+        values = log.context[:, columns]
+        self.history_center_ = values.mean(axis=0)
+        self.history_shrink_, self.history_within_ = _shrinkage(values, log.learner)
+
+    def _summaries(self, learner: np.ndarray, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each row, the shrunk mean of the history columns over the same learner's rows up
+        to and including it (rows are time-ordered within each learner): what is known of the
+        learner before that session, (n, len(history_columns)); and the mean over rows of the
+        share 1 / (count + k0) of a column's within-learner variance still unknown there."""
+        values = context[:, self._columns()] - self.history_center_
+        if values.shape[1] == 0 or values.shape[0] == 0:
+            return values, np.zeros(values.shape[1])
+        order = np.argsort(learner, kind="stable")
+        ordered, v = learner[order], values[order]
+        first = np.r_[True, ordered[1:] != ordered[:-1]]
+        group = np.cumsum(first) - 1
+        starts = np.flatnonzero(first)
+        total = np.cumsum(v, axis=0)
+        total -= (total - v)[starts][group]
+        count = np.arange(ordered.size) - starts[group] + 1
+        out = np.empty_like(values)
+        out[order] = total / (count[:, None] + self.history_shrink_)
+        return out, np.mean(1.0 / (count[:, None] + self.history_shrink_), axis=0)
+
+    def _history_variance(self, n_seen: int) -> np.ndarray:
+        """Variance (S,) the linear predictor owes to what is still unknown of the learner's
+        means of the history columns after `n_seen` sessions and the situation at hand:
+        slope^2 * within * (1 / (n + 1 + k0) - what G holds of it)."""
+        n_columns = self.history_center_.size
+        if n_columns == 0:
+            return np.zeros(int(self.n_strategies))
+        d = int(self.n_features_in_)
+        unit = np.zeros((n_columns + 1, d + n_columns))
+        unit[np.arange(1, n_columns + 1), d + np.arange(n_columns)] = 1.0
+        eta = self._layout.all_strategies(self.coef_, unit)
+        slopes = (eta[1:] - eta[0]) / self.scale_[d:, None]  # (columns, S), per unit of the column
+        # G, fitted on sessions with 0 to many earlier ones, already holds an average part of it.
+        share = np.maximum(1.0 / (n_seen + 1.0 + self.history_shrink_) - self.history_absorbed_, 0.0)
+        unknown = self.history_within_ * share
+        return unknown @ slopes**2
+
+    def _with_means(self, context: np.ndarray, sums: np.ndarray, n_seen: int) -> np.ndarray:
+        """Situation rows with the learner's shrunk means appended: their `n_seen` sessions so
+        far (history columns summed in `sums`, centred) and the situation itself."""
+        values = context[:, self._columns()] - self.history_center_
+        return np.hstack([context, (sums + values) / (n_seen + 1.0 + self.history_shrink_)])
 
     def _standardise(self, context: np.ndarray) -> np.ndarray:
         return (context - self.center_) / self.scale_
@@ -377,6 +459,10 @@ class ModelMetaLearner(MetaLearner):
             "center": self.center_,
             "scale": self.scale_,
             "y_range": self.y_range_,
+            "history_center": self.history_center_,
+            "history_shrink": self.history_shrink_,
+            "history_within": self.history_within_,
+            "history_absorbed": self.history_absorbed_,
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -387,7 +473,19 @@ class ModelMetaLearner(MetaLearner):
         self.n_features_in_ = int(state["n_features_in"])
         for key in ("coef", "coef_block_cov", "re_cov", "re_prec", "noise_var", "center", "scale", "y_range"):
             setattr(self, key + "_", np.asarray(state[key], dtype=np.float64))
+        # Files saved before history columns have none.
+        for key in ("history_center", "history_shrink", "history_within", "history_absorbed"):
+            setattr(self, key + "_", np.asarray(state.get(key, np.zeros(0)), dtype=np.float64).reshape(-1))
         self._layout = self._make_layout()
+
+
+class Belief(NamedTuple):
+    """What `update` keeps about one learner."""
+
+    mean: np.ndarray  # (S,) posterior mean of the offsets theta
+    cov: np.ndarray  # (S, S) their posterior covariance
+    column_sums: np.ndarray  # history columns summed over the sessions seen, centred
+    n_sessions: int
 
 
 class _FitState:
@@ -401,6 +499,21 @@ class _FitState:
         self.cov = np.eye(theta.shape[1])
         self.noise = np.ones(theta.shape[1])
         self.dispersion = 1.0
+
+
+def _shrinkage(values: np.ndarray, learner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Within- over between-learner variance of each column of `values`, the pseudo-sessions by
+    which a learner's mean is shrunk toward the population's (one-way random effects), and the
+    within-learner variance."""
+    if values.shape[1] == 0:
+        return np.zeros(0), np.zeros(0)
+    _, group = np.unique(learner, return_inverse=True)
+    n = np.bincount(group).astype(np.float64)
+    means = np.stack([np.bincount(group, weights=column) for column in values.T], axis=1) / n[:, None]
+    within = ((values - means[group]) ** 2).sum(axis=0) / max(group.size - n.size, 1)
+    # Learner means vary by their true spread plus the noise of averaging a few sessions.
+    between = means.var(axis=0) - within * float(np.mean(1.0 / n))
+    return np.clip(within / np.maximum(between, 1e-12), 0.0, 1e6), within
 
 
 def _logit(p: float) -> float:

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from coach import services, snapshots
+from coach import dataset, services, snapshots
 from coach.models import EngineRun, EngineSnapshot, Recommendation
 from learners.demo import demo_create
 from learners.models import Learner
@@ -34,6 +34,13 @@ def test_retrain_fits_evaluates_and_stores_a_snapshot(cohort: None) -> None:
     assert set(run.metrics["learners"]) == {"model", "memory", "evidence"}
     assert run.metrics["ks"] == [0, 1, 2, 5, 10]
     assert EngineSnapshot.objects.filter(run=run).exists()
+    # The model reads how confident the learner usually is, as the dataset declares.
+    loaded = snapshots.snapshot_current()
+    assert loaded is not None
+    model = loaded.model
+    assert tuple(model.history_columns) == dataset.HISTORY_COLUMNS
+    assert dataset.FEATURES[dataset.HISTORY_COLUMNS[0]] == "confidence"
+    assert model.history_shrink_.shape == (1,) and model.history_shrink_[0] > 0
 
 
 def test_retrain_with_too_little_data_fails_saying_why(alice: Learner) -> None:

@@ -364,3 +364,84 @@ def test_quirks_of_a_strategy_family_are_learned_on_the_simulated_population() -
     assert corr[0, 1] > 0.4  # practice testing, distributed practice: retrieval family
     assert corr[7, 8] > 0.4  # keyword mnemonic, imagery for text: imagery family
     assert corr[0, 7] < 0.1  # practice testing, keyword mnemonic: unrelated
+
+
+# History columns ----------------------------------------------------------------------------------
+_CONFIDENCE = 6  # "confidence before" in the simulator's context
+
+
+@pytest.fixture(scope="module")
+def with_history(sim: tuple[SessionLog, ModelMetaLearner]) -> ModelMetaLearner:
+    log, _ = sim
+    return ModelMetaLearner(N_STRATEGIES, history_columns=(_CONFIDENCE,)).fit(log)
+
+
+def _trait_in_ratings(n_learners: int, n_sessions: int, seed: int) -> tuple[SessionLog, np.ndarray]:
+    """A learner trait seen only through a noisy rating before each session; it decides how
+    much strategy 1 beats strategy 0."""
+    rng = np.random.default_rng(seed)
+    trait = rng.normal(0.0, 1.0, n_learners)
+    learner = np.repeat(np.arange(n_learners), n_sessions)
+    strategy = rng.integers(0, 2, learner.size)
+    rating = trait[learner] + rng.normal(0.0, 1.0, learner.size)
+    outcome = 0.5 + 0.1 * strategy * trait[learner] + rng.normal(0.0, 0.2, learner.size)
+    return SessionLog(learner, strategy, rating[:, None], outcome), trait
+
+
+def test_history_columns_must_be_distinct_columns_of_the_context() -> None:
+    log, _ = _population(10, 3, np.array([0.3, 0.6]), d=2)
+    for columns in ((2,), (-1,), (0, 0)):
+        with pytest.raises(LogError, match="history_columns"):
+            ModelMetaLearner(2, history_columns=columns).fit(log)
+
+
+def test_mean_of_earlier_ratings_tells_what_one_rating_cannot() -> None:
+    log, _ = _trait_in_ratings(600, 12, seed=2)
+    test, trait = _trait_in_ratings(200, 12, seed=3)
+    situation = np.zeros((1, 1))  # an average rating for the situation at hand
+    errors = {}
+    for columns in ((), (0,)):
+        learner = ModelMetaLearner(2, link="identity", history_columns=columns).fit(log)
+        gap = [np.diff(learner.predict(test.for_learner(i), situation)[0][0])[0] for i in range(200)]
+        errors[columns] = np.sqrt(np.mean((np.array(gap) - 0.1 * trait) ** 2))
+    # Twelve ratings pin the trait down far better than twelve scattered outcomes do.
+    assert errors[(0,)] < 0.7 * errors[()]
+    shrink = ModelMetaLearner(2, history_columns=(0,)).fit(log).history_shrink_
+    np.testing.assert_allclose(shrink, [1.0], atol=0.2)  # within / between variance: 1 / 1
+
+
+def test_history_columns_leave_a_new_learner_at_the_population(with_history: ModelMetaLearner) -> None:
+    empty = SessionLog.empty(N_FEATURES)
+    rows = np.tile(np.linspace(0.0, 1.0, N_FEATURES), (2, 1))
+    mean, std = with_history.predict(empty, rows)
+    assert np.all(np.isfinite(mean)) and np.all(std > 0)
+    # Without history the only reading is the situation's own rating, shrunk by 1 + k0.
+    means = with_history._with_means(rows, np.zeros(1), 0)[:, -1]
+    expected = (rows[:, _CONFIDENCE] - with_history.history_center_[0]) / (
+        1.0 + with_history.history_shrink_[0]
+    )
+    np.testing.assert_allclose(means, expected)
+
+
+def test_incremental_update_with_history_columns_matches_whole_history(
+    sim: tuple[SessionLog, ModelMetaLearner],
+) -> None:
+    log, _ = sim
+    learner = ModelMetaLearner(N_STRATEGIES, link="identity", history_columns=(_CONFIDENCE,)).fit(log)
+    history = _history(log, 7, 12)
+    incremental, batch = _incremental_and_batch(learner, history, log.context[:4])
+    for a, b in zip(incremental, batch, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-10)
+
+
+def test_save_load_keeps_history_columns(
+    sim: tuple[SessionLog, ModelMetaLearner], with_history: ModelMetaLearner
+) -> None:
+    log, _ = sim
+    loaded = MetaLearner.from_bytes(with_history.to_bytes())
+    assert list(loaded.get_params()["history_columns"]) == [_CONFIDENCE]
+    history = _history(log, 5, 8)
+    for a, b in zip(
+        with_history.predict(history, log.context[:9]), loaded.predict(history, log.context[:9]), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
