@@ -26,10 +26,17 @@ import numpy as np
 from scipy import special, stats
 
 from coach.engine.log import SessionLog
-from coach.engine.simulate import CONFIDENCE_MODEL, FEATURES, TRAIT_CORR, TRAIT_EFFECT, Population
+from coach.engine.simulate import (
+    ABILITY_PER_KNOWLEDGE,
+    ABILITY_SD,
+    CONFIDENCE_MODEL,
+    FEATURES,
+    TRAIT_CORR,
+    TRAIT_EFFECT,
+    Population,
+)
 
 _DIFFICULTY, _CONFIDENCE = FEATURES.index("difficulty"), FEATURES.index("confidence before")
-_ABILITY_PER_KNOWLEDGE, _ABILITY_SD = 0.5, 0.45
 _T_DOF = 6.0  # tails of the proposal: heavier than the posterior's, so weights stay bounded
 _NEWTON_STEPS = 25
 # Scores are whole percents: the Beta density at the score stands for the chance of its
@@ -51,11 +58,11 @@ class _Latent:
         n_strategies = quirks.shape[0]
         prior = np.zeros((4 + n_strategies, 4 + n_strategies))
         prior[:3, :3] = TRAIT_CORR
-        prior[3, 3] = _ABILITY_SD**2
+        prior[3, 3] = ABILITY_SD**2
         prior[4:, 4:] = quirks
         loading = np.zeros((n_strategies, 4 + n_strategies))
         loading[:, :3] = TRAIT_EFFECT
-        loading[:, 0] += _ABILITY_PER_KNOWLEDGE
+        loading[:, 0] += ABILITY_PER_KNOWLEDGE
         loading[:, 3] = 1.0
         loading[:, 4:] = np.eye(n_strategies)
         return cls(prior, loading, np.asarray(population.design.report_noise, dtype=np.float64))

@@ -70,8 +70,8 @@ class ModelMetaLearner(MetaLearner):
     alpha : ridge penalty, in pseudo-sessions, on the strategy x context slopes.
     interactions : whether context slopes may differ by strategy.
     n_iter : alternations between the population fit and the EM step for G.
-    history_columns : context columns whose mean over the learner's earlier sessions is a
-        feature too (see the module docstring); none by default.
+    history_columns : context columns whose mean over the learner's sessions so far, the one
+        at hand included, is a feature too (see the module docstring); none by default.
     """
 
     name: ClassVar[str] = "model"

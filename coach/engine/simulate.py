@@ -210,6 +210,7 @@ INDEPENDENT_REPORT_NOISE = 0.8
 CONCENTRATION = 15.0
 # Confidence before a session, 1..5: round(3 + 0.8 * knowledge - 2 * (difficulty - 0.5) + N(0, 0.8)).
 CONFIDENCE_MODEL = (3.0, 0.8, 2.0, 0.8)
+ABILITY_PER_KNOWLEDGE, ABILITY_SD = 0.5, 0.45  # ability = 0.5 * knowledge + N(0, 0.45)
 TRAIT_CORR = np.array([[1.0, 0.3, 0.0], [0.3, 1.0, 0.0], [0.0, 0.0, 1.0]])
 
 
@@ -363,7 +364,7 @@ def make_population(
     # draw the very same learners in every other respect, so their results compare pairwise.
     trait_rng, quirk_rng, mix_rng, report_rng, habit_rng = rng.spawn(5)
     traits = trait_rng.multivariate_normal(np.zeros(3), TRAIT_CORR, n_learners)
-    ability = 0.5 * traits[:, 0] + trait_rng.normal(0.0, 0.45, n_learners)
+    ability = ABILITY_PER_KNOWLEDGE * traits[:, 0] + trait_rng.normal(0.0, ABILITY_SD, n_learners)
     if design.quirks == "independent":
         family = None
         quirks = design.quirk_sd * quirk_rng.standard_normal((n_learners, N_STRATEGIES))

@@ -7,7 +7,14 @@ import pytest
 from scipy import special, stats
 
 from bench.bayes import weighted_draws
-from coach.engine.simulate import CONFIDENCE_MODEL, FEATURES, SENSITIVITY, Population, make_population
+from coach.engine.simulate import (
+    ABILITY_PER_KNOWLEDGE,
+    CONFIDENCE_MODEL,
+    FEATURES,
+    SENSITIVITY,
+    Population,
+    make_population,
+)
 
 _DIFFICULTY, _CONFIDENCE = FEATURES.index("difficulty"), FEATURES.index("confidence before")
 
@@ -69,7 +76,7 @@ def _expected_scores(
     scores, through the simulator: each draw becomes a learner."""
     as_learners = Population(
         traits=draws[:, :3],
-        ability=0.5 * draws[:, 0] + draws[:, 3],
+        ability=ABILITY_PER_KNOWLEDGE * draws[:, 0] + draws[:, 3],
         quirks=draws[:, 4:],
         habits=np.full((draws.shape[0], 10), 0.1),
         task_mix=np.full((draws.shape[0], 5), 0.2),
