@@ -260,7 +260,7 @@ class ModelMetaLearner(MetaLearner):
     def predict(self, history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         history, context = self._check_predict_input(history, context)
         theta, theta_var = self.posterior(history)
-        sums = (history.context[:, self._columns()] - self.history_center_).sum(axis=0)
+        sums = self._centred(history.context).sum(axis=0)
         situations = self._with_means(context, sums, len(history))
         return self._predictive(theta, theta_var + self._history_variance(len(history)), situations)
 
@@ -319,7 +319,7 @@ class ModelMetaLearner(MetaLearner):
         else:
             info, resid = 1.0 / float(self.noise_var_[s]), float(outcome) - fixed - mean[s]
         gain = cov[:, s] * info / (1.0 + info * cov[s, s])
-        sums = belief.column_sums + row[0, self._columns()] - self.history_center_
+        sums = belief.column_sums + self._centred(row)[0]
         return Belief(mean + gain * resid, cov - np.outer(gain, cov[s, :]), sums, belief.n_sessions + 1)
 
     def predict_belief(self, belief: Belief, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -363,6 +363,10 @@ class ModelMetaLearner(MetaLearner):
     def _columns(self) -> np.ndarray:
         return np.asarray(self.history_columns, dtype=np.int64).reshape(-1)
 
+    def _centred(self, context: np.ndarray) -> np.ndarray:
+        """The history columns of `context`, less their population mean."""
+        return context[:, self._columns()] - self.history_center_
+
     def _fit_history(self, log: SessionLog) -> None:
         columns = self._columns()
         d = log.n_features
@@ -379,7 +383,7 @@ class ModelMetaLearner(MetaLearner):
         to and including it (rows are time-ordered within each learner): what is known of the
         learner before that session, (n, len(history_columns)); and the mean over rows of the
         share 1 / (count + k0) of a column's within-learner variance still unknown there."""
-        values = context[:, self._columns()] - self.history_center_
+        values = self._centred(context)
         if values.shape[1] == 0 or values.shape[0] == 0:
             return values, np.zeros(values.shape[1])
         order = np.argsort(learner, kind="stable")
@@ -414,7 +418,7 @@ class ModelMetaLearner(MetaLearner):
     def _with_means(self, context: np.ndarray, sums: np.ndarray, n_seen: int) -> np.ndarray:
         """Situation rows with the learner's shrunk means appended: their `n_seen` sessions so
         far (history columns summed in `sums`, centred) and the situation itself."""
-        values = context[:, self._columns()] - self.history_center_
+        values = self._centred(context)
         return np.hstack([context, (sums + values) / (n_seen + 1.0 + self.history_shrink_)])
 
     def _standardise(self, context: np.ndarray) -> np.ndarray:
