@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from coach.engine.log import SessionLog
 from coach.engine.simulate import (
@@ -95,17 +95,21 @@ def _rating_interval(knowledge: np.ndarray, context: np.ndarray) -> tuple[np.nda
     return (upper - centre) / noise, (lower - centre) / noise
 
 
+def _normal_pdf(x: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * x**2) / np.sqrt(2.0 * np.pi)
+
+
 def _rating_log_likelihood(knowledge: np.ndarray, context: np.ndarray) -> np.ndarray:
     u, v = _rating_interval(knowledge, context)
-    return np.log(np.maximum(stats.norm.cdf(u) - stats.norm.cdf(v), 1e-300))
+    return np.log(np.maximum(special.ndtr(u) - special.ndtr(v), 1e-300))
 
 
 def _rating_derivatives(knowledge: np.ndarray, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First and minus second derivative in knowledge of `_rating_log_likelihood`."""
     _, per_knowledge, _, noise = CONFIDENCE_MODEL
     u, v = _rating_interval(knowledge, context)
-    p = stats.norm.cdf(u) - stats.norm.cdf(v)
-    pdf_u, pdf_v = stats.norm.pdf(u), stats.norm.pdf(v)
+    p = special.ndtr(u) - special.ndtr(v)
+    pdf_u, pdf_v = _normal_pdf(u), _normal_pdf(v)
     u_pdf = np.where(np.isfinite(u), u, 0.0) * pdf_u
     v_pdf = np.where(np.isfinite(v), v, 0.0) * pdf_v
     slope = (pdf_v - pdf_u) / (noise * p)
@@ -198,10 +202,23 @@ def choice_regret(
             # The situation's own rating is one more reading of knowledge, different per situation.
             rating = _rating_log_likelihood(draws[:, :1], situation_contexts[i])  # (draws, m)
             here = w[:, None] * np.exp(rating - rating.max(axis=0))
-            means = special.expit(situation_offsets[i][None] + (draws @ latent.loading.T)[:, None, :])
-            choice = np.einsum("dn,dns->ns", here / here.sum(axis=0), means).argmax(axis=1)
+            choice = _posterior_means(situation_offsets[i], draws @ latent.loading.T, here).argmax(axis=1)
             regret[i, j] = float(np.mean(best[i] - truth[i, np.arange(m), choice]))
     return regret, ess
+
+
+def _posterior_means(offsets: np.ndarray, logits: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean over draws of the expected scores (m, S), from the situations' `offsets`
+    (m, S), the draws' own logits (n_draws, S) and each draw's weight in each situation
+    (n_draws, m). In single precision: its rounding (1e-7) is far below the draws' sampling
+    error (1e-3), and it halves the cost of the bench's largest loop."""
+    means = offsets[:, None, :].astype(np.float32) + logits[None].astype(np.float32)  # (m, draws, S)
+    np.negative(means, out=means)
+    np.exp(means, out=means)
+    means += 1.0
+    np.reciprocal(means, out=means)
+    share = (weights / weights.sum(axis=0)).T.astype(np.float32)  # (m, draws)
+    return np.matmul(share[:, None, :], means)[:, 0].astype(np.float64)
 
 
 def weighted_draws(
