@@ -26,7 +26,10 @@ from sklearn.metrics import log_loss, roc_auc_score
 from bench.simulated import neighbour_weights
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(os.environ.get("METACOACH_INTROPROG", "/work/shared/data/introprog/intro-prog.csv"))
+# The shared data sits beside the project's checkout.
+DATA = Path(
+    os.environ.get("METACOACH_INTROPROG", ROOT.parent / "shared" / "data" / "introprog" / "intro-prog.csv")
+)
 BENCH_PYTHON = ROOT / ".bench-venv" / "bin" / "python"
 N_ASSIGNMENTS = 64
 # Number of the learner's earlier attempts (any assignment): (low, high, label)

@@ -77,6 +77,8 @@ import dataclasses
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -121,16 +123,20 @@ def run(
     seed: int = 0,
     variants: Sequence[Design] = SENSITIVITY,
     n_draws: int = 4000,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
-    """Meta-train every learner on each population design and score recommendations."""
+    """Meta-train every learner on each population design and score recommendations; the
+    designs are independent, so with an `executor` they run side by side."""
     ks = [int(k) for k in ks]
     sizes = {"n_train": n_train, "n_test": n_test, "n_situations": n_situations, "n_draws": n_draws}
-    main = _run_design(factories, "families", ks, n_train_sessions, seed, **sizes)
-    stress = _run_design(factories, "independent", ks, n_train_sessions, seed, **sizes)
-    sensitivity = [
-        {"population": v.name, **_run_design(factories, v, ks, n_train_sessions, seed, **sizes)}
-        for v in variants
-    ]
+    job = partial(_run_design, factories, ks=ks, n_train_sessions=n_train_sessions, seed=seed, **sizes)
+    designs: list[str | Design] = ["families", "independent", *variants]
+    if executor is None:
+        blocks = [job(d) for d in designs]
+    else:
+        blocks = [f.result() for f in [executor.submit(job, d) for d in designs]]
+    main, stress = blocks[:2]
+    sensitivity = [{"population": v.name, **b} for v, b in zip(variants, blocks[2:], strict=True)]
     return {
         "ks": ks,
         "setup": {
@@ -152,10 +158,10 @@ def run(
 def _run_design(
     factories: dict[str, Factory],
     design: str | Design,
+    *,
     ks: list[int],
     n_train_sessions: int,
     seed: int,
-    *,
     n_train: int,
     n_test: int,
     n_situations: int,

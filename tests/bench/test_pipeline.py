@@ -147,19 +147,23 @@ def test_introprog_scores_every_learner_and_baseline(course: Path) -> None:
 
 
 def test_quick_bench_writes_json_and_html(
-    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    course: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("coach.engine.model", reason="engine learners not available")
-    monkeypatch.setattr(introprog, "DATA", course)
     out = tmp_path / "bench"
-    assert bench_run.main(["--quick", "--no-pybkt", "--out", str(out)]) == 0
+    # Two worker processes, as on the 2-core machines the bench is sized for.
+    args = ["--quick", "--no-pybkt", "--jobs", "2", "--introprog", str(course), "--out", str(out)]
+    assert bench_run.main(args) == 0
     printed = capsys.readouterr().out
     assert "not meaningful" in printed and "== Targets ==" in printed
     assert "sensitivity: regret_ratio" in printed and "smaller quirks:" in printed
     assert printed.count("memory: weight of the neighbours against the level below: k=0:") == 2
 
     results = json.loads((out / "results.json").read_text())
-    assert results["quick"] is True
+    assert results["quick"] is True and results["jobs"] == 2
+    assert results["introprog"]["n_train_attempts"] + results["introprog"]["n_test_attempts"] == len(
+        introprog.load(course)
+    )
     assert {"simulated", "speed", "introprog", "checks", "seconds"} <= set(results)
     for name in ("model", "memory"):
         assert {"regret_ratio", "rmse", "coverage90"} <= set(results["simulated"]["learners"][name])
@@ -178,3 +182,12 @@ def test_report_marks_missing_parts_as_not_measured() -> None:
     text = report.format_table(results)
     assert "not run (ImportError: x)" in text
     assert all(c.met is None for c in report.checks(results))
+
+
+@pytest.mark.parametrize(
+    ("quick", "total", "mark"), [(False, 540.0, "met"), (False, 660.0, "MISSED"), (True, 660.0, None)]
+)
+def test_bench_wall_time_is_a_target_of_full_runs_only(quick: bool, total: float, mark: str | None) -> None:
+    results: dict[str, Any] = {"quick": quick, "seconds": {"total": total}}
+    timed = [c for c in report.checks(results) if c.name == "bench wall time (s)"]
+    assert [c.mark for c in timed] == ([mark] if mark else [])

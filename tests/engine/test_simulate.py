@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import numpy as np
 import pytest
@@ -185,6 +188,20 @@ def test_bench_run_reports_every_metric_for_every_k() -> None:
     ):
         for (low, high), ratio in zip(row[f"{key}_ci95"], row[key], strict=True):
             assert low <= ratio <= high and low < high
+
+
+def test_bench_run_gives_the_same_figures_in_worker_processes() -> None:
+    sizes = {"n_train": 60, "n_test": 10, "ks": (0, 2), "n_situations": 3, "n_draws": 100}
+    factories = {"model": partial(ModelMetaLearner, N_STRATEGIES)}
+    alone = run(factories, **sizes)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        beside = run(factories, executor=pool, **sizes)
+    for a, b in [(alone, beside), *zip(alone["sensitivity"], beside["sensitivity"], strict=True)]:
+        assert a["learners"]["model"]["regret_ratio"] == b["learners"]["model"]["regret_ratio"]
+        assert (
+            a["reference"]["known_population_regret_ratio"] == b["reference"]["known_population_regret_ratio"]
+        )
+    assert [v["population"] for v in beside["sensitivity"]] == [v.name for v in SENSITIVITY]
 
 
 def test_ratio_interval_covers_the_ratio_and_narrows_with_more_learners() -> None:
