@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from coach.engine import MemoryMetaLearner, ModelMetaLearner, SessionLog
-from coach.engine.evaluate import next_session_scores, split_learners
+from coach.engine.evaluate import later_session_scores, split_learners
 from coach.engine.prior import evidence_prior
 from coach.fallback import SESSION_NOISE, evidence_ranking
 
@@ -60,7 +60,7 @@ def train(
     progress(25)
     memory.fit(training)
     progress(45)
-    metrics = next_session_scores(
+    metrics = later_session_scores(
         {"model": model.predict, "memory": memory.predict, "evidence": _evidence_predictor(utilities)},
         held_out,
         ks=EVALUATION_KS,
@@ -94,8 +94,10 @@ def _evidence_predictor(
     return predict
 
 
-def _points(scores: dict[str, list[float | None]]) -> dict[str, list[float | None]]:
+def _points(scores: dict[str, Any]) -> dict[str, Any]:
+    """Outcome fractions as score points, for the page and the admin."""
     return {
         "rmse": [None if v is None else round(100 * v, 2) for v in scores["rmse"]],
+        "rmse_ci95": [None if v is None else [round(100 * b, 2) for b in v] for v in scores["rmse_ci95"]],
         "coverage90": [None if v is None else round(v, 3) for v in scores["coverage90"]],
     }

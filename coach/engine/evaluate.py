@@ -1,8 +1,10 @@
-"""Held-out evaluation of fitted learners: how well they predict a learner's next session.
+"""Held-out evaluation of fitted learners: how well they predict a learner's later sessions.
 
 For each held-out learner with more than k scored sessions, a predictor sees the first k and
-predicts session k+1; the figures are the RMSE of that prediction and the share of outcomes
-inside the stated 90% interval, by k.
+predicts every later session, each in its own situation. The figures, by k, are the RMSE of
+those predictions pooled over learners, the share of outcomes inside the stated 90% interval,
+and a 95% interval of the RMSE from resampling the held-out learners: a figure from a handful
+of learners moves a lot from one run to the next, and the interval says how much.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from coach.engine.log import SessionLog
 
 Predictor = Callable[[SessionLog, np.ndarray], tuple[np.ndarray, np.ndarray]]
 Z90 = 1.645
+N_RESAMPLES = 1000
 
 
 def split_learners(
@@ -32,38 +35,74 @@ def split_learners(
     return log.take(~mask), log.take(mask)
 
 
-def next_session_scores(
-    predictors: dict[str, Predictor], held_out: SessionLog, *, ks: Sequence[int] = (0, 1, 2, 5, 10)
+def later_session_scores(
+    predictors: dict[str, Predictor],
+    held_out: SessionLog,
+    *,
+    ks: Sequence[int] = (0, 1, 2, 5, 10),
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """RMSE and 90% coverage of each predictor's next-session prediction after k sessions seen."""
+    """RMSE (with a 95% interval over learners) and 90% coverage of each predictor's
+    predictions of a held-out learner's later sessions after their first k, for every k.
+
+    Returns {"held_out_learners", "ks", "n": predictions per k, "n_learners": learners per k,
+    "learners": {name: {"rmse", "rmse_ci95", "coverage90"}}}; a k no learner reaches has None
+    figures, and an interval needs at least two learners.
+    """
+    ks = [int(k) for k in ks]
     learners = np.unique(held_out.learner)
-    result: dict[str, Any] = {
-        "held_out_learners": int(learners.size),
-        "ks": list(ks),
-        "n": [],
-        "learners": {},
-    }
-    errors: dict[str, dict[int, list[float]]] = {name: {k: [] for k in ks} for name in predictors}
-    covered: dict[str, dict[int, list[bool]]] = {name: {k: [] for k in ks} for name in predictors}
-    for learner in learners:
+    # Per learner and k: predictions made, squared error summed, outcomes inside the interval.
+    count = np.zeros((learners.size, len(ks)))
+    sse = {name: np.zeros((learners.size, len(ks))) for name in predictors}
+    inside = {name: np.zeros((learners.size, len(ks))) for name in predictors}
+    for i, learner in enumerate(learners):
         own = held_out.for_learner(int(learner))
-        for k in ks:
+        for j, k in enumerate(ks):
             if len(own) <= k:
                 continue
-            history, target = own.take(slice(0, k)), own.take(slice(k, k + 1))
+            history, later = own.take(slice(0, k)), own.take(slice(k, len(own)))
+            rows = np.arange(len(later))
+            count[i, j] = len(later)
             for name, predict in predictors.items():
-                mean, std = predict(history, target.context)
-                m, s = float(mean[0, target.strategy[0]]), float(std[0, target.strategy[0]])
-                errors[name][k].append(m - float(target.outcome[0]))
-                covered[name][k].append(abs(m - float(target.outcome[0])) <= Z90 * s)
-    result["n"] = [len(next(iter(errors.values()))[k]) if errors else 0 for k in ks]
+                mean, std = predict(history, later.context)
+                error = mean[rows, later.strategy] - later.outcome
+                sse[name][i, j] = float(np.sum(error**2))
+                inside[name][i, j] = float(np.sum(np.abs(error) <= Z90 * std[rows, later.strategy]))
+    resamples = np.random.default_rng(seed).integers(0, learners.size, (N_RESAMPLES, learners.size))
+    reached = count > 0
+    result: dict[str, Any] = {
+        "held_out_learners": int(learners.size),
+        "ks": ks,
+        "n": [int(c) for c in count.sum(axis=0)],
+        "n_learners": [int(r) for r in reached.sum(axis=0)],
+        "learners": {},
+    }
     for name in predictors:
         result["learners"][name] = {
-            "rmse": [_rmse(errors[name][k]) for k in ks],
-            "coverage90": [float(np.mean(covered[name][k])) if covered[name][k] else None for k in ks],
+            "rmse": _ratio(sse[name].sum(axis=0), count.sum(axis=0), root=True),
+            "rmse_ci95": _interval(sse[name], count, reached, resamples),
+            "coverage90": _ratio(inside[name].sum(axis=0), count.sum(axis=0)),
         }
     return result
 
 
-def _rmse(errors: list[float]) -> float | None:
-    return float(np.sqrt(np.mean(np.square(errors)))) if errors else None
+def _ratio(num: np.ndarray, den: np.ndarray, *, root: bool = False) -> list[float | None]:
+    values = [float(a / b) if b > 0 else None for a, b in zip(num, den, strict=True)]
+    return [None if v is None else float(np.sqrt(v)) if root else v for v in values]
+
+
+def _interval(
+    sse: np.ndarray, count: np.ndarray, reached: np.ndarray, resamples: np.ndarray
+) -> list[list[float] | None]:
+    """95% percentile interval of the pooled RMSE at each k over resampled learners; learners
+    who never reach a k count for nothing there, as in the estimate itself."""
+    intervals: list[list[float] | None] = []
+    for j in range(count.shape[1]):
+        if reached[:, j].sum() < 2:
+            intervals.append(None)
+            continue
+        n = count[resamples, j].sum(axis=1)
+        rmse = np.sqrt(sse[resamples, j].sum(axis=1)[n > 0] / n[n > 0])
+        low, high = np.percentile(rmse, [2.5, 97.5])
+        intervals.append([float(low), float(high)])
+    return intervals

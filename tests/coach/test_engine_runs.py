@@ -33,6 +33,11 @@ def test_retrain_fits_evaluates_and_stores_a_snapshot(cohort: None) -> None:
     assert run.n_learners == 12 and run.n_sessions > 100
     assert set(run.metrics["learners"]) == {"model", "memory", "evidence"}
     assert run.metrics["ks"] == [0, 1, 2, 5, 10]
+    # Every later session of the held-out learners, in score points, with intervals over them.
+    assert run.metrics["n"][0] > run.metrics["held_out_learners"] == run.metrics["n_learners"][0]
+    model = run.metrics["learners"]["model"]
+    low, high = model["rmse_ci95"][0]
+    assert 1 < low <= model["rmse"][0] <= high < 100
     assert EngineSnapshot.objects.filter(run=run).exists()
     # The model reads how confident the learner usually is, as the dataset declares.
     loaded = snapshots.snapshot_current()

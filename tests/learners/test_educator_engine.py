@@ -50,6 +50,32 @@ def test_engine_page_lists_runs_with_duration_and_figures(charlie_client: Client
     assert 'id="chart-engine-rmse"' in page
 
 
+def test_evaluation_says_what_it_rests_on_and_draws_intervals(charlie_client: Client) -> None:
+    learners = {
+        name: {**figures, "rmse_ci95": [[v - 2.0, v + 3.0] for v in figures["rmse"]]}
+        for name, figures in METRICS["learners"].items()  # type: ignore[attr-defined]
+    }
+    metrics = {
+        **METRICS,
+        "n": [400, 380, 360, 300, 220],
+        "n_learners": [12, 12, 12, 11, 9],
+        "learners": learners,
+    }
+    finished_run(metrics=metrics)
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert "Measured on 12 held-out learners" in page
+    assert "after 10 sessions: 220 predictions for 9 learners" in page
+    assert "Model 12.5 (95% interval 10.5–15.5)" in page
+    assert '"arrayminus":[2.0,2.0,2.0,2.0,2.0]' in page.replace(" ", "")
+
+
+def test_a_run_recorded_without_intervals_still_draws(charlie_client: Client) -> None:
+    finished_run()
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert "Model 12.5;" in page
+    assert "Measured on" not in page
+
+
 def test_failed_run_shows_its_error(charlie_client: Client) -> None:
     finished_run(status=EngineRun.Status.FAILED, progress=40, metrics={}, error="Too few scored sessions")
     page = charlie_client.get(reverse("educator-engine")).content.decode()
