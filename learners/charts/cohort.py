@@ -229,16 +229,14 @@ def engine_rmse_chart(*, metrics: dict) -> Chart:
     parts = []
     for offset, (key, values) in zip(dodge, learners.items(), strict=True):
         rmse = [_finite(v) for v in values.get("rmse", [])]
-        intervals = values.get("rmse_ci95") or [None] * len(rmse)
-        low = [r if r is None or i is None else r - i[0] for r, i in zip(rmse, intervals, strict=True)]
-        high = [r if r is None or i is None else i[1] - r for r, i in zip(rmse, intervals, strict=True)]
+        intervals = values.get("rmse_ci95") or [None] * len(rmse)  # runs recorded before: none
         figure.add_scatter(
             x=[k + offset for k in ks],
             y=rmse,
             mode="lines+markers",
             name=names.get(key, key),
             line_color=colours.get(key, OTHERS),
-            error_y={"type": "data", "symmetric": False, "array": high, "arrayminus": low, "thickness": 1},
+            error_y=_interval_bars(rmse, intervals),
             customdata=ks,
             hovertemplate="k=%{customdata}: %{y:.1f}<extra>" + names.get(key, key) + "</extra>",
         )
@@ -248,6 +246,16 @@ def engine_rmse_chart(*, metrics: dict) -> Chart:
     figure.update_yaxes(title=_("RMSE (score points)"), rangemode="tozero")
     summary = _("RMSE after %(k)d sessions: %(parts)s.") % {"k": ks[-1], "parts": "; ".join(parts)}
     return Chart("engine-rmse", title, summary, base_layout(figure, title=""))
+
+
+def _interval_bars(values: list[float | None], intervals: list[list[float] | None]) -> dict | None:
+    """Plotly error bars reaching each interval's ends; none where no interval was recorded."""
+    if all(i is None for i in intervals):
+        return None
+    pairs = list(zip(values, intervals, strict=True))
+    plus = [None if v is None or i is None else i[1] - v for v, i in pairs]
+    minus = [None if v is None or i is None else v - i[0] for v, i in pairs]
+    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "thickness": 1}
 
 
 def _finite(value: float | None) -> float | None:

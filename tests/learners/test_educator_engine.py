@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coach.models import EngineRun
+from learners.charts import engine_rmse_chart
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +75,9 @@ def test_a_run_recorded_without_intervals_still_draws(charlie_client: Client) ->
     page = charlie_client.get(reverse("educator-engine")).content.decode()
     assert "Model 12.5;" in page
     assert "Measured on" not in page
+    figure = engine_rmse_chart(metrics=METRICS).figure
+    assert figure is not None
+    assert all(trace.error_y.array is None for trace in figure.data)
 
 
 def test_failed_run_shows_its_error(charlie_client: Client) -> None:
