@@ -87,8 +87,10 @@ def later_session_scores(
 
 
 def _ratio(num: np.ndarray, den: np.ndarray, *, root: bool = False) -> list[float | None]:
-    values = [float(a / b) if b > 0 else None for a, b in zip(num, den, strict=True)]
-    return [None if v is None else float(np.sqrt(v)) if root else v for v in values]
+    """num / den at each k (its square root with `root`), None where nothing was predicted."""
+    ratio = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    values = np.sqrt(ratio) if root else ratio
+    return [float(v) if d > 0 else None for v, d in zip(values, den, strict=True)]
 
 
 def _interval(
