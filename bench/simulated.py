@@ -85,6 +85,7 @@ import numpy as np
 
 from bench.bayes import choice_regret as bayes_choice_regret
 from coach.engine.base import MetaLearner
+from coach.engine.evaluate import resampled_ratios
 from coach.engine.log import SessionLog
 from coach.engine.simulate import (
     FAMILY_LOADING,
@@ -262,18 +263,14 @@ def _by_learner(values: np.ndarray, n_test: int) -> np.ndarray:
 def _ratio_interval(regret: np.ndarray, base: np.ndarray, resamples: np.ndarray) -> list[list[float]]:
     """95% bootstrap interval, over test learners, of the regret ratio at each k: `regret` is
     (n_test, n_k) per learner, `base` (n_test,) the baseline's, `resamples` rows of learner ids."""
-    return np.percentile(_resampled_ratios(regret, base, resamples), [2.5, 97.5], axis=0).T.tolist()
+    return np.percentile(resampled_ratios(regret, base, resamples), [2.5, 97.5], axis=0).T.tolist()
 
 
 def _step_interval(regret: np.ndarray, base: np.ndarray, resamples: np.ndarray) -> list[list[float]]:
     """95% bootstrap interval of each change of the regret ratio from one k to the next, paired:
     the same resampled learners on both sides."""
-    steps = np.diff(_resampled_ratios(regret, base, resamples), axis=1)
+    steps = np.diff(resampled_ratios(regret, base, resamples), axis=1)
     return np.percentile(steps, [2.5, 97.5], axis=0).T.tolist()
-
-
-def _resampled_ratios(regret: np.ndarray, base: np.ndarray, resamples: np.ndarray) -> np.ndarray:
-    return regret[resamples].sum(axis=1) / base[resamples].sum(axis=1)[:, None]
 
 
 def _choice_regret(belief: Population, test: _TestSet) -> float:

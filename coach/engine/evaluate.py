@@ -98,13 +98,21 @@ def _interval(
 ) -> list[list[float] | None]:
     """95% percentile interval of the pooled RMSE at each k over resampled learners; learners
     who never reach a k count for nothing there, as in the estimate itself."""
+    rmse = np.sqrt(resampled_ratios(sse, count, resamples))
     intervals: list[list[float] | None] = []
     for j in range(count.shape[1]):
         if reached[:, j].sum() < 2:
             intervals.append(None)
             continue
-        n = count[resamples, j].sum(axis=1)
-        rmse = np.sqrt(sse[resamples, j].sum(axis=1)[n > 0] / n[n > 0])
-        low, high = np.percentile(rmse, [2.5, 97.5])
+        low, high = np.nanpercentile(rmse[:, j], [2.5, 97.5])
         intervals.append([float(low), float(high)])
     return intervals
+
+
+def resampled_ratios(num: np.ndarray, den: np.ndarray, resamples: np.ndarray) -> np.ndarray:
+    """A ratio of sums over units (learners), for each resample of them: `num` (n, K), `den`
+    (n,) or (n, K), `resamples` (R, n) unit ids; (R, K), NaN where a denominator sums to 0."""
+    top = num[resamples].sum(axis=1)
+    bottom = den[resamples].sum(axis=1).reshape(len(resamples), -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bottom > 0, top / bottom, np.nan)
