@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import plotly.graph_objects as go
 from django.utils.safestring import SafeString, mark_safe
@@ -48,3 +50,21 @@ def base_layout(figure: go.Figure, *, title: str, height: int = 320) -> go.Figur
         legend={"orientation": "h", "y": -0.2},
     )
     return figure
+
+
+def interval_bars(
+    values: Sequence[float | None],
+    lows: Sequence[float | None],
+    highs: Sequence[float | None],
+    **style: Any,
+) -> dict[str, Any]:
+    """Plotly's asymmetric error bars reaching from each value to its interval's ends; none
+    where the value or an end is missing."""
+    ends = list(zip(values, lows, highs, strict=True))
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [None if v is None or high is None else high - v for v, _, high in ends],
+        "arrayminus": [None if v is None or low is None else v - low for v, low, _ in ends],
+        **style,
+    }

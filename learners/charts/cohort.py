@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from learners.charts.base import ACCENT, MUTED, OTHERS, Chart, base_layout
+from learners.charts.base import ACCENT, MUTED, OTHERS, Chart, base_layout, interval_bars
 
 # Cohort charts -----------------------------------------------------------------------------------
 # Pure functions of the plain data in learners.selectors.cohorts.CohortOverview.
@@ -249,13 +249,12 @@ def engine_rmse_chart(*, metrics: dict) -> Chart:
 
 
 def _interval_bars(values: list[float | None], intervals: list[list[float] | None]) -> dict | None:
-    """Plotly error bars reaching each interval's ends; none where no interval was recorded."""
+    """Error bars reaching each interval's ends; none where no interval was recorded."""
     if all(i is None for i in intervals):
         return None
-    pairs = list(zip(values, intervals, strict=True))
-    plus = [None if v is None or i is None else i[1] - v for v, i in pairs]
-    minus = [None if v is None or i is None else v - i[0] for v, i in pairs]
-    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "thickness": 1}
+    lows = [None if i is None else i[0] for i in intervals]
+    highs = [None if i is None else i[1] for i in intervals]
+    return interval_bars(values, lows, highs, thickness=1)
 
 
 def _finite(value: float | None) -> float | None:

@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from learners.charts.base import ACCENT, HEATMAP_WEEKS, MUTED, OTHERS, Chart, base_layout
+from learners.charts.base import ACCENT, HEATMAP_WEEKS, MUTED, OTHERS, Chart, base_layout, interval_bars
 from learners.selectors.dashboard import CalibrationStats, DashboardData
 
 # Learner dashboard -------------------------------------------------------------------------------
@@ -98,13 +98,12 @@ def strategy_scores_chart(data: DashboardData) -> Chart:
             # xgettext:no-python-format
             name=_("Your mean (95% interval)"),
             marker={"color": ACCENT, "size": 13, "symbol": "diamond"},
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": [s.high - s.mean for s in data.strategy_scores],
-                "arrayminus": [s.mean - s.low for s in data.strategy_scores],
-                "color": ACCENT,
-            },
+            error_y=interval_bars(
+                [s.mean for s in data.strategy_scores],
+                [s.low for s in data.strategy_scores],
+                [s.high for s in data.strategy_scores],
+                color=ACCENT,
+            ),
             hovertemplate="%{x}: %{y:.0f}<extra></extra>",
         )
     )
@@ -117,13 +116,12 @@ def strategy_scores_chart(data: DashboardData) -> Chart:
                 mode="markers",
                 name=_("%(group)s (95%% interval)") % {"group": others},
                 marker={"color": OTHERS, "size": 11, "symbol": "circle-open", "line": {"width": 2}},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [(s.comparison_high or 0) - (s.comparison_mean or 0) for s in compared],
-                    "arrayminus": [(s.comparison_mean or 0) - (s.comparison_low or 0) for s in compared],
-                    "color": OTHERS,
-                },
+                error_y=interval_bars(
+                    [s.comparison_mean for s in compared],
+                    [s.comparison_low for s in compared],
+                    [s.comparison_high for s in compared],
+                    color=OTHERS,
+                ),
                 hovertemplate="%{x}: %{y:.0f}<extra></extra>",
             )
         )
