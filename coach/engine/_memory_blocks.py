@@ -58,9 +58,16 @@ class HeldOut:
         self.done[j][ids] = True
 
 
+# Pseudo-sessions that stand for "this source of evidence gets no weight".
+OFF = 1e9
+
+
 def refine(nb_n: np.ndarray, nb_r: np.ndarray, below: np.ndarray, lam: float, keep: float) -> np.ndarray:
     """Neighbours' mean residual, shrunk with `lam` pseudo-sessions towards `keep` times the
-    level below's: a level refines the one below as far as it predicts better."""
+    level below's: a level refines the one below as far as it predicts better. At `OFF` the
+    neighbours count for nothing, exactly, so predicting need not search for them."""
+    if lam >= OFF:
+        return np.broadcast_to(keep * below, np.broadcast_shapes(nb_r.shape, below.shape)).copy()
     return (nb_r + lam * keep * below) / (nb_n + lam)
 
 

@@ -32,6 +32,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
 from coach.engine._memory_blocks import (
+    OFF,
     HeldOut,
     Level,
     between_share,
@@ -58,8 +59,8 @@ from coach.engine.log import LogError, SessionLog
 
 LADDER = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610)
 # Pseudo-session counts tried when calibrating how much each source of evidence is trusted.
-SHRINK_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.0, 1e9)
-NEIGHBOUR_GRID = (1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 1e9)
+SHRINK_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.0, OFF)
+NEIGHBOUR_GRID = (1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, OFF)
 # Shares of the level below's neighbour mean kept as the prior of a level's neighbours.
 KEEP_GRID = (0.0, 0.5, 1.0)
 # Scales of the learned record covariance tried for the own-record prior.
@@ -246,9 +247,12 @@ class MemoryMetaLearner(MetaLearner):
         if todo.size:
             rows = np.searchsorted(chain.alive[j], todo)
             level = self.levels_[j]
-            nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[rows], exclude=rows)
             below = self._held_out_mean(j - 1, todo, chain, params)
-            chain.store(j, todo, refine(nb_n, nb_r, below, params[j][0], params[j][5]))
+            lam, keep = params[j][0], params[j][5]
+            nb_n = nb_r = below  # not read where the neighbours are off
+            if lam < OFF:
+                nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[rows], exclude=rows)
+            chain.store(j, todo, refine(nb_n, nb_r, below, lam, keep))
         return chain.mean[j][ids]
 
     def _make_index(self, keys: np.ndarray) -> NearestNeighbors:
@@ -310,7 +314,7 @@ class MemoryMetaLearner(MetaLearner):
 
         best = (np.inf, 0.0, 0.0, 0.0, 0.0, 0.0)
         chosen = np.inf
-        grid_own = SHRINK_GRID if level.k > 0 else (1e9,)
+        grid_own = SHRINK_GRID if level.k > 0 else (OFF,)
         grid_cov = COV_GRID if level.k > 0 else ()
         gains = [(c, gain_cov(own_n, self.noise_var_, c * self.record_cov_)) for c in grid_cov]
         # The own record's prior by the whole error; the neighbours' weight by the contrasts.
@@ -327,7 +331,7 @@ class MemoryMetaLearner(MetaLearner):
                 for cov_scale, gain in gains:
                     shift, _ = posterior_cov(mu, own_n, own_r, gain)
                     if (err := sse(mu + shift)) < here[0]:
-                        here, pred = (err, lam_nb, 1e9, 1e9, cov_scale, keep), mu + shift
+                        here, pred = (err, lam_nb, OFF, OFF, cov_scale, keep), mu + shift
                 if (score := sse(pred) - _level_error(pred, later_n, later_r)) < chosen:
                     best, chosen = here, score
         err, lam_nb, lam_a, lam_b, cov_scale, keep = best
@@ -353,14 +357,16 @@ class MemoryMetaLearner(MetaLearner):
         parts = self._predict_parts(history, context)
         return parts["mean"], parts["std"]
 
-    def _predict_parts(self, history: SessionLog, context: np.ndarray) -> dict[str, Any]:
+    def _predict_parts(self, history: SessionLog, context: np.ndarray, rows: bool = False) -> dict[str, Any]:
+        """Prediction and its parts; `rows` also finds the neighbours' rows at the learner's
+        level where the neighbours get no weight, for explanations."""
         history, context = self._check_predict_input(history, context)
         k = len(history)
         li = int(np.searchsorted(self.level_k_, k, side="right") - 1)
         _, lam_a, lam_b, var_scale, cov_scale, _ = self.level_params_[li]
         Zh, Zq = self._standardize(history.context), self._standardize(context)
         r = history.outcome - population_mean(Zh, self.coef_)[np.arange(k), history.strategy]
-        mu, nb = self._neighbour_mean(li, history.strategy, Zh, r, Zq)
+        mu, nb = self._neighbour_mean(li, history.strategy, Zh, r, Zq, rows)
         own_n, own_r = self._own_cells(history.strategy, r, k)
         shift, var = self._own_posterior(mu, own_n[None, :], own_r[None, :], [0.0, lam_a, lam_b, cov_scale])
         base = population_mean(Zq, self.coef_)
@@ -376,11 +382,11 @@ class MemoryMetaLearner(MetaLearner):
         return {"mean": mean, "std": std, "base": base, "own_n": own_n, "nb": nb, "level": level}
 
     def _neighbour_mean(
-        self, li: int, strategy: np.ndarray, Zh: np.ndarray, r: np.ndarray, Zq: np.ndarray
+        self, li: int, strategy: np.ndarray, Zh: np.ndarray, r: np.ndarray, Zq: np.ndarray, rows: bool
     ) -> tuple[np.ndarray, np.ndarray]:
         """The neighbours' pooled residual (m, S), refined level by level up to level `li` (each
         lower level sees the learner's first k of its sessions, as it did at fit time), and the
-        neighbours' rows at level `li`."""
+        neighbours' rows at level `li` (none where they are off, unless `rows`)."""
         k = Zh.shape[0]
         first = li
         while first > 0 and self.level_params_[first, 5] > 0.0:
@@ -389,14 +395,17 @@ class MemoryMetaLearner(MetaLearner):
         nb = np.zeros((Zq.shape[0], 0), dtype=np.int64)
         with single_thread():
             for j in range(first, li + 1):
-                level = self.levels_[j]
-                kj = k if j == li else level.k
-                own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
-                profile = (Zh[:kj].sum(axis=0) + Zq) / (kj + 1)
-                keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), own_n.size)), own_r[None, :])
-                nb_n, nb_r, nb = self._neighbour_sums(level, keys)
-                lam, keep = self.level_params_[j, [0, 5]]
-                mu = refine(nb_n, nb_r, mu, float(lam), float(keep))
+                lam, keep = (float(v) for v in self.level_params_[j, [0, 5]])
+                nb_n = nb_r = mu  # not read where the neighbours are off
+                if lam < OFF or (rows and j == li):
+                    level = self.levels_[j]
+                    kj = k if j == li else level.k
+                    own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
+                    profile = (Zh[:kj].sum(axis=0) + Zq) / (kj + 1)
+                    keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), own_n.size)), own_r[None, :])
+                    nb_n, nb_r, nb_j = self._neighbour_sums(level, keys)
+                    nb = nb_j if j == li else nb
+                mu = refine(nb_n, nb_r, mu, lam, keep)
         return mu, nb
 
     def _own_cells(self, strategy: np.ndarray, r: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -417,7 +426,7 @@ class MemoryMetaLearner(MetaLearner):
         row = np.asarray(context_row, dtype=np.float64).reshape(1, -1)
         if not 0 <= int(strategy) < int(self.n_strategies):
             raise LogError(f"strategy must be in [0, {self.n_strategies}), got {strategy}")
-        parts = self._predict_parts(history, row)
+        parts = self._predict_parts(history, row, rows=True)
         s = int(strategy)
         level, nb = parts["level"], parts["nb"][0]
         counts = level.count[nb]

@@ -9,6 +9,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from coach.engine._memory_blocks import OFF, refine
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
 from coach.engine.memory import Evidence, MemoryMetaLearner
@@ -332,12 +333,32 @@ def test_neighbours_weigh_in_where_they_know_what_a_linear_model_misses(fitted: 
     assert np.all((shares >= 0.0) & (shares <= 1.0))
 
 
-def test_neighbours_get_no_weight_where_a_linear_model_says_it_all() -> None:
+def linear_log() -> SessionLog:
+    """Learners whose outcome a linear model of the profile predicts fully."""
     rng = np.random.default_rng(4)
     learner = np.repeat(np.arange(300), 20)
     profile = rng.normal(0.0, 1.0, (300, 1))
     strategy = rng.integers(0, 3, learner.size)
     outcome = 0.5 + 0.1 * profile[learner, 0] * (strategy == 0) + rng.normal(0.0, 0.1, learner.size)
-    log = SessionLog(learner, strategy, profile[learner], outcome)
-    _, shares = MemoryMetaLearner(n_strategies=3, random_state=0).fit(log).neighbour_weights()
+    return SessionLog(learner, strategy, profile[learner], outcome)
+
+
+def test_neighbours_get_no_weight_where_a_linear_model_says_it_all() -> None:
+    _, shares = MemoryMetaLearner(n_strategies=3, random_state=0).fit(linear_log()).neighbour_weights()
     assert shares[0] < 0.1
+
+
+def test_neighbours_switched_off_leave_the_level_below_exactly() -> None:
+    rng = np.random.default_rng(0)
+    nb_n, nb_r, below = rng.random((3, 2, 4)) * 50
+    assert np.array_equal(refine(nb_n, nb_r, below, OFF, 0.5), 0.5 * below)
+    assert np.array_equal(refine(nb_n, nb_r, np.zeros((1, 4)), OFF, 1.0), np.zeros((2, 4)))
+
+
+def test_explanation_names_similar_learners_where_their_weight_is_off() -> None:
+    # Prediction skips the search where the neighbours count for nothing; the reason still
+    # shows the learner what similar learners did.
+    fitted = MemoryMetaLearner(n_strategies=3, random_state=0).fit(linear_log())
+    assert fitted.level_params_[0, 0] == OFF
+    evidence = fitted.explain(SessionLog.empty(1), np.array([1.5]), 0)
+    assert evidence.n_learners > 0 and evidence.n_sessions > 0
