@@ -393,19 +393,19 @@ class MemoryMetaLearner(MetaLearner):
             first -= 1
         mu = np.zeros((Zq.shape[0], int(self.n_strategies)))
         nb = np.zeros((Zq.shape[0], 0), dtype=np.int64)
-        with single_thread():
-            for j in range(first, li + 1):
-                lam, keep = (float(v) for v in self.level_params_[j, [0, 5]])
-                nb_n = nb_r = mu  # not read where the neighbours are off
-                if lam < OFF or (rows and j == li):
-                    level = self.levels_[j]
-                    kj = k if j == li else level.k
-                    own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
-                    profile = (Zh[:kj].sum(axis=0) + Zq) / (kj + 1)
-                    keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), own_n.size)), own_r[None, :])
+        for j in range(first, li + 1):
+            lam, keep = (float(v) for v in self.level_params_[j, [0, 5]])
+            nb_n = nb_r = mu  # not read where the neighbours are off
+            if lam < OFF or (rows and j == li):
+                level = self.levels_[j]
+                kj = k if j == li else level.k
+                own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
+                profile = (Zh[:kj].sum(axis=0) + Zq) / (kj + 1)
+                keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), own_n.size)), own_r[None, :])
+                with single_thread():
                     nb_n, nb_r, nb_j = self._neighbour_sums(level, keys)
-                    nb = nb_j if j == li else nb
-                mu = refine(nb_n, nb_r, mu, lam, keep)
+                nb = nb_j if j == li else nb
+            mu = refine(nb_n, nb_r, mu, lam, keep)
         return mu, nb
 
     def _own_cells(self, strategy: np.ndarray, r: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
