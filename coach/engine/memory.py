@@ -282,7 +282,8 @@ class MemoryMetaLearner(MetaLearner):
             nb = np.broadcast_to(np.arange(n), (m, n))
             return np.broadcast_to(count, (m, count.size)), np.broadcast_to(total, (m, total.size)), nb
         if exclude is None:
-            nb = nearest(level, keys, min(int(self.n_neighbors), n))
+            with single_thread():
+                nb = nearest(level, keys, min(int(self.n_neighbors), n))
             return level.count[nb].sum(axis=1), level.total[nb].sum(axis=1), nb
         extra = 1
         K = min(int(self.n_neighbors), n - extra)
@@ -402,8 +403,7 @@ class MemoryMetaLearner(MetaLearner):
                 own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
                 profile = (Zh[:kj].sum(axis=0) + Zq) / (kj + 1)
                 keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), own_n.size)), own_r[None, :])
-                with single_thread():
-                    nb_n, nb_r, nb_j = self._neighbour_sums(level, keys)
+                nb_n, nb_r, nb_j = self._neighbour_sums(level, keys)
                 nb = nb_j if j == li else nb
             mu = refine(nb_n, nb_r, mu, lam, keep)
         return mu, nb
