@@ -16,6 +16,7 @@ import numpy as np
 IDENTITY, LOGIT = "identity", "logit"
 _CHUNK = 1024  # learners per batched solve, bounds memory at S = 64
 _NEWTON_TOL = 1e-6
+_MODE_TOL = 1e-4  # largest step of a learner's offsets at which their mode is taken as found
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -139,24 +140,53 @@ def posterior_logit(
     """Laplace posterior of theta for rows with outcomes in [0, 1] (key = learner * S + strategy;
     quasi-binomial with `dispersion`, binomial at 1): modes (L, S), variances (L, S) and the
     posterior covariance summed over learners."""
-    n_learners, s = theta.shape
     theta = theta.copy()
-    info = np.zeros_like(theta)
     for _ in range(n_iter):
-        p = sigmoid(fixed + theta.ravel()[key])
-        score = np.bincount(key, weights=(y - p) / dispersion, minlength=theta.size).reshape(n_learners, s)
-        weight = p * (1.0 - p) / dispersion
-        info = np.bincount(key, weights=weight, minlength=theta.size).reshape(n_learners, s)
-        grad = score - theta @ prec
-        step = _solve_diag_plus(prec, info, grad)
+        score, info = _logit_terms(key, fixed, y, theta, dispersion)
+        step = _solve_diag_plus(prec, info, score - theta @ prec)
         theta += step
-        if np.max(np.abs(step)) < 1e-4:
+        if np.max(np.abs(step)) < _MODE_TOL:
             break
-    p = sigmoid(fixed + theta.ravel()[key])
-    weight = p * (1.0 - p) / dispersion
-    info = np.bincount(key, weights=weight, minlength=theta.size).reshape(n_learners, s)
+    _, info = _logit_terms(key, fixed, y, theta, dispersion)
     variances, total, _ = _inv_diag_plus(prec, info)
     return theta, variances, total
+
+
+def posterior_logit_warm(
+    prec: np.ndarray,
+    key: np.ndarray,
+    fixed: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    n_iter: int = 3,
+    dispersion: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`posterior_logit` for EM steps, which start from the previous step's modes.
+
+    The posterior covariances are computed once, at the start, and serve both the Newton steps
+    (a chord method) and the variances: one batched inverse per call instead of a solve per step
+    and an inverse. As EM settles, the start is the mode and the two agree."""
+    theta = theta.copy()
+    score, info = _logit_terms(key, fixed, y, theta, dispersion)
+    variances, total, covs = _inv_diag_plus(prec, info, keep=True)
+    for _ in range(n_iter):
+        step = np.einsum("lij,lj->li", covs, score - theta @ prec)
+        theta += step
+        if np.max(np.abs(step)) < _MODE_TOL:
+            break
+        score, _ = _logit_terms(key, fixed, y, theta, dispersion)
+    return theta, variances, total
+
+
+def _logit_terms(
+    key: np.ndarray, fixed: np.ndarray, y: np.ndarray, theta: np.ndarray, dispersion: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score and Fisher information of the rows with respect to theta, (L, S) each."""
+    p = sigmoid(fixed + theta.ravel()[key])
+    shape, size = theta.shape, theta.size
+    score = np.bincount(key, weights=(y - p) / dispersion, minlength=size).reshape(shape)
+    info = np.bincount(key, weights=p * (1.0 - p) / dispersion, minlength=size).reshape(shape)
+    return score, info
 
 
 def _solve_diag_plus(prec: np.ndarray, diag: np.ndarray, rhs: np.ndarray) -> np.ndarray:

@@ -177,8 +177,8 @@ class ModelMetaLearner(MetaLearner):
         """One EM step for G (and the dispersion of scores) with Laplace posteriors; False once G
         has settled."""
         prec = np.linalg.inv(st.cov)
-        st.theta, var, total = _mixed.posterior_logit(
-            prec, key, fixed, y, st.theta, n_iter=3, dispersion=st.dispersion
+        st.theta, var, total = _mixed.posterior_logit_warm(
+            prec, key, fixed, y, st.theta, dispersion=st.dispersion
         )
         if not self.binary_:
             st.dispersion = _dispersion(y, fixed + st.theta.ravel()[key], var.ravel()[key])
