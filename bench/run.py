@@ -43,19 +43,20 @@ QUICK: dict[str, dict[str, Any]] = {
 }
 
 
-def _factories(n_strategies: int | None, **model_params: Any) -> dict[str, Callable[..., Any]]:
+def _factories(n_strategies: int | None, seed: int, **model_params: Any) -> dict[str, Callable[..., Any]]:
     from coach.engine import make_learner
 
     sized = {} if n_strategies is None else {"n_strategies": n_strategies}  # IntroProg passes its own
-    params = {"model": {**sized, **model_params}, "memory": sized}
+    # The memory learner draws the training learners it calibrates on: seeded, so runs repeat.
+    params = {"model": {**sized, **model_params}, "memory": {**sized, "random_state": seed}}
     return {name: partial(make_learner, name, **params[name]) for name in LEARNERS}
 
 
-def _simulated_factories() -> dict[str, Callable[..., Any]]:
+def _simulated_factories(seed: int) -> dict[str, Callable[..., Any]]:
     """As the product builds them: the model also reads the learner's usual confidence rating."""
     from coach.engine.simulate import FEATURES
 
-    return _factories(N_SIM_STRATEGIES, history_columns=(FEATURES.index("confidence before"),))
+    return _factories(N_SIM_STRATEGIES, seed, history_columns=(FEATURES.index("confidence before"),))
 
 
 def _timed(job: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], float]:
@@ -111,18 +112,23 @@ def run(
     tic = time.perf_counter()
     ok = _part(
         "speed",
-        partial(_timed, partial(simulated.speed, _simulated_factories(), seed=seed, **sizes["speed"])),
+        partial(_timed, partial(simulated.speed, _simulated_factories(seed), seed=seed, **sizes["speed"])),
         results,
     )
     # Spawned, not forked: a fork copies the BLAS thread pool the speed part has started.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread) as pool:
         introprog_run = partial(
-            introprog.run, _factories(None), seed=seed, pybkt=pybkt, path=introprog_data, **sizes["introprog"]
+            introprog.run,
+            _factories(None, seed),
+            seed=seed,
+            pybkt=pybkt,
+            path=introprog_data,
+            **sizes["introprog"],
         )
         introprog_job: Future[tuple[dict[str, Any], float]] = pool.submit(_timed, introprog_run)
         simulated_run = partial(
-            simulated.run, _simulated_factories(), seed=seed, executor=pool, **sizes["simulated"]
+            simulated.run, _simulated_factories(seed), seed=seed, executor=pool, **sizes["simulated"]
         )
         ok &= _part("simulated", partial(_timed, simulated_run), results)
         ok &= _part("introprog", introprog_job.result, results)

@@ -191,3 +191,10 @@ def test_bench_wall_time_is_a_target_of_full_runs_only(quick: bool, total: float
     results: dict[str, Any] = {"quick": quick, "seconds": {"total": total}}
     timed = [c for c in report.checks(results) if c.name == "bench wall time (s)"]
     assert [c.mark for c in timed] == ([mark] if mark else [])
+
+
+def test_bench_learners_are_seeded_so_runs_repeat() -> None:
+    """The memory learner samples the training learners it calibrates on; the bench's seed fixes it."""
+    factories = bench_run._factories(None, 7)
+    assert factories["memory"](n_strategies=3).random_state == 7
+    assert bench_run._simulated_factories(7)["memory"]().random_state == 7
