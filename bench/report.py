@@ -436,9 +436,33 @@ def write_html(results: dict[str, Any], path: Path) -> None:
         figures.append(auc_figure(intro))
     body = [f"<pre>{html.escape(format_table(results))}</pre>"]
     for i, fig in enumerate(figures):
-        body.append(fig.to_html(full_html=False, include_plotlyjs=(i == 0), default_height="480px"))
+        # The title as a heading and the legend above the plot, so both fit a phone's width.
+        body.append(f"<h2>{html.escape(str(fig.layout.title.text))}</h2>")
+        fig.update_layout(
+            title=None,
+            legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "xanchor": "left", "x": 0},
+            margin={"t": 30, "r": 20},
+        )
+        body.append(
+            fig.to_html(
+                full_html=False,
+                include_plotlyjs=(i == 0),
+                default_height="480px",
+                config={"responsive": True},
+            )
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>Metacoach bench</title></head>\n"
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>Metacoach bench</title><style>{_STYLE}</style></head>\n"
         f"<body>\n<h1>Metacoach bench</h1>\n{chr(10).join(body)}\n</body></html>\n"
     )
+
+
+# The table keeps its columns and scrolls sideways in its own box on narrow screens.
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:1rem auto;max-width:80rem;padding:0 1rem}"
+    "pre{overflow-x:auto;font-size:12px;line-height:1.35}"
+    "h2{font-size:1.05rem;font-weight:600;margin:2rem 0 0}"
+)
