@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
-from coach.engine import _mixed
+from coach.engine import _history, _mixed
 from coach.engine._mixed import IDENTITY, LOGIT, Layout
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog, check_context
@@ -368,35 +368,15 @@ class ModelMetaLearner(MetaLearner):
         return context[:, self._columns()] - self.history_center_
 
     def _fit_history(self, log: SessionLog) -> None:
-        columns = self._columns()
-        d = log.n_features
-        if np.unique(columns).size != columns.size or np.any((columns < 0) | (columns >= d)):
-            raise LogError(
-                f"history_columns must be distinct column indices in [0, {d}), got {self.history_columns!r}"
-            )
-        values = log.context[:, columns]
+        values = log.context[:, _history.check_columns(self.history_columns, log.n_features)]
         self.history_center_ = values.mean(axis=0)
-        self.history_shrink_, self.history_within_ = _shrinkage(values, log.learner)
+        self.history_shrink_, self.history_within_ = _history.shrinkage(values, log.learner)
 
     def _summaries(self, learner: np.ndarray, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For each row, the shrunk mean of the history columns over the same learner's rows up
-        to and including it (rows are time-ordered within each learner): what is known of the
-        learner before that session, (n, len(history_columns)); and the mean over rows of the
-        share 1 / (count + k0) of a column's within-learner variance still unknown there."""
-        values = self._centred(context)
-        if values.shape[1] == 0 or values.shape[0] == 0:
-            return values, np.zeros(values.shape[1])
-        order = np.argsort(learner, kind="stable")
-        ordered, v = learner[order], values[order]
-        first = np.r_[True, ordered[1:] != ordered[:-1]]
-        group = np.cumsum(first) - 1
-        starts = np.flatnonzero(first)
-        total = np.cumsum(v, axis=0)
-        total -= (total - v)[starts][group]
-        count = np.arange(ordered.size) - starts[group] + 1
-        out = np.empty_like(values)
-        out[order] = total / (count[:, None] + self.history_shrink_)
-        return out, np.mean(1.0 / (count[:, None] + self.history_shrink_), axis=0)
+        to and including it: what is known of the learner before that session; and the share of
+        a column's within-learner variance still unknown there, averaged over rows."""
+        return _history.running_means(self._centred(context), learner, self.history_shrink_)
 
     def _history_variance(self, n_seen: int) -> np.ndarray:
         """Variance (S,) the linear predictor owes to what is still unknown of the learner's
@@ -418,8 +398,8 @@ class ModelMetaLearner(MetaLearner):
     def _with_means(self, context: np.ndarray, sums: np.ndarray, n_seen: int) -> np.ndarray:
         """Situation rows with the learner's shrunk means appended: their `n_seen` sessions so
         far (history columns summed in `sums`, centred) and the situation itself."""
-        values = self._centred(context)
-        return np.hstack([context, (sums + values) / (n_seen + 1.0 + self.history_shrink_)])
+        means = _history.situation_means(self._centred(context), sums, n_seen, self.history_shrink_)
+        return np.hstack([context, means])
 
     def _standardise(self, context: np.ndarray) -> np.ndarray:
         return (context - self.center_) / self.scale_
@@ -503,21 +483,6 @@ class _FitState:
         self.cov = np.eye(theta.shape[1])
         self.noise = np.ones(theta.shape[1])
         self.dispersion = 1.0
-
-
-def _shrinkage(values: np.ndarray, learner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Within- over between-learner variance of each column of `values`, the pseudo-sessions by
-    which a learner's mean is shrunk toward the population's (one-way random effects), and the
-    within-learner variance."""
-    if values.shape[1] == 0:
-        return np.zeros(0), np.zeros(0)
-    _, group = np.unique(learner, return_inverse=True)
-    n = np.bincount(group).astype(np.float64)
-    means = np.stack([np.bincount(group, weights=column) for column in values.T], axis=1) / n[:, None]
-    within = ((values - means[group]) ** 2).sum(axis=0) / max(group.size - n.size, 1)
-    # Learner means vary by their true spread plus the noise of averaging a few sessions.
-    between = means.var(axis=0) - within * float(np.mean(1.0 / n))
-    return np.clip(within / np.maximum(between, 1e-12), 0.0, 1e6), within
 
 
 def _logit(p: float) -> float:

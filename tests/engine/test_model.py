@@ -11,6 +11,7 @@ from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
 from coach.engine.model import ModelMetaLearner
 from coach.engine.simulate import N_FEATURES, N_STRATEGIES, simulate
+from tests.engine.synthetic import trait_in_ratings
 
 
 def _population(
@@ -376,18 +377,6 @@ def with_history(sim: tuple[SessionLog, ModelMetaLearner]) -> ModelMetaLearner:
     return ModelMetaLearner(N_STRATEGIES, history_columns=(_CONFIDENCE,)).fit(log)
 
 
-def _trait_in_ratings(n_learners: int, n_sessions: int, seed: int) -> tuple[SessionLog, np.ndarray]:
-    """A learner trait seen only through a noisy rating before each session; it decides how
-    much strategy 1 beats strategy 0."""
-    rng = np.random.default_rng(seed)
-    trait = rng.normal(0.0, 1.0, n_learners)
-    learner = np.repeat(np.arange(n_learners), n_sessions)
-    strategy = rng.integers(0, 2, learner.size)
-    rating = trait[learner] + rng.normal(0.0, 1.0, learner.size)
-    outcome = 0.5 + 0.1 * strategy * trait[learner] + rng.normal(0.0, 0.2, learner.size)
-    return SessionLog(learner, strategy, rating[:, None], outcome), trait
-
-
 def test_history_columns_must_be_distinct_columns_of_the_context() -> None:
     log, _ = _population(10, 3, np.array([0.3, 0.6]), d=2)
     for columns in ((2,), (-1,), (0, 0)):
@@ -396,8 +385,8 @@ def test_history_columns_must_be_distinct_columns_of_the_context() -> None:
 
 
 def test_mean_of_earlier_ratings_tells_what_one_rating_cannot() -> None:
-    log, _ = _trait_in_ratings(600, 12, seed=2)
-    test, trait = _trait_in_ratings(200, 12, seed=3)
+    log, _ = trait_in_ratings(600, 12, seed=2)
+    test, trait = trait_in_ratings(200, 12, seed=3)
     situation = np.zeros((1, 1))  # an average rating for the situation at hand
     errors = {}
     for columns in ((), (0,)):
