@@ -43,17 +43,17 @@ QUICK: dict[str, dict[str, Any]] = {
 }
 
 
-def _factories(n_strategies: int | None, seed: int, **model_params: Any) -> dict[str, Callable[..., Any]]:
+def _factories(n_strategies: int | None, seed: int, **shared: Any) -> dict[str, Callable[..., Any]]:
     from coach.engine import make_learner
 
     sized = {} if n_strategies is None else {"n_strategies": n_strategies}  # IntroProg passes its own
     # The memory learner draws the training learners it calibrates on: seeded, so runs repeat.
-    params = {"model": {**sized, **model_params}, "memory": {**sized, "random_state": seed}}
+    params = {"model": {**sized, **shared}, "memory": {**sized, **shared, "random_state": seed}}
     return {name: partial(make_learner, name, **params[name]) for name in LEARNERS}
 
 
 def _simulated_factories(seed: int) -> dict[str, Callable[..., Any]]:
-    """As the product builds them: the model also reads the learner's usual confidence rating."""
+    """As the product builds them: both learners also read the learner's usual confidence rating."""
     from coach.engine.simulate import FEATURES
 
     return _factories(N_SIM_STRATEGIES, seed, history_columns=(FEATURES.index("confidence before"),))

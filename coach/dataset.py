@@ -18,8 +18,8 @@
 `situation_context` builds the same row for a situation a learner asks a recommendation for;
 what the learner has not said (difficulty, confidence, minutes) is their own typical value.
 
-`HISTORY_COLUMNS` are the columns that are also a reading of the learner: the model learner
-uses their mean over a learner's sessions too (how confident someone usually is says something
+`HISTORY_COLUMNS` are the columns that are also a reading of the learner: both learners use
+their mean over a learner's sessions too (how confident someone usually is says something
 about what they already know).
 """
 

@@ -35,8 +35,9 @@ def learners_for(
 ) -> tuple[ModelMetaLearner, MemoryMetaLearner]:
     gain = evidence_prior(utilities)
     n = len(utilities)
-    model = ModelMetaLearner(n, prior_gain=gain, history_columns=tuple(history_columns))
-    return model, MemoryMetaLearner(n, prior_gain=gain, random_state=0)
+    columns = tuple(history_columns)
+    model = ModelMetaLearner(n, prior_gain=gain, history_columns=columns)
+    return model, MemoryMetaLearner(n, prior_gain=gain, history_columns=columns, random_state=0)
 
 
 def train(
@@ -47,7 +48,7 @@ def train(
     history_columns: Sequence[int] = (),
 ) -> Trained:
     """Evaluate on held-out learners, then fit on everyone; `progress` gets percentages.
-    `history_columns`: context columns whose mean over a learner's sessions the model uses too."""
+    `history_columns`: context columns whose mean over a learner's sessions both learners use too."""
     n_learners = int(np.unique(log.learner).size)
     if n_learners < MIN_LEARNERS or len(log) < MIN_SESSIONS:
         raise NotEnoughData(

@@ -1,4 +1,5 @@
-"""Numerical core of the model-based meta-learner: a generalised linear mixed model.
+"""Numerical core of the model-based meta-learner: a generalised linear mixed model. The memory
+learner's own-record covariance uses its Gaussian posterior and covariance update too.
 
 Population part: outcome ~ a[s] + z.w + z.B[s] (strategy, standardised context, their product),
 fitted by penalised Newton steps whose normal equations are assembled strategy by strategy, so

@@ -3,8 +3,9 @@
 Two priors for how far a learner's true residual on each strategy lies from what the neighbours
 suggest. The simple one (`posterior_shared`) is a general level shared by all strategies plus
 an independent part per strategy. The learned one (`posterior_cov`) is a covariance across
-strategies estimated from training learners (`record_covariance`), scaled by a calibrated
-factor: with it, sessions with one strategy move the prediction for related ones.
+strategies estimated from training learners (moments in `record_covariance`, refined by
+maximum likelihood in `refine_covariance`), scaled by a calibrated factor: with it, sessions
+with one strategy move the prediction for related ones.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coach.engine import _mixed
+
 _PAD_NOISE = 1e12  # noise of padding slots: they carry no information
+_EM_STEPS = 10  # most EM steps for the record covariance in one call
+_EM_TOL = 1e-4  # relative change of the covariance below which EM stops early
 _PSEUDO_LEARNERS = 20.0  # weight of the "level + independent parts" target when shrinking G
 
 
@@ -114,6 +119,27 @@ def posterior_cov(
     if g.gain.shape[0] == 1:
         return u[:, g.used[0]] @ g.gain[0].T, np.broadcast_to(g.var, u.shape)
     return np.einsum("psm,pm->ps", g.gain, np.take_along_axis(u, g.used, axis=1)), g.var
+
+
+def refine_covariance(
+    n: np.ndarray, total: np.ndarray, noise: np.ndarray, cov: np.ndarray, steps: int = _EM_STEPS
+) -> tuple[np.ndarray, np.ndarray]:
+    """The covariance of learners' true per-strategy residuals by maximum likelihood (EM from
+    `cov`, e.g. `record_covariance`'s moments), and every learner's posterior mean (L, S).
+
+    The moments weigh a pair of strategies by the learners who used both, so a pair few people
+    combine is estimated from those few; the likelihood lets every learner's record speak for
+    every cell through the structure of the rest."""
+    n_prior = float(n.shape[1]) + 2.0
+    for _ in range(steps):
+        means, _, cross = _mixed.posterior_gaussian(np.linalg.inv(cov), n, total, noise[None, :])
+        new = _mixed.update_covariance(means, cross, n_prior)
+        change = float(np.max(np.abs(new - cov))) / max(float(np.max(np.diag(new))), 1e-12)
+        cov = new
+        if change < _EM_TOL:
+            break
+    means, _, _ = _mixed.posterior_gaussian(np.linalg.inv(cov), n, total, noise[None, :])
+    return cov, means
 
 
 def record_scale(n: np.ndarray, total: np.ndarray, noise: np.ndarray) -> tuple[float, float]:

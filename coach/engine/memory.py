@@ -10,6 +10,13 @@ dominates. Comparing a new learner with k sessions to snapshots taken at k keeps
 like with like, and using only the later sessions of neighbours as evidence avoids counting the
 very sessions that made them look similar.
 
+The population model is a ridge regression per strategy on the situation, fitted as a mixed
+model: each learner's own residuals are estimated and taken out while it is fitted, so what a
+strategy is worth is read within the learners who use it, not from how well those particular
+learners do in general. Context columns named in `history_columns` also enter as the learner's
+mean so far (`coach.engine._history`); each snapshot level scores the later sessions it learns
+from with the means a prediction after its k sessions has, not with every session's own.
+
 A prediction is: population model for the situation + the neighbours' pooled residual for each
 strategy (shrunk, where they have few sessions of it, towards a share of the level below's, so a
 level refines the one below as far as it predicts better) + a Gaussian update from the
@@ -24,6 +31,7 @@ learner's strategies (the own record gets the general level), which is what a ch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +39,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_is_fitted
 
+from coach.engine import _history
 from coach.engine._memory_blocks import (
     OFF,
     HeldOut,
@@ -53,6 +62,7 @@ from coach.engine._record import (
     record_components,
     record_covariance,
     record_scale,
+    refine_covariance,
 )
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
@@ -66,6 +76,12 @@ KEEP_GRID = (0.0, 0.5, 1.0)
 # Scales of the learned record covariance tried for the own-record prior.
 COV_GRID = (0.25, 0.5, 1.0, 2.0)
 BINARY_EPS = 1e-3
+# Most backfitting steps of the population regression, and the largest change of a coefficient,
+# in units of the session noise's sd, below which it has settled.
+_BACKFIT_STEPS = 10
+_BACKFIT_TOL = 0.01
+# EM steps for the record covariance per backfitting step: each goes on where the last stopped.
+_EM_STEPS_PER_BACKFIT = 2
 
 
 @dataclass(frozen=True)
@@ -94,7 +110,8 @@ class Evidence:
     peer_gain: float = float("nan")
 
 
-# Fitted arrays saved as they are; `record_cov_` is saved too but read with a default (older files).
+# Fitted arrays saved as they are; the newer ones are read with a default (older files).
+_NEWER_STATE = ("record_cov_", "history_center_", "history_shrink_")
 _ARRAY_STATE = (
     "x_mean_",
     "x_scale_",
@@ -125,6 +142,7 @@ class MemoryMetaLearner(MetaLearner):
         prior_weight: float = 20.0,
         half_life: float | None = None,
         n_calibration: int = 2000,
+        history_columns: Sequence[int] = (),
         random_state: int | None = None,
     ) -> None:
         self.n_strategies = n_strategies
@@ -137,6 +155,7 @@ class MemoryMetaLearner(MetaLearner):
         self.prior_weight = prior_weight
         self.half_life = half_life
         self.n_calibration = n_calibration
+        self.history_columns = history_columns
         self.random_state = random_state
 
     # Fitting ------------------------------------------------------------------------------
@@ -144,26 +163,60 @@ class MemoryMetaLearner(MetaLearner):
         log = self._check_fit_log(log)
         self._check_memory_params()
         S = int(self.n_strategies)
-        X, s, y = log.context, log.strategy, log.outcome
-        self.n_features_in_ = X.shape[1]
+        s, y = log.strategy, log.outcome
+        self.n_features_in_ = log.n_features
+        values = log.context[:, _history.check_columns(self.history_columns, log.n_features)]
+        self.history_center_ = values.mean(axis=0)
+        self.history_shrink_, _ = _history.shrinkage(values, log.learner)
+        history = values - self.history_center_
+        X = np.hstack([log.context, _history.running_means(history, log.learner, self.history_shrink_)[0]])
         self.x_mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
         self.x_scale_ = np.where(scale > 1e-12, scale, 1.0)
         Z = self._standardize(X)
         self.binary_ = bool(np.all((y == 0.0) | (y == 1.0)))
         self.bounded_ = bool(y.min() >= 0.0 and y.max() <= 1.0)
-        self.coef_ = fit_population(Z, s, y, S, self._prior_target(y), self.prior_weight, self.ridge)
-        r = y - population_mean(Z, self.coef_)[np.arange(len(y)), s]
         idx, pos, n_learners = group_positions(log.learner)
-        self.noise_var_ = noise_variance(idx, s, r, n_learners, S)
+        full_n = cells(idx, s, np.ones_like(y), n_learners, S)
+        r, full_r = self._fit_population(Z, s, y, idx, full_n)
         self.feature_weight_ = between_share(Z, idx, n_learners) * float(self.context_weight)
-        full_n = cells(idx, s, np.ones_like(r), n_learners, S)
-        full_r = cells(idx, s, r, n_learners, S)
-        self.record_shrink_, self.record_scale_ = record_scale(full_n, full_r, self.noise_var_)
         self.components_ = record_components(full_n, full_r, self.record_shrink_, int(self.n_components))
-        self.record_cov_ = record_covariance(full_n, full_r, self.noise_var_, self.record_shrink_)
-        self._build_levels(Z, s, y, r, idx, pos, n_learners)
+        self._build_levels(Z, s, y, r, idx, pos, n_learners, history)
         return self
+
+    def _fit_population(
+        self, Z: np.ndarray, s: np.ndarray, y: np.ndarray, idx: np.ndarray, full_n: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The population regression and what it leaves: each session's residual and each
+        learner's residual sums per strategy. Also sets the session noise and the own record's
+        prior, the covariance of learners' true residuals.
+
+        A learner's sessions share their quirks, so a plain regression lets every session of a
+        frequent user speak as if it came from a new person, and fits a strategy few people use
+        to those few. Backfitting with the learners' estimated residuals removed converges to the
+        mixed-model fit, which weighs each learner's evidence for what it is worth; the
+        covariance is refined by EM at each step."""
+        S, n_learners = int(self.n_strategies), full_n.shape[0]
+        rows = np.arange(len(y))
+        target = self._prior_target(y)
+
+        def fitted(offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            coef = fit_population(Z, s, y - offset, S, target, self.prior_weight, self.ridge)
+            r = y - population_mean(Z, coef)[rows, s]
+            return coef, r, cells(idx, s, r, n_learners, S), noise_variance(idx, s, r, n_learners, S)
+
+        coef, r, full_r, noise = fitted(np.zeros_like(y))
+        cov = record_covariance(full_n, full_r, noise, record_scale(full_n, full_r, noise)[0])
+        for _ in range(_BACKFIT_STEPS):
+            cov, means = refine_covariance(full_n, full_r, noise, cov, steps=_EM_STEPS_PER_BACKFIT)
+            last = coef
+            coef, r, full_r, noise = fitted(means[idx, s])
+            if np.max(np.abs(coef - last)) < _BACKFIT_TOL * np.sqrt(noise.mean()):
+                break
+        self.coef_, self.noise_var_ = coef, noise
+        self.record_cov_, _ = refine_covariance(full_n, full_r, noise, cov)
+        self.record_shrink_, self.record_scale_ = record_scale(full_n, full_r, noise)
+        return r, full_r
 
     def _check_memory_params(self) -> None:
         if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
@@ -198,6 +251,7 @@ class MemoryMetaLearner(MetaLearner):
         idx: np.ndarray,
         pos: np.ndarray,
         n_learners: int,
+        history: np.ndarray,
     ) -> None:
         S = int(self.n_strategies)
         length = np.bincount(idx, minlength=n_learners)
@@ -218,9 +272,10 @@ class MemoryMetaLearner(MetaLearner):
             upto = pos <= k
             profile = group_mean(Z[upto], idx[upto], n_learners)[alive]
             keys = self._keys(profile, own_n, own_r)
+            after = self._residuals_as_of(k, Z, s, r, idx, pos, n_learners, history)[later]
             later_n = cells(idx[later], s[later], np.ones(int(later.sum())), n_learners, S)[alive]
-            later_r = cells(idx[later], s[later], r[later], n_learners, S)[alive]
-            later_ss = cells(idx[later], s[later], r[later] ** 2, n_learners, S)[alive]
+            later_r = cells(idx[later], s[later], after, n_learners, S)[alive]
+            later_ss = cells(idx[later], s[later], after**2, n_learners, S)[alive]
             later_y = cells(idx[later], s[later], y[later], n_learners, S)[alive]
             level = Level(k, keys, later_n, later_r, self._make_index(keys), outcome=later_y)
             self.levels_.append(level)
@@ -235,6 +290,31 @@ class MemoryMetaLearner(MetaLearner):
         # lam_nb, lam_a, lam_b, var_scale, cov_scale (0: shared-level prior for the own record),
         # keep (share of the level below's neighbour mean the neighbours are shrunk towards)
         self.level_params_ = np.array(params, dtype=np.float64)
+
+    def _residuals_as_of(
+        self,
+        k: int,
+        Z: np.ndarray,
+        s: np.ndarray,
+        r: np.ndarray,
+        idx: np.ndarray,
+        pos: np.ndarray,
+        n_learners: int,
+        history: np.ndarray,
+    ) -> np.ndarray:
+        """Residuals `r` of sessions as a prediction after each learner's first k sessions makes
+        them: with the history means of those k sessions and the session at hand, rather than of
+        every session up to it."""
+        if history.shape[1] == 0:
+            return r
+        early = pos < k
+        sums = np.zeros((n_learners, history.shape[1]))
+        for j, column in enumerate(history.T):
+            sums[:, j] = np.bincount(idx[early], weights=column[early], minlength=n_learners)
+        d = int(self.n_features_in_)
+        means = _history.situation_means(history, sums[idx], k, self.history_shrink_)
+        z = (means - self.x_mean_[d:]) / self.x_scale_[d:]
+        return r - np.einsum("ij,ij->i", z - Z[:, d:], self.coef_[s, 1 + d :])
 
     def _held_out_mean(
         self, j: int, ids: np.ndarray, chain: HeldOut, params: list[list[float]]
@@ -365,9 +445,9 @@ class MemoryMetaLearner(MetaLearner):
         k = len(history)
         li = int(np.searchsorted(self.level_k_, k, side="right") - 1)
         _, lam_a, lam_b, var_scale, cov_scale, _ = self.level_params_[li]
-        Zh, Zq = self._standardize(history.context), self._standardize(context)
+        Zh, Zq = self._history_rows(history), self._situation_rows(history, context, k)
         r = history.outcome - population_mean(Zh, self.coef_)[np.arange(k), history.strategy]
-        mu, nb = self._neighbour_mean(li, history.strategy, Zh, r, Zq, rows)
+        mu, nb = self._neighbour_mean(li, history, Zh, r, context, rows)
         own_n, own_r = self._own_cells(history.strategy, r, k)
         shift, var = self._own_posterior(mu, own_n[None, :], own_r[None, :], [0.0, lam_a, lam_b, cov_scale])
         base = population_mean(Zq, self.coef_)
@@ -383,17 +463,17 @@ class MemoryMetaLearner(MetaLearner):
         return {"mean": mean, "std": std, "base": base, "own_n": own_n, "nb": nb, "level": level}
 
     def _neighbour_mean(
-        self, li: int, strategy: np.ndarray, Zh: np.ndarray, r: np.ndarray, Zq: np.ndarray, rows: bool
+        self, li: int, history: SessionLog, Zh: np.ndarray, r: np.ndarray, context: np.ndarray, rows: bool
     ) -> tuple[np.ndarray, np.ndarray]:
         """The neighbours' pooled residual (m, S), refined level by level up to level `li` (each
         lower level sees the learner's first k of its sessions, as it did at fit time), and the
         neighbours' rows at level `li` (none where they are off, unless `rows`)."""
-        k = Zh.shape[0]
+        k, strategy = Zh.shape[0], history.strategy
         first = li
         while first > 0 and self.level_params_[first, 5] > 0.0:
             first -= 1
-        mu = np.zeros((Zq.shape[0], int(self.n_strategies)))
-        nb = np.zeros((Zq.shape[0], 0), dtype=np.int64)
+        mu = np.zeros((context.shape[0], int(self.n_strategies)))
+        nb = np.zeros((context.shape[0], 0), dtype=np.int64)
         for j in range(first, li + 1):
             lam, keep = (float(v) for v in self.level_params_[j, [0, 5]])
             nb_n = nb_r = mu  # not read where the neighbours are off
@@ -401,8 +481,8 @@ class MemoryMetaLearner(MetaLearner):
                 level = self.levels_[j]
                 kj = k if j == li else level.k
                 own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
-                profile = (Zh[:kj].sum(axis=0) + Zq) / (kj + 1)
-                keys = self._keys(profile, np.broadcast_to(own_n, (len(Zq), own_n.size)), own_r[None, :])
+                profile = (Zh[:kj].sum(axis=0) + self._situation_rows(history, context, kj)) / (kj + 1)
+                keys = self._keys(profile, np.broadcast_to(own_n, (len(context), own_n.size)), own_r[None, :])
                 nb_n, nb_r, nb_j = self._neighbour_sums(level, keys)
                 nb = nb_j if j == li else nb
             mu = refine(nb_n, nb_r, mu, lam, keep)
@@ -465,11 +545,28 @@ class MemoryMetaLearner(MetaLearner):
     def _standardize(self, X: np.ndarray) -> np.ndarray:
         return (X - self.x_mean_) / self.x_scale_
 
+    def _history_values(self, context: np.ndarray) -> np.ndarray:
+        columns = np.asarray(self.history_columns, dtype=np.int64).reshape(-1)
+        return context[:, columns] - self.history_center_
+
+    def _history_rows(self, history: SessionLog) -> np.ndarray:
+        """A learner's sessions as the model sees them: with their history means so far."""
+        means, _ = _history.running_means(
+            self._history_values(history.context), history.learner, self.history_shrink_
+        )
+        return self._standardize(np.hstack([history.context, means]))
+
+    def _situation_rows(self, history: SessionLog, context: np.ndarray, k: int) -> np.ndarray:
+        """Situations as the model sees them after the first k sessions of `history`."""
+        sums = self._history_values(history.context[:k]).sum(axis=0)
+        means = _history.situation_means(self._history_values(context), sums, k, self.history_shrink_)
+        return self._standardize(np.hstack([context, means]))
+
     # Persistence ------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
         check_is_fitted(self, "levels_")
         sizes = np.array([level.keys.shape[0] for level in self.levels_], dtype=np.int64)
-        state: dict[str, Any] = {name: getattr(self, name) for name in (*_ARRAY_STATE, "record_cov_")}
+        state: dict[str, Any] = {name: getattr(self, name) for name in (*_ARRAY_STATE, *_NEWER_STATE)}
         state.update(
             n_features_in=int(self.n_features_in_),
             binary=bool(self.binary_),
@@ -494,9 +591,12 @@ class MemoryMetaLearner(MetaLearner):
         self.bounded_ = bool(state["bounded"])
         self.record_shrink_ = float(state["record_shrink"])
         self.record_scale_ = float(state["record_scale"])
-        # Files saved before the learned record covariance: the shared-level prior at every level.
+        # Files saved before the learned record covariance: the shared-level prior at every level;
+        # before history columns: none.
         S = int(self.n_strategies)
         self.record_cov_ = np.asarray(state.get("record_cov_", np.eye(S)), dtype=np.float64)
+        for name in ("history_center_", "history_shrink_"):
+            setattr(self, name, np.asarray(state.get(name, np.zeros(0)), dtype=np.float64).reshape(-1))
         # ... and before levels refined the one below (keep = 0: each level's neighbours alone).
         missing = 6 - self.level_params_.shape[1]
         if missing > 0:

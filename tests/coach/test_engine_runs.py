@@ -39,13 +39,13 @@ def test_retrain_fits_evaluates_and_stores_a_snapshot(cohort: None) -> None:
     low, high = model["rmse_ci95"][0]
     assert 1 < low <= model["rmse"][0] <= high < 100
     assert EngineSnapshot.objects.filter(run=run).exists()
-    # The model reads how confident the learner usually is, as the dataset declares.
+    # Both learners read how confident the learner usually is, as the dataset declares.
     loaded = snapshots.snapshot_current()
     assert loaded is not None
-    model = loaded.model
-    assert tuple(model.history_columns) == dataset.HISTORY_COLUMNS
     assert dataset.FEATURES[dataset.HISTORY_COLUMNS[0]] == "confidence"
-    assert model.history_shrink_.shape == (1,) and model.history_shrink_[0] > 0
+    for learner in (loaded.model, loaded.memory):
+        assert tuple(learner.history_columns) == dataset.HISTORY_COLUMNS
+        assert learner.history_shrink_.shape == (1,) and learner.history_shrink_[0] > 0
 
 
 def test_retrain_with_too_little_data_fails_saying_why(alice: Learner) -> None:

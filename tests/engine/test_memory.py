@@ -10,9 +10,17 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from coach.engine._memory_blocks import OFF, refine
+from coach.engine._record import (
+    gain_cov,
+    posterior_cov,
+    record_covariance,
+    record_scale,
+    refine_covariance,
+)
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
 from coach.engine.memory import Evidence, MemoryMetaLearner
+from tests.engine.synthetic import trait_in_ratings
 
 
 def make_log(
@@ -286,6 +294,67 @@ def test_own_record_on_one_strategy_moves_its_relative() -> None:
     assert np.abs(lift[2:]).max() < 0.015
 
 
+def _few_users_log(seed: int) -> SessionLog:
+    """Everyone uses strategy 0; strategy 1, worth +0.05 to anyone, is used by only 30 of the
+    300 learners, whose general levels (sd 0.15) differ far more than the strategy's effect."""
+    rng = np.random.default_rng(seed)
+    level = rng.normal(0.0, 0.15, 300)
+    learner = np.repeat(np.arange(300), 20)
+    users = rng.choice(300, 30, replace=False)
+    strategy = np.where(np.isin(learner, users), rng.integers(0, 2, learner.size), 0)
+    outcome = 0.5 + level[learner] + 0.05 * strategy + rng.normal(0.0, 0.05, learner.size)
+    return SessionLog(learner, strategy, np.zeros((learner.size, 0)), outcome)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_population_regression_compares_strategies_within_learners(seed: int) -> None:
+    # A regression blind to who gave which session credits strategy 1 with the levels of the
+    # few learners who use it (off by about 0.03 here); within those learners it is +0.05.
+    # No pull toward the evidence prior here: the regression alone is under test.
+    learner = MemoryMetaLearner(n_strategies=2, prior_weight=0.0, random_state=0).fit(_few_users_log(seed))
+    mean, _ = learner.predict(SessionLog.empty(0), np.zeros((1, 0)))
+    assert mean[0, 1] - mean[0, 0] == pytest.approx(0.05, abs=0.01)
+
+
+def _family_records(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sessions and residual sums (L, S) of learners whose true residuals come from two
+    families of strategies, used by habit; returns n, total, noise and the true covariance."""
+    rng = np.random.default_rng(seed)
+    S, n_learners = 6, 2000
+    load = np.repeat(np.eye(2), 3, axis=0)
+    true = 0.008 + 0.006 * load @ np.array([[1.0, -0.5], [-0.5, 1.0]]) @ load.T + 0.002 * np.eye(S)
+    offsets = rng.multivariate_normal(np.zeros(S), true, n_learners)
+    habits = rng.dirichlet(3.0 * np.array([0.4, 0.05, 0.05, 0.3, 0.1, 0.1]), n_learners)
+    n = np.stack([rng.multinomial(12, h) for h in habits]).astype(np.float64)
+    noise = np.full(S, 0.015)
+    total = n * offsets + rng.normal(0.0, 1.0, n.shape) * np.sqrt(n * noise)
+    return n, total, noise, true
+
+
+def _record_log_likelihood(n: np.ndarray, total: np.ndarray, noise: np.ndarray, cov: np.ndarray) -> float:
+    """Log-likelihood of every learner's mean residuals on the strategies they used."""
+    value = 0.0
+    for ni, ti in zip(n, total, strict=True):
+        used = ni > 0
+        mean = ti[used] / ni[used]
+        c = cov[np.ix_(used, used)] + np.diag(noise[used] / ni[used])
+        _, logdet = np.linalg.slogdet(c)
+        value -= 0.5 * (logdet + mean @ np.linalg.solve(c, mean))
+    return value
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_record_covariance_refined_by_likelihood(seed: int) -> None:
+    n, total, noise, true = _family_records(seed)
+    moments = record_covariance(n, total, noise, record_scale(n, total, noise)[0])
+    refined, means = refine_covariance(n, total, noise, moments)
+    assert _record_log_likelihood(n, total, noise, refined) > _record_log_likelihood(n, total, noise, moments)
+    assert np.linalg.norm(refined - true) < np.linalg.norm(moments - true)
+    # Its posterior means are the own-record update's, from the other side of the same algebra.
+    shift, _ = posterior_cov(np.zeros_like(total), n, total, gain_cov(n, noise, refined))
+    np.testing.assert_allclose(means, shift, atol=1e-10)
+
+
 def test_learner_saved_before_the_record_covariance_still_loads(fitted: MemoryMetaLearner) -> None:
     state = fitted._get_state()
     del state["record_cov_"]
@@ -362,3 +431,60 @@ def test_explanation_names_similar_learners_where_their_weight_is_off() -> None:
     assert fitted.level_params_[0, 0] == OFF
     evidence = fitted.explain(SessionLog.empty(1), np.array([1.5]), 0)
     assert evidence.n_learners > 0 and evidence.n_sessions > 0
+
+
+# History columns ----------------------------------------------------------------------------------
+def test_history_columns_must_be_distinct_columns_of_the_context(log: SessionLog) -> None:
+    for columns in ((2,), (-1,), (0, 0)):
+        with pytest.raises(LogError, match="history_columns"):
+            MemoryMetaLearner(n_strategies=4, history_columns=columns).fit(log)
+
+
+def test_mean_of_earlier_ratings_tells_the_memory_learner_what_one_rating_cannot() -> None:
+    log, _ = trait_in_ratings(600, 12, seed=2)
+    test, trait = trait_in_ratings(200, 12, seed=3)
+    situation = np.zeros((1, 1))  # an average rating for the situation at hand
+    errors = {}
+    for columns in ((), (0,)):
+        learner = MemoryMetaLearner(n_strategies=2, history_columns=columns, random_state=0).fit(log)
+        gap = [np.diff(learner.predict(test.for_learner(i), situation)[0][0])[0] for i in range(200)]
+        errors[columns] = np.sqrt(np.mean((np.array(gap) - 0.1 * trait) ** 2))
+    assert errors[(0,)] < 0.7 * errors[()]
+
+
+def test_intervals_hold_for_a_new_learner_whose_usual_rating_is_not_known_yet() -> None:
+    # Each snapshot level calibrates its intervals on sessions predicted as they would be after
+    # that many sessions, so a first prediction's interval allows for the learner's usual
+    # rating being unknown (calibrated on every session's own history instead: 0.84 here).
+    log, _ = trait_in_ratings(600, 12, seed=2, level=0.1, noise=0.1)
+    test, _ = trait_in_ratings(400, 12, seed=3, level=0.1, noise=0.1)
+    learner = MemoryMetaLearner(n_strategies=2, history_columns=(0,), random_state=0).fit(log)
+    inside = []
+    for i in range(400):
+        first = test.for_learner(i).take(slice(0, 1))
+        mean, std = learner.predict(SessionLog.empty(1), first.context)
+        s = first.strategy[0]
+        inside.append(abs(first.outcome[0] - mean[0, s]) <= 1.645 * std[0, s])
+    assert 0.86 <= np.mean(inside) <= 0.94
+
+
+def test_save_load_keeps_history_columns() -> None:
+    log, _ = trait_in_ratings(300, 12, seed=2)
+    learner = MemoryMetaLearner(n_strategies=2, history_columns=(0,), random_state=0).fit(log)
+    loaded = MetaLearner.from_bytes(learner.to_bytes())
+    assert list(loaded.get_params()["history_columns"]) == [0]
+    history = log.for_learner(3).take(slice(0, 6))
+    rows = log.context[:5]
+    for a, b in zip(learner.predict(history, rows), loaded.predict(history, rows), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_learner_saved_before_history_columns_still_loads(log: SessionLog, fitted: MemoryMetaLearner) -> None:
+    state = fitted._get_state()
+    del state["history_center_"], state["history_shrink_"]
+    old = MemoryMetaLearner(n_strategies=4, n_neighbors=30, random_state=0)
+    old._set_state(state)
+    history = log.for_learner(0).take(slice(0, 3))
+    rows = log.context[:4]
+    for a, b in zip(old.predict(history, rows), fitted.predict(history, rows), strict=True):
+        np.testing.assert_array_equal(a, b)
