@@ -47,6 +47,13 @@ def _missing(what: str) -> None:
 
 
 @pytest.fixture(scope="session")
+def base_url() -> None:
+    """Pages are opened at the live server's own URL. Defined here, it also replaces the stand-in
+    pytest-playwright defines as a method, which pytest deprecates."""
+    return None
+
+
+@pytest.fixture(scope="session")
 def chromium_path() -> str:
     path = shutil.which("chromium")
     if path is None:
