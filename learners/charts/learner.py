@@ -131,13 +131,19 @@ def strategy_scores_chart(data: DashboardData) -> Chart:
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=names)
     parts = []
     for s in data.strategy_scores:
-        part = _("%(name)s: mean %(mean).0f over %(n)d sessions (95%% interval %(low).0f–%(high).0f)") % {
-            "name": s.name,
-            "mean": s.mean,
-            "n": s.n,
-            "low": s.low,
-            "high": s.high,
-        }
+        if s.low is None or s.high is None:
+            part = _("%(name)s: %(mean).0f from a single session, too few for an interval") % {
+                "name": s.name,
+                "mean": s.mean,
+            }
+        else:
+            part = _("%(name)s: mean %(mean).0f over %(n)d sessions (95%% interval %(low).0f–%(high).0f)") % {
+                "name": s.name,
+                "mean": s.mean,
+                "n": s.n,
+                "low": s.low,
+                "high": s.high,
+            }
         if s.comparison_mean is not None:
             part += _("; %(group)s: %(mean).0f") % {"group": others.lower(), "mean": s.comparison_mean}
         parts.append(part)

@@ -46,8 +46,8 @@ class StrategyScores:
     utility: str
     scores: tuple[int, ...]
     mean: float
-    low: float  # 95% interval of the mean; equals the mean for a single session
-    high: float
+    low: float | None  # 95% interval of the mean; None from a single session, which gives none
+    high: float | None
     # Other learners with the same strategy: the learner's cohort, or everyone when not in one.
     comparison_n: int = 0
     comparison_mean: float | None = None
@@ -200,9 +200,9 @@ def _streak(days: set[date], today: date) -> int:
     return streak
 
 
-def _interval(mean: float, sd: float, n: int) -> tuple[float, float]:
+def _interval(mean: float, sd: float, n: int) -> tuple[float | None, float | None]:
     if n < 2 or not math.isfinite(sd):
-        return mean, mean
+        return None, None
     half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
     return max(0.0, mean - half), min(100.0, mean + half)
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from coach.models import Recommendation, Strategy
+from learners.charts.learner import dashboard_charts
 from learners.models import CohortMembership, Learner
 from learners.selectors.dashboard import dashboard_data
 from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory
@@ -90,6 +91,15 @@ def test_scores_by_strategy_have_a_95_percent_interval(alice: Learner) -> None:
     assert rereading.mean == 60
     # t(0.975, 2) = 4.303; sd 10; n 3.
     assert rereading.low == pytest.approx(60 - 4.303 * 10 / 3**0.5, abs=0.01)
+
+
+def test_a_single_score_gives_no_interval_rather_than_a_certain_one(alice: Learner) -> None:
+    sessions(alice, 1, score=83, strategy=strategy("distributed-practice"))
+    (spaced,) = dashboard_data(learner=alice, now=NOW).strategy_scores
+    assert spaced.mean == 83 and spaced.low is None and spaced.high is None
+    chart = dashboard_charts(dashboard_data(learner=alice, now=NOW))[1]
+    assert "83 from a single session, too few for an interval" in chart.summary
+    assert "83–83" not in chart.summary
 
 
 def test_unscored_sessions_count_for_time_but_not_for_scores(alice: Learner) -> None:
