@@ -27,6 +27,11 @@ def check_columns(columns: Sequence[int], n_features: int) -> np.ndarray:
     return out
 
 
+def centred(context: np.ndarray, columns: Sequence[int], center: np.ndarray) -> np.ndarray:
+    """The history `columns` of `context`, less their population mean `center`."""
+    return context[:, np.asarray(columns, dtype=np.int64).reshape(-1)] - center
+
+
 def shrinkage(values: np.ndarray, learner: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Within- over between-learner variance of each column of `values`, the pseudo-sessions by
     which a learner's mean is shrunk toward the population's (one-way random effects), and the

@@ -168,8 +168,8 @@ class MemoryMetaLearner(MetaLearner):
         values = log.context[:, _history.check_columns(self.history_columns, log.n_features)]
         self.history_center_ = values.mean(axis=0)
         self.history_shrink_, _ = _history.shrinkage(values, log.learner)
-        history = values - self.history_center_
-        X = np.hstack([log.context, _history.running_means(history, log.learner, self.history_shrink_)[0]])
+        usual = self._history_values(log.context)
+        X = np.hstack([log.context, _history.running_means(usual, log.learner, self.history_shrink_)[0]])
         self.x_mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
         self.x_scale_ = np.where(scale > 1e-12, scale, 1.0)
@@ -181,7 +181,7 @@ class MemoryMetaLearner(MetaLearner):
         r, full_r = self._fit_population(Z, s, y, idx, full_n)
         self.feature_weight_ = between_share(Z, idx, n_learners) * float(self.context_weight)
         self.components_ = record_components(full_n, full_r, self.record_shrink_, int(self.n_components))
-        self._build_levels(Z, s, y, r, idx, pos, n_learners, history)
+        self._build_levels(Z, s, y, r, idx, pos, n_learners, usual)
         return self
 
     def _fit_population(
@@ -251,8 +251,10 @@ class MemoryMetaLearner(MetaLearner):
         idx: np.ndarray,
         pos: np.ndarray,
         n_learners: int,
-        history: np.ndarray,
+        usual: np.ndarray,
     ) -> None:
+        """Snapshot levels and their calibration; `usual`: each session's centred history
+        columns."""
         S = int(self.n_strategies)
         length = np.bincount(idx, minlength=n_learners)
         # One order for all levels, so mostly the same learners are held out at every level and
@@ -272,7 +274,7 @@ class MemoryMetaLearner(MetaLearner):
             upto = pos <= k
             profile = group_mean(Z[upto], idx[upto], n_learners)[alive]
             keys = self._keys(profile, own_n, own_r)
-            after = self._residuals_as_of(k, Z, s, r, idx, pos, n_learners, history)[later]
+            after = self._residuals_as_of(k, Z, s, r, idx, pos, n_learners, usual)[later]
             later_n = cells(idx[later], s[later], np.ones(int(later.sum())), n_learners, S)[alive]
             later_r = cells(idx[later], s[later], after, n_learners, S)[alive]
             later_ss = cells(idx[later], s[later], after**2, n_learners, S)[alive]
@@ -300,19 +302,19 @@ class MemoryMetaLearner(MetaLearner):
         idx: np.ndarray,
         pos: np.ndarray,
         n_learners: int,
-        history: np.ndarray,
+        usual: np.ndarray,
     ) -> np.ndarray:
         """Residuals `r` of sessions as a prediction after each learner's first k sessions makes
         them: with the history means of those k sessions and the session at hand, rather than of
         every session up to it."""
-        if history.shape[1] == 0:
+        if usual.shape[1] == 0:
             return r
         early = pos < k
-        sums = np.zeros((n_learners, history.shape[1]))
-        for j, column in enumerate(history.T):
+        sums = np.zeros((n_learners, usual.shape[1]))
+        for j, column in enumerate(usual.T):
             sums[:, j] = np.bincount(idx[early], weights=column[early], minlength=n_learners)
         d = int(self.n_features_in_)
-        means = _history.situation_means(history, sums[idx], k, self.history_shrink_)
+        means = _history.situation_means(usual, sums[idx], k, self.history_shrink_)
         z = (means - self.x_mean_[d:]) / self.x_scale_[d:]
         return r - np.einsum("ij,ij->i", z - Z[:, d:], self.coef_[s, 1 + d :])
 
@@ -546,8 +548,7 @@ class MemoryMetaLearner(MetaLearner):
         return (X - self.x_mean_) / self.x_scale_
 
     def _history_values(self, context: np.ndarray) -> np.ndarray:
-        columns = np.asarray(self.history_columns, dtype=np.int64).reshape(-1)
-        return context[:, columns] - self.history_center_
+        return _history.centred(context, self.history_columns, self.history_center_)
 
     def _history_rows(self, history: SessionLog) -> np.ndarray:
         """A learner's sessions as the model sees them: with their history means so far."""

@@ -360,12 +360,8 @@ class ModelMetaLearner(MetaLearner):
         return Layout(int(self.n_strategies), d, bool(self.interactions) and d > 0)
 
     # History columns ---------------------------------------------------------------------------
-    def _columns(self) -> np.ndarray:
-        return np.asarray(self.history_columns, dtype=np.int64).reshape(-1)
-
     def _centred(self, context: np.ndarray) -> np.ndarray:
-        """The history columns of `context`, less their population mean."""
-        return context[:, self._columns()] - self.history_center_
+        return _history.centred(context, self.history_columns, self.history_center_)
 
     def _fit_history(self, log: SessionLog) -> None:
         values = log.context[:, _history.check_columns(self.history_columns, log.n_features)]
