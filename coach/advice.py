@@ -17,11 +17,19 @@ from django.utils.translation import ngettext
 from coach.engine import SessionLog
 from coach.engine.policy import Option, recommend
 from coach.fallback import evidence_ranking
-from coach.models import Recommendation, Strategy
-from coach.selectors import StrategyRecord
+from coach.models import AdviceSource, Strategy
 from coach.snapshots import LoadedSnapshot
 
 Z90 = 1.645
+
+
+@dataclass(frozen=True)
+class StrategyRecord:
+    """A learner's scored sessions per strategy, indexed like the catalogue."""
+
+    counts: np.ndarray
+    means: np.ndarray
+    basis: str
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ def advice_from_evidence(*, strategies: list[Strategy], record: StrategyRecord) 
         exploration=False,
         reason=" ".join(parts),
         ranking=ranking,
-        source=Recommendation.Source.HISTORY if record.counts.sum() else Recommendation.Source.EVIDENCE,
+        source=AdviceSource.HISTORY if record.counts.sum() else AdviceSource.EVIDENCE,
     )
 
 
@@ -112,7 +120,7 @@ def advice_from_engine(
         exploration=choice.exploration,
         reason=reason,
         ranking=ranking,
-        source=Recommendation.Source.ENGINE,
+        source=AdviceSource.ENGINE,
     )
 
 

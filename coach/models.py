@@ -1,4 +1,4 @@
-"""The strategy catalogue and what the engine writes: recommendations, engine runs, snapshots."""
+"""The strategy catalogue and the engine's store: its runs and the snapshots they leave."""
 
 from __future__ import annotations
 
@@ -52,57 +52,12 @@ class Strategy(models.Model):
         return gettext(self.how_to)
 
 
-class Recommendation(models.Model):
-    """Ranked strategies for a learner's next session, with the reason the learner is shown."""
+class AdviceSource(models.TextChoices):
+    """What a piece of advice was computed from."""
 
-    class Status(models.TextChoices):
-        SHOWN = "shown", _("Shown")
-        FOLLOWED = "followed", _("Followed")
-        DISMISSED = "dismissed", _("Dismissed")
-
-    class Source(models.TextChoices):
-        EVIDENCE = "evidence", _("Published evidence")
-        HISTORY = "history", _("Evidence and your own sessions")
-        ENGINE = "engine", _("Engine")
-
-    learner = models.ForeignKey("learners.Learner", on_delete=models.CASCADE, related_name="recommendations")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    subject = models.CharField(_("subject"), max_length=100, blank=True)
-    task_kind = models.CharField(_("kind of task"), max_length=20, blank=True)
-    strategy = models.ForeignKey(Strategy, on_delete=models.PROTECT, related_name="+")
-    expected_score = models.FloatField()
-    score_std = models.FloatField()
-    exploration = models.BooleanField(default=False)
-    reason = models.TextField()
-    # [{"slug", "name", "expected", "std", "low", "high", ...}] best first.
-    ranking = models.JSONField()
-    source = models.CharField(max_length=10, choices=Source.choices)
-    # What the recommendation was computed from; a refresh with the same basis is a no-op.
-    basis = models.CharField(max_length=120)
-    snapshot = models.ForeignKey(
-        "coach.EngineSnapshot",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="recommendations",
-    )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SHOWN)
-    dismissed_reason = models.CharField(max_length=200, blank=True)
-    responded_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["learner", "basis"], name="recommendation_unique_basis"),
-            models.CheckConstraint(
-                condition=Q(expected_score__gte=0) & Q(expected_score__lte=100),
-                name="recommendation_score_range",
-            ),
-            models.CheckConstraint(condition=Q(score_std__gte=0), name="recommendation_std_nonnegative"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.strategy} for {self.learner} ({self.created_at:%Y-%m-%d %H:%M})"
+    EVIDENCE = "evidence", _("Published evidence")
+    HISTORY = "history", _("Evidence and your own sessions")
+    ENGINE = "engine", _("Engine")
 
 
 class EngineRun(models.Model):

@@ -1,20 +1,27 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
+from coach.admin import ReadOnlyAdmin
+from coach.models import EngineRun
 from learners.models import (
     Cohort,
     CohortMembership,
     Learner,
+    Recommendation,
     Reflection,
     SelfReport,
     StudySession,
     StudyTimer,
 )
 from learners.selectors.export import cohorts_sessions
+from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
 from learners.services.export import csv_stream
 
 
@@ -152,3 +159,64 @@ class StudyTimerAdmin(admin.ModelAdmin):
     list_select_related = ["learner__user", "strategy"]
     raw_id_fields = ["learner", "recommendation"]
     readonly_fields = ["updated_at"]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "learner", "strategy", "expected_score", "exploration", "source", "status"]
+    list_filter = ["status", "source", "exploration", "strategy"]
+    search_fields = ["learner__user__username", "subject", "reason"]
+    list_select_related = ["learner__user", "strategy"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Recommendation._meta.fields]
+
+
+# Registered here, not in coach: its retrain button queues a run over the learners' sessions.
+@admin.register(EngineRun)
+class EngineRunAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "created_at",
+        "status",
+        "progress",
+        "duration",
+        "n_learners",
+        "n_sessions",
+        "model_rmse_k5",
+        "requested_by",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["requested_by"]
+    search_fields = ["error"]
+    change_list_template = "admin/coach/enginerun/change_list.html"
+
+    @admin.display(description=_("model RMSE after 5 sessions"))
+    def model_rmse_k5(self, run: EngineRun) -> str:
+        metrics = run.metrics or {}
+        try:
+            value = metrics["learners"]["model"]["rmse"][metrics["ks"].index(5)]
+        except (KeyError, ValueError, IndexError, TypeError):
+            return "–"
+        return "–" if value is None else f"{value:.1f}"
+
+    def get_urls(self) -> list[URLPattern]:
+        retrain = path(
+            "retrain/",
+            self.admin_site.admin_view(require_POST(self.retrain_view)),
+            name="coach_enginerun_retrain",
+        )
+        return [retrain, *super().get_urls()]
+
+    def retrain_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        try:
+            run = engine_run_request(requested_by=request.user)  # type: ignore[arg-type]
+        except EngineRunAlreadyActive as exc:
+            self.message_user(
+                request,
+                gettext("A retrain is already queued or running (run %s).")
+                % (exc.run.pk if exc.run else "?"),
+                messages.WARNING,
+            )
+        else:
+            self.message_user(request, gettext("Retrain queued as run %s.") % run.pk, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:coach_enginerun_changelist"))

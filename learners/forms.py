@@ -10,8 +10,15 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coach.models import Recommendation, Strategy
-from learners.models import MINUTES_MAX, Reflection, StudySession, TaskKind, validate_not_future
+from coach.models import Strategy
+from learners.models import (
+    MINUTES_MAX,
+    Recommendation,
+    Reflection,
+    StudySession,
+    TaskKind,
+    validate_not_future,
+)
 from learners.selfreport import ITEMS, SCALE
 from learners.services.sessions import ReflectionInput, SessionInput
 from learners.services.study import TimerFinish, TimerStart

@@ -1,4 +1,4 @@
-"""Learners, cohorts, study sessions and reflections."""
+"""Learners, cohorts, their study sessions and reflections, and the recommendations they get."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from coach.models import AdviceSource
 
 MINUTES_MAX = 600
 FUTURE_SLACK = timedelta(minutes=5)
@@ -91,6 +93,56 @@ class CohortMembership(models.Model):
         return f"{self.learner} in {self.cohort}"
 
 
+class Recommendation(models.Model):
+    """Ranked strategies for a learner's next session, with the reason the learner is shown."""
+
+    class Status(models.TextChoices):
+        SHOWN = "shown", _("Shown")
+        FOLLOWED = "followed", _("Followed")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    Source = AdviceSource
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="recommendations")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    subject = models.CharField(_("subject"), max_length=100, blank=True)
+    task_kind = models.CharField(_("kind of task"), max_length=20, blank=True)
+    strategy = models.ForeignKey("coach.Strategy", on_delete=models.PROTECT, related_name="+")
+    expected_score = models.FloatField()
+    score_std = models.FloatField()
+    exploration = models.BooleanField(default=False)
+    reason = models.TextField()
+    # [{"slug", "name", "expected", "std", "low", "high", ...}] best first.
+    ranking = models.JSONField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    # What the recommendation was computed from; a refresh with the same basis is a no-op.
+    basis = models.CharField(max_length=120)
+    snapshot = models.ForeignKey(
+        "coach.EngineSnapshot",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recommendations",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SHOWN)
+    dismissed_reason = models.CharField(max_length=200, blank=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "basis"], name="recommendation_unique_basis"),
+            models.CheckConstraint(
+                condition=Q(expected_score__gte=0) & Q(expected_score__lte=100),
+                name="recommendation_score_range",
+            ),
+            models.CheckConstraint(condition=Q(score_std__gte=0), name="recommendation_std_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.strategy} for {self.learner} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
 class StudySession(models.Model):
     """One study session; its self-test score is the outcome the engine learns from."""
 
@@ -124,7 +176,7 @@ class StudySession(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
     recommendation = models.ForeignKey(
-        "coach.Recommendation", on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
+        Recommendation, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -205,7 +257,7 @@ class StudyTimer(models.Model):
     strategy = models.ForeignKey("coach.Strategy", on_delete=models.PROTECT, related_name="+")
     confidence = models.PositiveSmallIntegerField(_("confidence before"), validators=[MaxValueValidator(100)])
     recommendation = models.ForeignKey(
-        "coach.Recommendation", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Recommendation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     kept_previous_plan = models.BooleanField(null=True, blank=True)
     pomodoro = models.BooleanField(default=False)

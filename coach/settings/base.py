@@ -154,14 +154,14 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "recommendation-catch-up": {
-        "task": "coach.tasks.recommendation_catch_up",
+        "task": "learners.recommendation_catch_up",
         "schedule": env.float("METACOACH_CATCH_UP_SECONDS", default=300.0),
     },
 }
 ENGINE_RETRAIN_CRONTAB = env.str("METACOACH_RETRAIN_CRONTAB", default="0 3 * * *")
 _minute, _hour, _day_of_month, _month, _day_of_week = ENGINE_RETRAIN_CRONTAB.split()
 CELERY_BEAT_SCHEDULE["engine-retrain"] = {
-    "task": "coach.tasks.engine_retrain_scheduled",
+    "task": "learners.engine_run_schedule",
     "schedule": crontab(
         minute=_minute, hour=_hour, day_of_month=_day_of_month, month_of_year=_month, day_of_week=_day_of_week
     ),

@@ -30,8 +30,8 @@ from django.db.models import (
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from coach.models import EngineRun, Recommendation, Strategy
-from learners.models import Cohort, CohortMembership, Learner, Reflection, StudySession
+from coach.models import EngineRun, Strategy
+from learners.models import Cohort, CohortMembership, Learner, Recommendation, Reflection, StudySession
 from learners.permissions import cohorts_for_educator
 
 INACTIVE_DAYS = 14

@@ -21,9 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from scipy import stats
 
-from coach.models import Recommendation
-from coach.selectors import recommendation_is_stale
-from learners.models import CohortMembership, Learner, SelfReport, StudySession
+from learners.models import CohortMembership, Learner, Recommendation, SelfReport, StudySession
+from learners.selectors.recommendations import recommendation_is_stale
 
 WEEKS_SHOWN = 12
 # A comparison group's mean is shown only when enough of its sessions back it.

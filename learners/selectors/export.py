@@ -11,8 +11,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from coach.models import Recommendation
-from learners.models import Cohort, CohortMembership, Learner, Reflection, SelfReport, StudySession
+from learners.models import (
+    Cohort,
+    CohortMembership,
+    Learner,
+    Recommendation,
+    Reflection,
+    SelfReport,
+    StudySession,
+)
 
 CHUNK = 2000
 Table = tuple[list[str], Iterable[tuple[Any, ...]]]

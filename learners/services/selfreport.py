@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from coach.services import recommendation_request
 from learners.models import Learner, SelfReport
 from learners.selfreport import ITEM_KEYS, selfreport_score
+from learners.services.recommendations import recommendation_request
 
 
 def selfreport_submit(*, learner: Learner, answers: dict[str, int]) -> SelfReport:

@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from coach.models import Strategy
-from coach.services import recommendation_request
 from learners.models import Learner, Reflection, StudySession
+from learners.services.recommendations import recommendation_request
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def learner_ensure(*, user: User) -> Learner:
     return learner
 
 
-def session_log(
+def session_create(
     *, learner: Learner, data: SessionInput, reflection: ReflectionInput | None = None
 ) -> SessionSaved:
     with transaction.atomic():

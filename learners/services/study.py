@@ -8,10 +8,10 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from coach.models import Recommendation, Strategy
-from learners.models import MINUTES_MAX, Learner, Reflection, StudyTimer
+from coach.models import Strategy
+from learners.models import MINUTES_MAX, Learner, Recommendation, Reflection, StudyTimer
 from learners.selectors.study import timer_elapsed_seconds
-from learners.services.sessions import ReflectionInput, SessionInput, SessionSaved, session_log
+from learners.services.sessions import ReflectionInput, SessionInput, SessionSaved, session_create
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def timer_minutes(*, timer: StudyTimer, now: datetime | None = None) -> int:
 def timer_finish(*, timer: StudyTimer, data: TimerFinish, reflection: ReflectionInput) -> SessionSaved:
     """Turn the timer into a logged session with its reflection, linked to the recommendation it followed."""
     with transaction.atomic():
-        saved = session_log(
+        saved = session_create(
             learner=timer.learner,
             data=SessionInput(
                 subject=timer.subject,

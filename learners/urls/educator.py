@@ -26,6 +26,6 @@ urlpatterns = [
     ),
     path("cohorts/<int:cohort_id>/export/<slug:kind>.csv", educator.cohort_export, name="educator-export"),
     path("engine/", educator.engine, name="educator-engine"),
-    path("engine/retrain/", educator.engine_retrain, name="educator-engine-retrain"),
+    path("engine/retrain/", educator.engine_run_request_view, name="educator-engine-retrain"),
     path("engine/runs/<int:run_id>/status/", educator.engine_run_status, name="educator-engine-run-status"),
 ]

@@ -9,7 +9,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/", learner.session_detail, name="session-detail"),
     path("sessions/<int:session_id>/edit/", learner.session_edit, name="session-edit"),
     path("sessions/<int:session_id>/delete/", learner.session_delete_view, name="session-delete"),
-    path("recommendation/refresh/", learner.recommendation_refresh, name="recommendation-refresh"),
+    path("recommendation/refresh/", learner.recommendation_refresh_view, name="recommendation-refresh"),
     path("recommendation/status/", learner.recommendation_status, name="recommendation-status"),
     path(
         "recommendation/<int:recommendation_id>/follow/",

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from coach import selectors as coach_selectors
-from coach.services import RetrainAlreadyRunning, engine_retrain_request
 from learners import charts
 from learners.educator_forms import CohortForm, CoTeacherForm, JoinCodeForm, MemberSearchForm
 from learners.permissions import (
@@ -25,6 +24,7 @@ from learners.selectors import cohorts as selectors
 from learners.selectors.dashboard import dashboard_data
 from learners.selectors.export import COHORT_TABLES
 from learners.services import cohorts as services
+from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
 from learners.services.export import csv_stream
 
 MEMBERS_PER_PAGE = 25
@@ -217,10 +217,10 @@ def engine(request: HttpRequest) -> HttpResponse:
 
 @educator_required
 @require_POST
-def engine_retrain(request: HttpRequest) -> HttpResponse:
+def engine_run_request_view(request: HttpRequest) -> HttpResponse:
     try:
-        engine_retrain_request(requested_by=request.user)  # type: ignore[arg-type]
-    except RetrainAlreadyRunning:
+        engine_run_request(requested_by=request.user)  # type: ignore[arg-type]
+    except EngineRunAlreadyActive:
         messages.warning(request, _("A retrain is already running; its progress is shown below."))
     else:
         messages.success(request, _("Retrain started."))

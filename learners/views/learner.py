@@ -11,21 +11,19 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from coach import selectors as coach_selectors
-from coach.models import Recommendation
-from coach.services import recommendation_request, recommendation_respond
 from learners.charts import calibration_sentence, dashboard_charts
 from learners.forms import DismissForm, ReflectionForm, SituationForm, StudySessionForm
-from learners.models import Learner, TaskKind
-from learners.selectors import dashboard
+from learners.models import Learner, Recommendation, TaskKind
+from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as selectors
 from learners.selectors.study import timer_get
 from learners.services.dashboard import nudge_dismiss
+from learners.services.recommendations import recommendation_request, recommendation_respond
 from learners.services.sessions import (
     SessionSaved,
     learner_ensure,
+    session_create,
     session_delete,
-    session_log,
     session_update,
 )
 
@@ -47,7 +45,7 @@ def _saved_message(request: HttpRequest, saved: SessionSaved) -> None:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     learner = _learner(request)
-    recommendation = coach_selectors.recommendation_latest(learner=learner)
+    recommendation = recommendations.recommendation_latest(learner=learner)
     if recommendation is None and learner.refresh_requested_at is None:
         recommendation_request(learner_id=learner.pk)
     data = dashboard.dashboard_data(learner=learner)
@@ -82,14 +80,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def recommendation_status(request: HttpRequest) -> JsonResponse:
     learner = _learner(request)
-    latest = coach_selectors.recommendation_latest(learner=learner)
+    latest = recommendations.recommendation_latest(learner=learner)
     pending = dashboard.recommendation_pending(learner=learner, latest=latest)
     return JsonResponse({"ready": not pending, "id": latest.pk if latest else None})
 
 
 @login_required
 @require_POST
-def recommendation_refresh(request: HttpRequest) -> HttpResponse:
+def recommendation_refresh_view(request: HttpRequest) -> HttpResponse:
     """Ask again, optionally for another situation: a subject and a kind of task."""
     form = SituationForm(request.POST)
     situation = form.cleaned_data if form.is_valid() else {"subject": "", "task_kind": ""}
@@ -149,7 +147,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
     form = StudySessionForm(request.POST or None)
     reflection_form = ReflectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and reflection_form.is_valid():
-        saved = session_log(learner=learner, data=form.to_input(), reflection=reflection_form.to_input())
+        saved = session_create(learner=learner, data=form.to_input(), reflection=reflection_form.to_input())
         _saved_message(request, saved)
         return redirect("session-detail", session_id=saved.session.pk)
     context = {

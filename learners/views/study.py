@@ -9,11 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from coach import selectors as coach_selectors
-from coach.models import Recommendation
 from learners.forms import TimerFinishForm, TimerStartForm
-from learners.models import Learner, StudyTimer
-from learners.selectors import dashboard
+from learners.models import Learner, Recommendation, StudyTimer
+from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as session_selectors
 from learners.selectors.study import pomodoro_phase, timer_elapsed_seconds, timer_get, timer_prompts
 from learners.services.sessions import learner_ensure
@@ -61,7 +59,7 @@ def study(request: HttpRequest) -> HttpResponse:
 def _start_initial(learner: Learner, recommendation_id: str | None) -> dict[str, object]:
     """The recommendation pre-selected: the one the learner chose to try, else the latest."""
     recommendation = _recommendation(learner, recommendation_id) if recommendation_id else None
-    recommendation = recommendation or coach_selectors.recommendation_latest(learner=learner)
+    recommendation = recommendation or recommendations.recommendation_latest(learner=learner)
     last = session_selectors.session_list(learner=learner).first()
     initial: dict[str, object] = {
         "subject": last.subject if last else "",

@@ -107,7 +107,7 @@ def test_educator_runs_a_cohort_retrains_the_engine_and_exports(
     expect(page.locator("#engine-progress-text")).to_contain_text("finished", timeout=10_000)
     run = EngineRun.objects.get()
     assert run.status == EngineRun.Status.SUCCEEDED, run.error
-    assert "engine_retrain" in worker.read_text()
+    assert "engine_run_execute" in worker.read_text()
     page.wait_for_load_state("networkidle")
     expect(page.locator("table.runs")).to_contain_text("Succeeded")
     expect(page.locator("#chart-engine-rmse .main-svg").first).to_be_visible()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from coach.models import Recommendation
+from learners.models import Recommendation
 from tests.browser.conftest import BROWSER, screenshots, serious_accessibility_violations
 
 pytestmark = BROWSER

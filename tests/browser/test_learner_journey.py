@@ -8,8 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect
 
-from coach.models import Recommendation
-from learners.models import StudySession
+from learners.models import Recommendation, StudySession
 from learners.selfreport import ITEMS
 from tests.browser.conftest import BROWSER, screenshots, serious_accessibility_violations
 

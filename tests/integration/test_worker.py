@@ -11,10 +11,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from coach.models import EngineRun, EngineSnapshot, Recommendation
-from coach.services import engine_retrain_request
+from coach.models import EngineRun, EngineSnapshot
 from learners.demo import demo_create
-from learners.models import Learner
+from learners.models import Learner, Recommendation
+from learners.services.engine_runs import engine_run_request
 from tests.factories import LearnerFactory, UserFactory
 from tests.learners.test_sessions import form_data
 from tests.worker import celery_worker, wait_for
@@ -33,7 +33,7 @@ def test_session_logged_on_the_web_gets_a_recommendation_from_the_worker(tmp_pat
         written = wait_for(lambda: Recommendation.objects.filter(learner=learner).exists(), timeout=60)
         worker_log = log.read_text()
     assert written, f"no recommendation after 60 s; worker log:\n{worker_log}"
-    assert "coach.tasks.recommendation_refresh" in worker_log
+    assert "learners.recommendation_refresh" in worker_log
     assert "succeeded" in worker_log
     recommendation = Recommendation.objects.filter(learner=learner).first()
     assert recommendation is not None
@@ -53,7 +53,7 @@ def test_retrain_in_the_worker_then_recommendations_come_from_the_new_snapshot(t
     demo = Learner.objects.get(user__username="demo")
     log = tmp_path / "worker.log"
     with celery_worker(log):
-        run = engine_retrain_request(requested_by=None)
+        run = engine_run_request(requested_by=None)
         finished = wait_for(lambda: not EngineRun.objects.get(pk=run.pk).active, timeout=120)
         run.refresh_from_db()
         assert finished and run.status == EngineRun.Status.SUCCEEDED, (
@@ -64,5 +64,5 @@ def test_retrain_in_the_worker_then_recommendations_come_from_the_new_snapshot(t
         written = wait_for(engine_advice.exists, timeout=60)
         worker_log = log.read_text()
     assert written, worker_log
-    assert "coach.tasks.engine_retrain" in worker_log
+    assert "learners.engine_run_execute" in worker_log
     assert engine_advice.get().snapshot == EngineSnapshot.objects.get(run=run)

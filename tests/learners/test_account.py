@@ -7,8 +7,16 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from coach.models import Recommendation, Strategy
-from learners.models import Cohort, CohortMembership, Learner, Reflection, SelfReport, StudySession
+from coach.models import Strategy
+from learners.models import (
+    Cohort,
+    CohortMembership,
+    Learner,
+    Recommendation,
+    Reflection,
+    SelfReport,
+    StudySession,
+)
 from tests.conftest import PASSWORD
 from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory, UserFactory
 

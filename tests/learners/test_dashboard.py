@@ -11,9 +11,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from coach.models import Recommendation, Strategy
+from coach.models import Strategy
 from learners.charts.learner import dashboard_charts
-from learners.models import CohortMembership, Learner
+from learners.models import CohortMembership, Learner, Recommendation
 from learners.selectors.dashboard import dashboard_data
 from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory
 
@@ -212,7 +212,7 @@ def test_asking_for_another_situation_queues_it_for_the_worker(
 ) -> None:
     recommendation(alice)
     with (
-        mock.patch("coach.tasks.recommendation_refresh.delay") as delay,
+        mock.patch("learners.tasks.recommendation_refresh_task.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         alice_client.post(reverse("recommendation-refresh"), {"subject": "Physics", "task_kind": "solve"})

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_creates_the_learner_the_educator_and_a_cohort_and_queues_a_retrain(settings) -> None:  # type: ignore[no-untyped-def]
     settings.DEBUG = True
-    with mock.patch("coach.tasks.engine_retrain.delay"):
+    with mock.patch("learners.tasks.engine_run_execute_task.delay"):
         call_command("demo", stdout=mock.MagicMock())
     demo = Learner.objects.get(user__username="demo")
     assert demo.user.check_password("demo")

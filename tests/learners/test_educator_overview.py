@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from coach.models import Recommendation, Strategy
-from learners.models import Cohort, CohortMembership, Learner, Reflection, StudySession
+from coach.models import Strategy
+from learners.models import Cohort, CohortMembership, Learner, Recommendation, Reflection, StudySession
 from learners.selectors.cohorts import cohort_overview, member_table
 from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory, UserFactory, educator
 

@@ -12,8 +12,8 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 
-from coach.models import Recommendation, Strategy
-from learners.models import Cohort, CohortMembership, Learner, Reflection, SelfReport
+from coach.models import Strategy
+from learners.models import Cohort, CohortMembership, Learner, Recommendation, Reflection, SelfReport
 from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory, UserFactory, educator
 
 pytestmark = pytest.mark.django_db

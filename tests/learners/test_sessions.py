@@ -42,7 +42,7 @@ def test_learner_logs_a_session_with_a_reflection(
     django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     with (
-        mock.patch("coach.tasks.recommendation_refresh.delay") as delay,
+        mock.patch("learners.tasks.recommendation_refresh_task.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = alice_client.post(reverse("session-new"), form_data())
@@ -55,7 +55,7 @@ def test_learner_logs_a_session_with_a_reflection(
 
 
 def test_score_may_be_filled_in_later(alice: Learner, alice_client: Client) -> None:
-    with mock.patch("coach.tasks.recommendation_refresh.delay"):
+    with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
         alice_client.post(reverse("session-new"), form_data(score=""))
     assert StudySession.objects.get(learner=alice).score is None
 
@@ -104,7 +104,9 @@ def test_database_refuses_out_of_range_minutes_even_without_the_form(alice: Lear
 @pytest.mark.django_db(transaction=True)
 def test_session_is_saved_when_the_broker_is_down(alice: Learner, alice_client: Client) -> None:
     # A real commit, as in production: the enqueue runs right after the session is stored.
-    with mock.patch("coach.tasks.recommendation_refresh.delay", side_effect=OperationalError("refused")):
+    with mock.patch(
+        "learners.tasks.recommendation_refresh_task.delay", side_effect=OperationalError("refused")
+    ):
         response = alice_client.post(reverse("session-new"), form_data(), follow=True)
     assert StudySession.objects.filter(learner=alice).count() == 1
     assert "recommendation will follow" in response.content.decode()
@@ -112,7 +114,7 @@ def test_session_is_saved_when_the_broker_is_down(alice: Learner, alice_client: 
 
 def test_learner_edits_their_session(alice: Learner, alice_client: Client) -> None:
     session = StudySessionFactory(learner=alice, score=None)
-    with mock.patch("coach.tasks.recommendation_refresh.delay"):
+    with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
         alice_client.post(
             reverse("session-edit", args=[session.pk]), form_data(score=80, what_worked="", next_time="")
         )
@@ -123,7 +125,7 @@ def test_learner_edits_their_session(alice: Learner, alice_client: Client) -> No
 
 def test_learner_deletes_their_session(alice: Learner, alice_client: Client) -> None:
     session = StudySessionFactory(learner=alice)
-    with mock.patch("coach.tasks.recommendation_refresh.delay"):
+    with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
         response = alice_client.post(reverse("session-delete", args=[session.pk]))
     assert response.status_code == 302
     assert not StudySession.objects.filter(pk=session.pk).exists()
@@ -174,10 +176,16 @@ def test_page_query_count_does_not_grow_with_sessions(
     url_name: str,  # type: ignore[no-untyped-def]
 ) -> None:
     StudySessionFactory.create_batch(10, learner=alice)
-    with mock.patch("coach.tasks.recommendation_refresh.delay"), django_assert_max_num_queries(100) as few:
+    with (
+        mock.patch("learners.tasks.recommendation_refresh_task.delay"),
+        django_assert_max_num_queries(100) as few,
+    ):
         alice_client.get(reverse(url_name))
     StudySessionFactory.create_batch(490, learner=alice)
-    with mock.patch("coach.tasks.recommendation_refresh.delay"), django_assert_max_num_queries(len(few)):
+    with (
+        mock.patch("learners.tasks.recommendation_refresh_task.delay"),
+        django_assert_max_num_queries(len(few)),
+    ):
         alice_client.get(reverse(url_name))
 
 

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from coach.models import Recommendation, Strategy
-from learners.models import Learner, Reflection, StudySession, StudyTimer
+from coach.models import Strategy
+from learners.models import Learner, Recommendation, Reflection, StudySession, StudyTimer
 from learners.selectors.study import pomodoro_phase, timer_elapsed_seconds
 from learners.services.study import timer_pause, timer_resume
 from tests.factories import StudySessionFactory
@@ -120,7 +120,7 @@ def test_finishing_logs_the_session_with_its_reflection_and_recommendation(
     rec = recommendation(alice)
     alice_client.post(reverse("study"), start_data(recommendation=rec.pk))
     with (
-        mock.patch("coach.tasks.recommendation_refresh.delay") as delay,
+        mock.patch("learners.tasks.recommendation_refresh_task.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = alice_client.post(reverse("study-finish"), finish_data())
@@ -143,7 +143,7 @@ def test_an_invalid_finish_keeps_the_timer_and_shows_the_error(alice: Learner, a
 
 def test_finishing_twice_logs_one_session(alice: Learner, alice_client: Client) -> None:
     alice_client.post(reverse("study"), start_data())
-    with mock.patch("coach.tasks.recommendation_refresh.delay"):
+    with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
         alice_client.post(reverse("study-finish"), finish_data())
         alice_client.post(reverse("study-finish"), finish_data())
     assert StudySession.objects.filter(learner=alice).count() == 1
@@ -157,7 +157,7 @@ def test_the_previous_next_time_plan_is_shown_and_kept_is_recorded(
     response = alice_client.get(reverse("study"))
     assert "Test myself first" in response.content.decode()
     alice_client.post(reverse("study"), start_data(kept_previous_plan="yes"))
-    with mock.patch("coach.tasks.recommendation_refresh.delay"):
+    with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
         alice_client.post(reverse("study-finish"), finish_data())
     latest = StudySession.objects.filter(learner=alice).order_by("-created_at").first()
     assert latest is not None and latest.reflection.kept_previous_plan is True
@@ -182,7 +182,7 @@ def test_timer_start_time_becomes_the_sessions_start(alice: Learner, alice_clien
     timer = StudyTimer.objects.get(learner=alice)
     timer.started_at = timezone.now() - timedelta(minutes=50)
     timer.save()
-    with mock.patch("coach.tasks.recommendation_refresh.delay"):
+    with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
         alice_client.post(reverse("study-finish"), finish_data())
     assert StudySession.objects.get(learner=alice).started_at == timer.started_at
 

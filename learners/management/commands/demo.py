@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from coach.services import RetrainAlreadyRunning, engine_retrain_request
 from learners.demo import demo_create
+from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
 
 
 class Command(BaseCommand):
@@ -19,8 +19,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  educator: {accounts.educator} / {accounts.educator}")
         # The worker meta-trains on the demo cohort as soon as it starts, so advice comes from the engine.
         try:
-            run = engine_retrain_request(requested_by=None)
-        except RetrainAlreadyRunning:
+            run = engine_run_request(requested_by=None)
+        except EngineRunAlreadyActive:
             self.stdout.write("An engine run is already queued.")
         else:
             self.stdout.write(f"Engine run {run.pk} queued for the worker.")

@@ -1,6 +1,6 @@
 """From the database to the engine's arrays: the one place that decides what the engine sees.
 
-`session_log` turns study sessions into a `SessionLog`:
+`session_log_build` turns study sessions into a `SessionLog`:
 
 - learner  := Learner id
 - strategy := the strategy's index in the catalogue (its rank by `Strategy.position`)
@@ -74,7 +74,7 @@ def feature_row(situation: Situation, profile: dict[str, float] | None) -> np.nd
     return row
 
 
-def session_log(*, strategy_ids: Sequence[int], learner_ids: Iterable[int] | None = None) -> SessionLog:
+def session_log_build(*, strategy_ids: Sequence[int], learner_ids: Iterable[int] | None = None) -> SessionLog:
     """Scored sessions as a SessionLog, time-ordered within each learner.
 
     `strategy_ids` is the catalogue in engine order (index i = strategy_ids[i]); sessions with a

@@ -4,9 +4,10 @@ from unittest import mock
 
 import pytest
 
-from coach import services, tasks
-from coach.models import Recommendation, Strategy
-from learners.models import Learner
+from coach.models import Strategy
+from learners import tasks
+from learners.models import Learner, Recommendation
+from learners.services import recommendations as services
 from tests.factories import StudySessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,13 +62,13 @@ def test_catch_up_queues_learners_whose_sessions_are_newer(alice: Learner, bob: 
     services.recommendation_refresh(learner_id=bob.pk)
     services.recommendation_refresh(learner_id=alice.pk)
     StudySessionFactory(learner=alice)
-    with mock.patch("coach.services.recommendation_request") as request:
+    with mock.patch("learners.services.recommendations.recommendation_request") as request:
         assert services.recommendation_catch_up() == 1
     request.assert_called_once_with(learner_id=alice.pk)
 
 
 def test_refresh_task_retries_database_errors_with_backoff() -> None:
-    task = tasks.recommendation_refresh
+    task = tasks.recommendation_refresh_task
     assert task.acks_late is True
     assert task.max_retries == 5
     assert task.retry_backoff

@@ -7,10 +7,12 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from coach import dataset, services, snapshots
-from coach.models import EngineRun, EngineSnapshot, Recommendation
+from coach import snapshots
+from coach.models import EngineRun, EngineSnapshot
+from learners import dataset
 from learners.demo import demo_create
-from learners.models import Learner
+from learners.models import Learner, Recommendation
+from learners.services import engine_runs, recommendations
 from tests.factories import StudySessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +24,12 @@ def cohort() -> None:
 
 
 def queued_run() -> EngineRun:
-    with mock.patch("coach.tasks.engine_retrain.delay"):
-        return services.engine_retrain_request(requested_by=None)
+    with mock.patch("learners.tasks.engine_run_execute_task.delay"):
+        return engine_runs.engine_run_request(requested_by=None)
 
 
 def test_retrain_fits_evaluates_and_stores_a_snapshot(cohort: None) -> None:
-    run = services.engine_retrain(run_id=queued_run().pk)
+    run = engine_runs.engine_run_execute(run_id=queued_run().pk)
     assert run is not None
     assert (run.status, run.progress, run.active) == (EngineRun.Status.SUCCEEDED, 100, False)
     assert run.n_learners == 12 and run.n_sessions > 100
@@ -50,7 +52,7 @@ def test_retrain_fits_evaluates_and_stores_a_snapshot(cohort: None) -> None:
 
 def test_retrain_with_too_little_data_fails_saying_why(alice: Learner) -> None:
     StudySessionFactory.create_batch(3, learner=alice)
-    run = services.engine_retrain(run_id=queued_run().pk)
+    run = engine_runs.engine_run_execute(run_id=queued_run().pk)
     assert run is not None and run.status == EngineRun.Status.FAILED
     assert "at least 5 learners" in run.error
     assert not run.active
@@ -59,15 +61,15 @@ def test_retrain_with_too_little_data_fails_saying_why(alice: Learner) -> None:
 
 def test_only_one_retrain_is_queued_or_running_at_a_time() -> None:
     first = queued_run()
-    with pytest.raises(services.RetrainAlreadyRunning) as refused:
+    with pytest.raises(engine_runs.EngineRunAlreadyActive) as refused:
         queued_run()
     assert refused.value.run == first
 
 
 def test_a_run_delivered_twice_trains_once(cohort: None) -> None:
     run = queued_run()
-    services.engine_retrain(run_id=run.pk)
-    assert services.engine_retrain(run_id=run.pk) is None
+    engine_runs.engine_run_execute(run_id=run.pk)
+    assert engine_runs.engine_run_execute(run_id=run.pk) is None
     assert EngineSnapshot.objects.count() == 1
 
 
@@ -75,29 +77,29 @@ def test_a_run_left_running_by_a_dead_worker_is_claimed_again(cohort: None) -> N
     run = queued_run()
     long_ago = timezone.now() - timedelta(hours=2)
     EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.RUNNING, started_at=long_ago)
-    finished = services.engine_retrain(run_id=run.pk)
+    finished = engine_runs.engine_run_execute(run_id=run.pk)
     assert finished is not None and finished.status == EngineRun.Status.SUCCEEDED
 
 
 def test_a_run_still_running_is_not_claimed_twice(cohort: None) -> None:
     run = queued_run()
     EngineRun.objects.filter(pk=run.pk).update(status=EngineRun.Status.RUNNING, started_at=timezone.now())
-    assert services.engine_retrain(run_id=run.pk) is None
+    assert engine_runs.engine_run_execute(run_id=run.pk) is None
 
 
 @pytest.mark.django_db(transaction=True)
 def test_retrain_request_with_the_broker_down_fails_the_run_and_frees_the_slot() -> None:
-    with mock.patch("coach.tasks.engine_retrain.delay", side_effect=OperationalError("refused")):
-        run = services.engine_retrain_request(requested_by=None)
+    with mock.patch("learners.tasks.engine_run_execute_task.delay", side_effect=OperationalError("refused")):
+        run = engine_runs.engine_run_request(requested_by=None)
     run.refresh_from_db()
     assert run.status == EngineRun.Status.FAILED and "unavailable" in run.error
     assert not run.active
 
 
 def test_recommendation_after_a_snapshot_comes_from_the_engine(cohort: None) -> None:
-    services.engine_retrain(run_id=queued_run().pk)
+    engine_runs.engine_run_execute(run_id=queued_run().pk)
     demo = Learner.objects.get(user__username="demo")
-    recommendation = services.recommendation_refresh(learner_id=demo.pk)
+    recommendation = recommendations.recommendation_refresh(learner_id=demo.pk)
     assert recommendation is not None
     assert recommendation.source == Recommendation.Source.ENGINE
     assert recommendation.snapshot is not None
@@ -109,11 +111,11 @@ def test_recommendation_after_a_snapshot_comes_from_the_engine(cohort: None) -> 
 
 
 def test_engine_recommendation_is_the_same_when_computed_twice(cohort: None) -> None:
-    services.engine_retrain(run_id=queued_run().pk)
+    engine_runs.engine_run_execute(run_id=queued_run().pk)
     demo = Learner.objects.get(user__username="demo")
-    first = services.recommendation_refresh(learner_id=demo.pk, task_kind="solve")
+    first = recommendations.recommendation_refresh(learner_id=demo.pk, task_kind="solve")
     Recommendation.objects.all().delete()
-    second = services.recommendation_refresh(learner_id=demo.pk, task_kind="solve")
+    second = recommendations.recommendation_refresh(learner_id=demo.pk, task_kind="solve")
     assert first is not None and second is not None
     assert (first.strategy, first.exploration, first.reason) == (
         second.strategy,
@@ -123,7 +125,7 @@ def test_engine_recommendation_is_the_same_when_computed_twice(cohort: None) -> 
 
 
 def test_a_worker_process_loads_each_snapshot_once(cohort: None) -> None:
-    services.engine_retrain(run_id=queued_run().pk)
+    engine_runs.engine_run_execute(run_id=queued_run().pk)
     snapshots._current = None
     with mock.patch.object(
         snapshots.MetaLearner, "from_bytes", wraps=snapshots.MetaLearner.from_bytes
@@ -136,7 +138,7 @@ def test_a_worker_process_loads_each_snapshot_once(cohort: None) -> None:
 
 def test_only_the_newest_snapshots_are_kept(cohort: None) -> None:
     for _ in range(snapshots.KEEP + 2):
-        services.engine_retrain(run_id=queued_run().pk)
+        engine_runs.engine_run_execute(run_id=queued_run().pk)
     assert EngineSnapshot.objects.count() == snapshots.KEEP
     newest = EngineRun.objects.order_by("-created_at", "-id").first()
     assert EngineSnapshot.objects.filter(run=newest).exists()

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from coach import dataset
 from coach.models import Strategy
+from learners import dataset
 from learners.models import Learner
 from tests.factories import StudySessionFactory
 
@@ -21,14 +21,14 @@ def catalogue_ids() -> list[int]:
 def test_session_log_leaves_out_unscored_sessions_and_scales_the_outcome(alice: Learner) -> None:
     StudySessionFactory(learner=alice, score=80)
     StudySessionFactory(learner=alice, score=None)
-    log = dataset.session_log(strategy_ids=catalogue_ids())
+    log = dataset.session_log_build(strategy_ids=catalogue_ids())
     assert len(log) == 1
     assert log.outcome.tolist() == [0.8]
 
 
 def test_session_log_indexes_strategies_in_catalogue_order(alice: Learner) -> None:
     StudySessionFactory(learner=alice, strategy=Strategy.objects.get(slug="rereading"))
-    log = dataset.session_log(strategy_ids=catalogue_ids())
+    log = dataset.session_log_build(strategy_ids=catalogue_ids())
     assert log.strategy.tolist() == [9]
 
 
@@ -37,13 +37,13 @@ def test_session_log_is_time_ordered_within_each_learner(alice: Learner, bob: Le
     late = StudySessionFactory(learner=alice, started_at=now - timedelta(hours=1), score=90)
     StudySessionFactory(learner=bob, started_at=now - timedelta(hours=5), score=10)
     early = StudySessionFactory(learner=alice, started_at=now - timedelta(hours=3), score=30)
-    log = dataset.session_log(strategy_ids=catalogue_ids()).for_learner(alice.pk)
+    log = dataset.session_log_build(strategy_ids=catalogue_ids()).for_learner(alice.pk)
     assert log.outcome.tolist() == [early.score / 100, late.score / 100]
 
 
 def test_context_row_encodes_the_situation_and_a_neutral_profile(alice: Learner) -> None:
     StudySessionFactory(learner=alice, task_kind="write", difficulty=5, confidence=40, minutes=600)
-    row = dataset.session_log(strategy_ids=catalogue_ids()).context[0]
+    row = dataset.session_log_build(strategy_ids=catalogue_ids()).context[0]
     named = dict(zip(dataset.FEATURES, row, strict=True))
     assert named["task:write"] == 1.0 and named["task:memorise"] == 0.0
     assert named["difficulty"] == 1.0
@@ -57,7 +57,7 @@ def test_context_uses_the_learners_latest_self_report_profile(alice: Learner) ->
     alice.save()
     StudySessionFactory(learner=alice)
     named = dict(
-        zip(dataset.FEATURES, dataset.session_log(strategy_ids=catalogue_ids()).context[0], strict=True)
+        zip(dataset.FEATURES, dataset.session_log_build(strategy_ids=catalogue_ids()).context[0], strict=True)
     )
     assert (named["profile:planning"], named["profile:monitoring"]) == (1.0, 0.0)
 
@@ -88,7 +88,7 @@ def test_a_submitted_self_report_reaches_the_engines_context(alice: Learner) -> 
 
     report = selfreport_submit(learner=alice, answers=dict.fromkeys(ITEM_KEYS, 5))
     StudySessionFactory(learner=alice)
-    row = dataset.session_log(strategy_ids=catalogue_ids()).context[0]
+    row = dataset.session_log_build(strategy_ids=catalogue_ids()).context[0]
     profile = [v for name, v in zip(dataset.FEATURES, row, strict=True) if name.startswith("profile:")]
     assert profile == pytest.approx([(report.scores[d] - 1) / 4 for d in dataset.PROFILE_DIMENSIONS])
     assert len(profile) == len(report.scores)

@@ -1,0 +1,50 @@
+"""Reads about a learner's recommendations and the record they are computed from."""
+
+from __future__ import annotations
+
+import numpy as np
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+
+from coach.advice import StrategyRecord
+from coach.models import Strategy
+from learners.models import Learner, Recommendation, StudySession
+
+
+def recommendation_latest(*, learner: Learner) -> Recommendation | None:
+    return Recommendation.objects.filter(learner=learner).select_related("strategy").first()
+
+
+def strategy_record(*, learner_id: int, strategies: list[Strategy]) -> StrategyRecord:
+    sessions = StudySession.objects.filter(learner_id=learner_id)
+    rows = (
+        sessions.filter(score__isnull=False).values("strategy_id").annotate(n=Count("id"), mean=Avg("score"))
+    )
+    index = {s.pk: i for i, s in enumerate(strategies)}
+    counts = np.zeros(len(strategies))
+    means = np.full(len(strategies), np.nan)
+    for row in rows:
+        counts[index[row["strategy_id"]]] = row["n"]
+        means[index[row["strategy_id"]]] = row["mean"]
+    summary = sessions.aggregate(n=Count("id"), last=Max("updated_at"))
+    last = summary["last"].timestamp() if summary["last"] else 0
+    return StrategyRecord(counts=counts, means=means, basis=f"{summary['n']}:{last:.6f}")
+
+
+def learners_needing_refresh(*, limit: int = 500) -> list[int]:
+    """Learners whose sessions changed after their latest recommendation, or who have none yet."""
+    latest = (
+        Recommendation.objects.filter(learner=OuterRef("pk")).order_by("-created_at").values("created_at")[:1]
+    )
+    changed = (
+        StudySession.objects.filter(learner=OuterRef("pk")).order_by("-updated_at").values("updated_at")[:1]
+    )
+    learners: QuerySet[Learner] = Learner.objects.annotate(latest=Subquery(latest), changed=Subquery(changed))
+    stale = learners.filter(Q(latest__isnull=True) | Q(changed__gt=F("latest")))
+    return list(stale.order_by("pk").values_list("pk", flat=True)[:limit])
+
+
+def recommendation_is_stale(*, learner: Learner) -> bool:
+    latest = recommendation_latest(learner=learner)
+    if latest is None:
+        return True
+    return StudySession.objects.filter(learner=learner, updated_at__gt=latest.created_at).exists()

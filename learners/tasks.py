@@ -1,0 +1,50 @@
+"""Thin Celery tasks: ids in, one service call, safe to run twice.
+
+Each is named `<service>_task` after the service it calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from coach import training
+from learners.services import engine_runs, recommendations
+
+RETRY: dict[str, Any] = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="learners.recommendation_refresh", acks_late=True, ignore_result=True, **RETRY)
+def recommendation_refresh_task(learner_id: int, subject: str = "", task_kind: str = "") -> None:
+    recommendations.recommendation_refresh(learner_id=learner_id, subject=subject, task_kind=task_kind)
+
+
+@shared_task(name="learners.recommendation_catch_up", acks_late=True, ignore_result=True, **RETRY)
+def recommendation_catch_up_task() -> None:
+    recommendations.recommendation_catch_up()
+
+
+# Training is long and CPU-bound: no automatic retry (a failure is recorded on the run and shown),
+# and a time limit well above a normal run.
+@shared_task(
+    name="learners.engine_run_execute",
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=training.TIME_LIMIT_SECONDS - 60,
+    time_limit=training.TIME_LIMIT_SECONDS,
+)
+def engine_run_execute_task(run_id: int) -> None:
+    engine_runs.engine_run_execute(run_id=run_id)
+
+
+@shared_task(name="learners.engine_run_schedule", ignore_result=True)
+def engine_run_schedule_task() -> None:
+    engine_runs.engine_run_schedule()
