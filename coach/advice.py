@@ -16,11 +16,10 @@ from django.utils.translation import ngettext
 
 from coach.engine import SessionLog
 from coach.engine.policy import Option, recommend
+from coach.engine.stats import Z90
 from coach.fallback import evidence_ranking
 from coach.models import AdviceSource, Strategy
 from coach.snapshots import LoadedSnapshot
-
-Z90 = 1.645
 
 
 @dataclass(frozen=True)

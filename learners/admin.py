@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from coach.admin import ReadOnlyAdmin
 from coach.models import EngineRun
+from learners.http import CSV, file_download
 from learners.models import (
     Cohort,
     CohortMembership,
@@ -53,9 +54,7 @@ def export_sessions(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Cohort]
 ) -> StreamingHttpResponse:
     stream = csv_stream(cohorts_sessions(cohort_ids=list(queryset.values_list("pk", flat=True))))
-    response = StreamingHttpResponse(stream, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="cohorts-sessions.csv"'
-    return response
+    return file_download(stream, filename="cohorts-sessions.csv", content_type=CSV)
 
 
 @admin.register(Cohort)

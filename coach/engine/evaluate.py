@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from coach.engine.log import SessionLog
+from coach.engine.stats import Z90
 
 Predictor = Callable[[SessionLog, np.ndarray], tuple[np.ndarray, np.ndarray]]
-Z90 = 1.645
 N_RESAMPLES = 1000
 
 

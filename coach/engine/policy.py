@@ -26,7 +26,8 @@ from typing import Literal
 
 import numpy as np
 
-Z90 = 1.645
+from coach.engine.stats import Z90
+
 THOMPSON: Literal["thompson"] = "thompson"
 
 

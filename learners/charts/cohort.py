@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -10,6 +11,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from learners.charts.base import ACCENT, MUTED, OTHERS, Chart, base_layout, interval_bars
+from learners.scores import OVERCONFIDENCE_POINTS
 
 # Cohort charts -----------------------------------------------------------------------------------
 # Pure functions of the plain data in learners.selectors.cohorts.CohortOverview.
@@ -23,17 +25,10 @@ UTILITY_SHADES = {
 CohortEstimate = tuple[str, int, float | None, float | None, float | None]
 
 
-def _error_bars(estimates: list[CohortEstimate]) -> tuple[list[float], list[float], list[float]]:
-    """Means and the distances to their interval ends, as plotly's error bars want them."""
-    means, plus, minus = [], [], []
-    for estimate in estimates:
-        mean = float(estimate[2] or 0.0)
-        low = mean if estimate[3] is None else float(estimate[3])
-        high = mean if estimate[4] is None else float(estimate[4])
-        means.append(round(mean, 1))
-        plus.append(round(high - mean, 1))
-        minus.append(round(mean - low, 1))
-    return means, plus, minus
+def _estimate_bars(estimates: list[CohortEstimate]) -> tuple[list[float], dict[str, Any]]:
+    """Rounded means, and error bars to their interval ends (none where there is no interval)."""
+    means = [round(float(e[2] or 0.0), 1) for e in estimates]
+    return means, interval_bars(means, [e[3] for e in estimates], [e[4] for e in estimates])
 
 
 def _week_labels(weeks: list) -> list[str]:
@@ -110,14 +105,14 @@ def cohort_score_chart(*, estimates: list[CohortEstimate]) -> Chart:
     if not drawn:
         return Chart("cohort-scores", title, _("No scored sessions yet."), None)
     names = [e[0] for e in drawn]
-    means, plus, minus = _error_bars(drawn)
+    means, bars = _estimate_bars(drawn)
     figure = go.Figure(
         go.Scatter(
             x=means,
             y=names,
             mode="markers",
             marker={"color": ACCENT, "size": 10},
-            error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
+            error_x=bars,
             customdata=[e[1] for e in drawn],
             hovertemplate="%{y}: %{x} (n=%{customdata})<extra></extra>",
             name=title,
@@ -146,10 +141,16 @@ def cohort_bias_chart(*, biases: list[float]) -> Chart:
         title=_("confidence minus score (points)<br>above 0 = overconfident"), automargin=True
     )
     figure.update_yaxes(title=_("learners"), rangemode="tozero", dtick=max(1, len(biases) // 5))
-    over = sum(1 for b in biases if b >= 15)
+    over = sum(1 for b in biases if b >= OVERCONFIDENCE_POINTS)
     summary = _(
-        "%(over)d of %(n)d learners expect at least 15 points more than they score; median bias %(median).0f."
-    ) % {"over": over, "n": len(biases), "median": sorted(biases)[len(biases) // 2]}
+        "%(over)d of %(n)d learners expect at least %(points).0f points more than they score; "
+        "median bias %(median).0f."
+    ) % {
+        "over": over,
+        "n": len(biases),
+        "points": OVERCONFIDENCE_POINTS,
+        "median": sorted(biases)[len(biases) // 2],
+    }
     return Chart("cohort-bias", title, summary, base_layout(figure, title=""))
 
 
@@ -191,12 +192,12 @@ def cohort_after_chart(*, after: list[CohortEstimate]) -> Chart:
     if not drawn:
         return Chart("cohort-after", title, _("No scored session follows a recommendation yet."), None)
     labels = {"followed": _("Followed"), "not_followed": _("Not followed")}
-    means, plus, minus = _error_bars(drawn)
+    means, bars = _estimate_bars(drawn)
     figure = go.Figure(
         go.Bar(
             x=[labels.get(e[0], e[0]) for e in drawn],
             y=means,
-            error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
+            error_y=bars,
             marker_color=[ACCENT if e[0] == "followed" else OTHERS for e in drawn],
             customdata=[e[1] for e in drawn],
             hovertemplate="%{x}: %{y} (n=%{customdata})<extra></extra>",

@@ -33,17 +33,19 @@ from django.utils import timezone
 from coach.models import EngineRun, Strategy
 from learners.models import Cohort, CohortMembership, Learner, Recommendation, Reflection, StudySession
 from learners.permissions import cohorts_for_educator
+from learners.scores import (
+    OVERCONFIDENCE_MIN_SESSIONS,
+    OVERCONFIDENCE_POINTS,
+    WEEKS_SHOWN,
+    score_interval,
+    score_sd_from_moments,
+)
 
 INACTIVE_DAYS = 14
-# Confidence above the self-test score by this many points on average, over enough scored sessions.
-OVERCONFIDENT_BIAS = 15
-OVERCONFIDENT_MIN_SESSIONS = 3
-WEEKS = 12
-Z95 = 1.96
 
 
 class Estimate(NamedTuple):
-    """A mean with its 95% interval (normal approximation); no interval below two values."""
+    """A mean with its 95% interval (`learners.scores.score_interval`); no interval below two values."""
 
     label: str
     n: int
@@ -83,11 +85,8 @@ def _estimate(label: str, n: int, mean: float | None, mean_sq: float | None) -> 
         return Estimate(label=label, n=n or 0, mean=None)
     if n < 2 or mean_sq is None:
         return Estimate(label=label, n=n, mean=float(mean))
-    variance = max(0.0, (mean_sq - mean * mean) * n / (n - 1))
-    half = Z95 * math.sqrt(variance / n)
-    return Estimate(
-        label=label, n=n, mean=float(mean), low=max(0.0, mean - half), high=min(100.0, mean + half)
-    )
+    low, high = score_interval(float(mean), score_sd_from_moments(n, mean, mean_sq), n)
+    return Estimate(label=label, n=n, mean=float(mean), low=low, high=high)
 
 
 def _week_start(now: datetime) -> date:
@@ -98,7 +97,7 @@ def _week_start(now: datetime) -> date:
 def cohort_overview(*, cohort: Cohort, now: datetime | None = None) -> CohortOverview:
     now = now or timezone.now()
     last_week = _week_start(now)
-    weeks = [last_week - timedelta(weeks=i) for i in range(WEEKS - 1, -1, -1)]
+    weeks = [last_week - timedelta(weeks=i) for i in range(WEEKS_SHOWN - 1, -1, -1)]
     since = timezone.make_aware(datetime.combine(weeks[0], datetime.min.time()))
     sessions = _cohort_sessions(cohort)
     recent = sessions.filter(started_at__gte=since).annotate(week=TruncWeek("started_at"))
@@ -232,7 +231,7 @@ def member_table(
             ),
             overconfident=Case(
                 When(
-                    Q(bias__gte=OVERCONFIDENT_BIAS, n_scored__gte=OVERCONFIDENT_MIN_SESSIONS),
+                    Q(bias__gte=OVERCONFIDENCE_POINTS, n_scored__gte=OVERCONFIDENCE_MIN_SESSIONS),
                     then=Value(True),
                 ),
                 default=Value(False),

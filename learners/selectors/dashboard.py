@@ -19,17 +19,13 @@ from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext
-from scipy import stats
 
 from learners.models import CohortMembership, Learner, Recommendation, SelfReport, StudySession
+from learners.scores import OVERCONFIDENCE_MIN_SESSIONS, OVERCONFIDENCE_POINTS, WEEKS_SHOWN, score_interval
 from learners.selectors.recommendations import recommendation_is_stale
 
-WEEKS_SHOWN = 12
 # A comparison group's mean is shown only when enough of its sessions back it.
 COMPARISON_MIN_SESSIONS = 3
-# Bias on low-utility strategies above this many points triggers the illusion-of-competence nudge.
-OVERCONFIDENCE_POINTS = 15.0
-OVERCONFIDENCE_MIN_SESSIONS = 3
 
 
 @dataclass(frozen=True)
@@ -199,13 +195,6 @@ def _streak(days: set[date], today: date) -> int:
     return streak
 
 
-def _interval(mean: float, sd: float, n: int) -> tuple[float | None, float | None]:
-    if n < 2 or not math.isfinite(sd):
-        return None, None
-    half = float(stats.t.ppf(0.975, n - 1)) * sd / math.sqrt(n)
-    return max(0.0, mean - half), min(100.0, mean + half)
-
-
 def _strategy_scores(
     scored: list[dict[str, Any]], comparison: dict[int, tuple[int, float, float]]
 ) -> tuple[StrategyScores, ...]:
@@ -217,12 +206,12 @@ def _strategy_scores(
         scores = tuple(r["score"] for r in group)
         mean = sum(scores) / len(scores)
         sd = float(np.std(scores, ddof=1)) if len(scores) > 1 else math.nan
-        low, high = _interval(mean, sd, len(scores))
+        low, high = score_interval(mean, sd, len(scores))
         other = comparison.get(strategy_id)
         extra: dict[str, Any] = {}
         if other is not None:
             n, other_mean, other_sd = other
-            other_low, other_high = _interval(other_mean, other_sd, n)
+            other_low, other_high = score_interval(other_mean, other_sd, n)
             extra = {
                 "comparison_n": n,
                 "comparison_mean": other_mean,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from coach import selectors as coach_selectors
 from learners import charts
 from learners.educator_forms import CohortForm, CoTeacherForm, JoinCodeForm, MemberSearchForm
+from learners.http import CSV, AuthenticatedHttpRequest, file_download
 from learners.permissions import (
     cohort_for_educator,
     cohort_for_owner,
@@ -31,14 +32,14 @@ MEMBERS_PER_PAGE = 25
 
 
 @educator_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CohortForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        cohort = services.cohort_create(owner=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+        cohort = services.cohort_create(owner=request.user, name=form.cleaned_data["name"])
         messages.success(request, _("Cohort created. Share its join code with your learners."))
         return redirect("educator-cohort", cohort_id=cohort.pk)
     show_archived = request.GET.get("archived") == "1"
-    cohorts = selectors.cohort_list_for_educator(user=request.user, include_archived=show_archived)  # type: ignore[arg-type]
+    cohorts = selectors.cohort_list_for_educator(user=request.user, include_archived=show_archived)
     return render(
         request, "educator/home.html", {"form": form, "cohorts": cohorts, "show_archived": show_archived}
     )
@@ -46,8 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @educator_required
 @require_GET
-def cohort_detail(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+def cohort_detail(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)
     overview = selectors.cohort_overview(cohort=cohort)
     search = MemberSearchForm(request.GET)
     query = search.cleaned_data.get("q", "") if search.is_valid() else ""
@@ -85,8 +86,8 @@ def _overview_charts(overview: selectors.CohortOverview) -> list[charts.Chart]:
 
 
 @educator_required
-def cohort_settings(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+def cohort_settings(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)
     form = CohortForm(request.POST or None, instance=cohort)
     if request.method == "POST" and form.is_valid():
         services.cohort_rename(cohort=cohort, name=form.cleaned_data["name"])
@@ -104,8 +105,8 @@ def cohort_settings(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @educator_required
 @require_POST
-def cohort_archive(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+def cohort_archive(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)
     archive = request.POST.get("archived") == "1"
     services.cohort_set_archived(cohort=cohort, archived=archive)
     messages.success(request, _("Cohort archived.") if archive else _("Cohort restored."))
@@ -114,8 +115,8 @@ def cohort_archive(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @educator_required
 @require_POST
-def co_teacher_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+def co_teacher_add(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)
     form = CoTeacherForm(request.POST)
     if form.is_valid():
         try:
@@ -129,8 +130,8 @@ def co_teacher_add(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @educator_required
 @require_POST
-def co_teacher_remove(request: HttpRequest, cohort_id: int, user_id: int) -> HttpResponse:
-    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+def co_teacher_remove(request: AuthenticatedHttpRequest, cohort_id: int, user_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)
     services.cohort_remove_co_teacher(cohort=cohort, user_id=user_id)
     messages.success(request, _("Co-teacher removed."))
     return redirect("educator-cohort-settings", cohort_id=cohort.pk)
@@ -138,8 +139,8 @@ def co_teacher_remove(request: HttpRequest, cohort_id: int, user_id: int) -> Htt
 
 @educator_required
 @require_POST
-def join_code_renew(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+def join_code_renew(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)
     form = JoinCodeForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -155,8 +156,8 @@ def join_code_renew(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @educator_required
 @require_POST
-def join_code_revoke(request: HttpRequest, cohort_id: int) -> HttpResponse:
-    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+def join_code_revoke(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)
     services.join_code_revoke(cohort=cohort)
     messages.success(request, _("Join code revoked; nobody can join until you make a new one."))
     return redirect("educator-cohort-settings", cohort_id=cohort.pk)
@@ -164,8 +165,8 @@ def join_code_revoke(request: HttpRequest, cohort_id: int) -> HttpResponse:
 
 @educator_required
 @require_GET
-def member_detail(request: HttpRequest, cohort_id: int, learner_id: int) -> HttpResponse:
-    cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+def member_detail(request: AuthenticatedHttpRequest, cohort_id: int, learner_id: int) -> HttpResponse:
+    cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)
     membership = membership_for_educator(cohort=cohort, learner_id=learner_id)
     data = dashboard_data(learner=membership.learner)
     context = {
@@ -180,17 +181,14 @@ def member_detail(request: HttpRequest, cohort_id: int, learner_id: int) -> Http
 
 @educator_required
 @require_GET
-def cohort_export(request: HttpRequest, cohort_id: int, kind: str) -> StreamingHttpResponse:
-    cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)  # type: ignore[arg-type]
+def cohort_export(request: AuthenticatedHttpRequest, cohort_id: int, kind: str) -> StreamingHttpResponse:
+    cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)
     select = COHORT_TABLES.get(kind)
     if select is None:
         raise Http404
-    response = StreamingHttpResponse(
-        csv_stream(select(cohort=cohort)), content_type="text/csv; charset=utf-8"
+    return file_download(
+        csv_stream(select(cohort=cohort)), filename=f"cohort-{cohort.pk}-{kind}.csv", content_type=CSV
     )
-    response["Content-Disposition"] = f'attachment; filename="cohort-{cohort.pk}-{kind}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @educator_required
@@ -217,9 +215,9 @@ def engine(request: HttpRequest) -> HttpResponse:
 
 @educator_required
 @require_POST
-def engine_run_request_view(request: HttpRequest) -> HttpResponse:
+def engine_run_request_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     try:
-        engine_run_request(requested_by=request.user)  # type: ignore[arg-type]
+        engine_run_request(requested_by=request.user)
     except EngineRunAlreadyActive:
         messages.warning(request, _("A retrain is already running; its progress is shown below."))
     else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,7 +12,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from learners.charts import calibration_sentence, dashboard_charts
 from learners.forms import DismissForm, ReflectionForm, SituationForm, StudySessionForm
-from learners.models import Learner, Recommendation, TaskKind
+from learners.http import LearnerHttpRequest, learner_required
+from learners.models import Recommendation, TaskKind
 from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as selectors
 from learners.selectors.study import timer_get
@@ -21,17 +21,12 @@ from learners.services.dashboard import nudge_dismiss
 from learners.services.recommendations import recommendation_request, recommendation_respond
 from learners.services.sessions import (
     SessionSaved,
-    learner_ensure,
     session_create,
     session_delete,
     session_update,
 )
 
 NUDGE = "illusion-of-competence"
-
-
-def _learner(request: HttpRequest) -> Learner:
-    return learner_ensure(user=request.user)  # type: ignore[arg-type]
 
 
 def _saved_message(request: HttpRequest, saved: SessionSaved) -> None:
@@ -42,9 +37,9 @@ def _saved_message(request: HttpRequest, saved: SessionSaved) -> None:
         )
 
 
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    learner = _learner(request)
+@learner_required
+def home(request: LearnerHttpRequest) -> HttpResponse:
+    learner = request.learner
     recommendation = recommendations.recommendation_latest(learner=learner)
     if recommendation is None and learner.refresh_requested_at is None:
         recommendation_request(learner_id=learner.pk)
@@ -76,23 +71,23 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "learners/home.html", context)
 
 
-@login_required
+@learner_required
 @require_GET
-def recommendation_status(request: HttpRequest) -> JsonResponse:
-    learner = _learner(request)
+def recommendation_status(request: LearnerHttpRequest) -> JsonResponse:
+    learner = request.learner
     latest = recommendations.recommendation_latest(learner=learner)
     pending = dashboard.recommendation_pending(learner=learner, latest=latest)
     return JsonResponse({"ready": not pending, "id": latest.pk if latest else None})
 
 
-@login_required
+@learner_required
 @require_POST
-def recommendation_refresh_view(request: HttpRequest) -> HttpResponse:
+def recommendation_refresh_view(request: LearnerHttpRequest) -> HttpResponse:
     """Ask again, optionally for another situation: a subject and a kind of task."""
     form = SituationForm(request.POST)
     situation = form.cleaned_data if form.is_valid() else {"subject": "", "task_kind": ""}
     queued = recommendation_request(
-        learner_id=_learner(request).pk,
+        learner_id=request.learner.pk,
         subject=situation["subject"].strip(),
         task_kind=situation["task_kind"],
     )
@@ -103,20 +98,20 @@ def recommendation_refresh_view(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
-@login_required
+@learner_required
 @require_POST
-def recommendation_follow(request: HttpRequest, recommendation_id: int) -> HttpResponse:
+def recommendation_follow(request: LearnerHttpRequest, recommendation_id: int) -> HttpResponse:
     """*Try it*: the recommendation is followed and the study timer opens with it."""
-    learner = _learner(request)
+    learner = request.learner
     recommendation = dashboard.recommendation_get(learner=learner, recommendation_id=recommendation_id)
     recommendation_respond(recommendation=recommendation, status=Recommendation.Status.FOLLOWED)
     return redirect(f"{reverse('study')}?recommendation={recommendation.pk}")
 
 
-@login_required
+@learner_required
 @require_POST
-def recommendation_dismiss(request: HttpRequest, recommendation_id: int) -> HttpResponse:
-    learner = _learner(request)
+def recommendation_dismiss(request: LearnerHttpRequest, recommendation_id: int) -> HttpResponse:
+    learner = request.learner
     recommendation = dashboard.recommendation_get(learner=learner, recommendation_id=recommendation_id)
     form = DismissForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -127,23 +122,23 @@ def recommendation_dismiss(request: HttpRequest, recommendation_id: int) -> Http
     return redirect("home")
 
 
-@login_required
+@learner_required
 @require_POST
-def nudge_dismiss_view(request: HttpRequest) -> HttpResponse:
-    nudge_dismiss(learner=_learner(request), key=NUDGE)
+def nudge_dismiss_view(request: LearnerHttpRequest) -> HttpResponse:
+    nudge_dismiss(learner=request.learner, key=NUDGE)
     return redirect("home")
 
 
-@login_required
-def session_list(request: HttpRequest) -> HttpResponse:
-    sessions = selectors.session_list(learner=_learner(request))
+@learner_required
+def session_list(request: LearnerHttpRequest) -> HttpResponse:
+    sessions = selectors.session_list(learner=request.learner)
     page = Paginator(sessions, 25).get_page(request.GET.get("page"))
     return render(request, "learners/session_list.html", {"page": page})
 
 
-@login_required
-def session_new(request: HttpRequest) -> HttpResponse:
-    learner = _learner(request)
+@learner_required
+def session_new(request: LearnerHttpRequest) -> HttpResponse:
+    learner = request.learner
     form = StudySessionForm(request.POST or None)
     reflection_form = ReflectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and reflection_form.is_valid():
@@ -158,15 +153,15 @@ def session_new(request: HttpRequest) -> HttpResponse:
     return render(request, "learners/session_form.html", context)
 
 
-@login_required
-def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.session_get(learner=_learner(request), session_id=session_id)
+@learner_required
+def session_detail(request: LearnerHttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get(learner=request.learner, session_id=session_id)
     return render(request, "learners/session_detail.html", {"session": session})
 
 
-@login_required
-def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.session_get(learner=_learner(request), session_id=session_id)
+@learner_required
+def session_edit(request: LearnerHttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get(learner=request.learner, session_id=session_id)
     reflection = getattr(session, "reflection", None)
     form = StudySessionForm(request.POST or None, instance=session)
     reflection_form = ReflectionForm(request.POST or None, instance=reflection)
@@ -181,9 +176,9 @@ def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
-@login_required
-def session_delete_view(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.session_get(learner=_learner(request), session_id=session_id)
+@learner_required
+def session_delete_view(request: LearnerHttpRequest, session_id: int) -> HttpResponse:
+    session = selectors.session_get(learner=request.learner, session_id=session_id)
     if request.method == "POST":
         session_delete(session=session)
         messages.success(request, _("Session deleted."))

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from learners.charts import profile_radar_chart
 from learners.forms import SelfReportForm
+from learners.http import LearnerHttpRequest, learner_required
 from learners.selectors.dashboard import selfreport_due, selfreport_recent
 from learners.selfreport import DIMENSION_HELP, DIMENSIONS
 from learners.services.selfreport import selfreport_submit
-from learners.services.sessions import learner_ensure
 
 
-@login_required
-def selfreport(request: HttpRequest) -> HttpResponse:
-    learner = learner_ensure(user=request.user)  # type: ignore[arg-type]
+@learner_required
+def selfreport(request: LearnerHttpRequest) -> HttpResponse:
+    learner = request.learner
     form = SelfReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         selfreport_submit(learner=learner, answers=form.answers())

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from learners.forms import TimerFinishForm, TimerStartForm
+from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Learner, Recommendation, StudyTimer
 from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as session_selectors
 from learners.selectors.study import pomodoro_phase, timer_elapsed_seconds, timer_get, timer_prompts
-from learners.services.sessions import learner_ensure
 from learners.services.study import (
     timer_discard,
     timer_finish,
@@ -25,10 +24,6 @@ from learners.services.study import (
 )
 
 
-def _learner(request: HttpRequest) -> Learner:
-    return learner_ensure(user=request.user)  # type: ignore[arg-type]
-
-
 def _recommendation(learner: Learner, raw: object) -> Recommendation | None:
     try:
         return dashboard.recommendation_get(learner=learner, recommendation_id=int(str(raw)))
@@ -36,10 +31,10 @@ def _recommendation(learner: Learner, raw: object) -> Recommendation | None:
         return None
 
 
-@login_required
-def study(request: HttpRequest) -> HttpResponse:
+@learner_required
+def study(request: LearnerHttpRequest) -> HttpResponse:
     """Start a session (GET shows the form, POST starts the timer) or show the one running."""
-    learner = _learner(request)
+    learner = request.learner
     timer = timer_get(learner=learner)
     if timer is not None:
         return _running(request, timer, TimerFinishForm(initial={"minutes": timer_minutes(timer=timer)}))
@@ -89,41 +84,41 @@ def _running(request: HttpRequest, timer: StudyTimer, form: TimerFinishForm) -> 
     return render(request, "learners/study_running.html", context)
 
 
-def _timer_or_redirect(request: HttpRequest) -> StudyTimer | None:
-    timer = timer_get(learner=_learner(request))
+def _timer_or_redirect(request: LearnerHttpRequest) -> StudyTimer | None:
+    timer = timer_get(learner=request.learner)
     if timer is None:
         messages.info(request, _("That session has already ended."))
     return timer
 
 
-@login_required
+@learner_required
 @require_POST
-def study_pause(request: HttpRequest) -> HttpResponse:
+def study_pause(request: LearnerHttpRequest) -> HttpResponse:
     if timer := _timer_or_redirect(request):
         timer_pause(timer=timer)
     return redirect("study")
 
 
-@login_required
+@learner_required
 @require_POST
-def study_resume(request: HttpRequest) -> HttpResponse:
+def study_resume(request: LearnerHttpRequest) -> HttpResponse:
     if timer := _timer_or_redirect(request):
         timer_resume(timer=timer)
     return redirect("study")
 
 
-@login_required
+@learner_required
 @require_POST
-def study_discard(request: HttpRequest) -> HttpResponse:
+def study_discard(request: LearnerHttpRequest) -> HttpResponse:
     if timer := _timer_or_redirect(request):
         timer_discard(timer=timer)
         messages.info(request, _("The timer was discarded; nothing was logged."))
     return redirect("study")
 
 
-@login_required
+@learner_required
 @require_POST
-def study_finish(request: HttpRequest) -> HttpResponse:
+def study_finish(request: LearnerHttpRequest) -> HttpResponse:
     timer = _timer_or_redirect(request)
     if timer is None:
         return redirect("home")

@@ -1,12 +1,13 @@
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from learners.forms import SignupForm
+from learners.http import AuthenticatedHttpRequest
 from learners.services.sessions import learner_signup
 
 
-def signup(request: HttpRequest) -> HttpResponse:
+def signup(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
