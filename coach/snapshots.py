@@ -2,15 +2,18 @@
 
 A snapshot holds both fitted learners in the engine's pickle-free format. Each worker process
 keeps the newest one in memory and reloads only when a newer one appears, so a recommendation
-costs one small query, not a deserialisation.
+costs one small query, not a deserialisation. A snapshot this engine cannot read (one saved in
+an older format) is refused with a warning: advice comes from the published evidence until the
+next retrain stores a readable one.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
-from coach.engine import MemoryMetaLearner, MetaLearner, ModelMetaLearner
+from coach.engine import MemoryMetaLearner, MetaLearner, ModelMetaLearner, SnapshotError
 from coach.models import EngineRun, EngineSnapshot
 
 
@@ -25,8 +28,10 @@ class LoadedSnapshot:
 
 KEEP = 3  # older snapshots are deleted: each holds both fitted learners (megabytes on a large install)
 
+logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _current: LoadedSnapshot | None = None
+_unreadable: int | None = None  # the newest snapshot's id, when it cannot be loaded
 
 
 def snapshot_store(
@@ -51,19 +56,25 @@ def snapshot_store(
 
 def snapshot_current() -> LoadedSnapshot | None:
     """The newest snapshot, loaded once per process."""
-    global _current
+    global _current, _unreadable
     newest = EngineSnapshot.objects.order_by("-created_at", "-id").values_list("id", flat=True).first()
-    if newest is None:
+    if newest is None or newest == _unreadable:
         return None
     with _lock:
         if _current is None or _current.id != newest:
             row = EngineSnapshot.objects.get(pk=newest)
+            try:
+                model, memory = _load_model(bytes(row.model_learner)), _load_memory(bytes(row.memory_learner))
+            except SnapshotError as exc:
+                logger.warning("Engine snapshot %s cannot be used (%s); advising from evidence", newest, exc)
+                _unreadable = newest
+                return None
             _current = LoadedSnapshot(
                 id=row.pk,
                 strategy_slugs=list(row.strategy_slugs),
                 feature_names=list(row.feature_names),
-                model=_load_model(bytes(row.model_learner)),
-                memory=_load_memory(bytes(row.memory_learner)),
+                model=model,
+                memory=memory,
             )
         return _current
 

@@ -1,7 +1,10 @@
 """The coaching engine: meta-learners that adapt to a new learner from a few sessions.
 
-Pure Python, numpy and scikit-learn: arrays in, arrays out, no Django.
+Pure Python, numpy and scikit-learn: arrays in, arrays out, no Django. A bad constructor
+argument raises InvalidParameterError (scikit-learn's), a bad session log LogError.
 """
+
+from sklearn.utils._param_validation import InvalidParameterError
 
 from coach.engine.base import MetaLearner, SnapshotError
 from coach.engine.log import LogError, SessionLog
@@ -10,6 +13,7 @@ from coach.engine.model import ModelMetaLearner
 from coach.engine.registry import learner_class, learner_names, make_learner
 
 __all__ = [
+    "InvalidParameterError",
     "LogError",
     "MemoryMetaLearner",
     "MetaLearner",

@@ -18,7 +18,7 @@ class Level:
     count: np.ndarray  # (n, S) later sessions per strategy
     total: np.ndarray  # (n, S) residual sums of those sessions
     index: NearestNeighbors
-    outcome: np.ndarray | None = None  # (n, S) outcome sums of those sessions, for explanations
+    outcome: np.ndarray  # (n, S) outcome sums of those sessions, for explanations
 
     informative: bool = True  # False when no key tells learners apart
     sq_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -115,7 +115,7 @@ def population_mean(Z: np.ndarray, coef: np.ndarray) -> np.ndarray:
     return coef[:, 0][None, :] + Z @ coef[:, 1:].T
 
 
-def fit_population(
+def population_ridge_fit(
     Z: np.ndarray, s: np.ndarray, y: np.ndarray, S: int, target: np.ndarray, prior_weight: float, ridge: float
 ) -> np.ndarray:
     """Per-strategy ridge regression on the situation; the intercept leans on `target`

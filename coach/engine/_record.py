@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.engine import _mixed
+from coach.engine._mixed import posterior_gaussian, update_covariance
 
 _PAD_NOISE = 1e12  # noise of padding slots: they carry no information
 _EM_STEPS = 10  # most EM steps for the record covariance in one call
@@ -132,13 +132,13 @@ def refine_covariance(
     every cell through the structure of the rest."""
     n_prior = float(n.shape[1]) + 2.0
     for _ in range(steps):
-        means, _, cross = _mixed.posterior_gaussian(np.linalg.inv(cov), n, total, noise[None, :])
-        new = _mixed.update_covariance(means, cross, n_prior)
+        means, _, cross = posterior_gaussian(np.linalg.inv(cov), n, total, noise[None, :])
+        new = update_covariance(means, cross, n_prior)
         change = float(np.max(np.abs(new - cov))) / max(float(np.max(np.diag(new))), 1e-12)
         cov = new
         if change < _EM_TOL:
             break
-    means, _, _ = _mixed.posterior_gaussian(np.linalg.inv(cov), n, total, noise[None, :])
+    means, _, _ = posterior_gaussian(np.linalg.inv(cov), n, total, noise[None, :])
     return cov, means
 
 

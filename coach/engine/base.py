@@ -5,16 +5,20 @@ from __future__ import annotations
 import io
 import json
 from abc import ABC, abstractmethod
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
-from coach.engine.log import LogError, SessionLog, check_context, check_log
+from coach.engine.log import SessionLog, check_context, check_log
 
 FORMAT = "metacoach-engine"
-FORMAT_VERSION = 1
+# 2: learners saved since the memory learner's level parameters, history columns and outcome
+# sums were all kept; older files are refused, and the next retrain replaces them.
+FORMAT_VERSION = 2
 
 
 class SnapshotError(ValueError):
@@ -30,6 +34,17 @@ class MetaLearner(BaseEstimator, ABC):
     """
 
     name: ClassVar[str]
+    # Every concrete learner, by `name`, as classes are defined: loading needs no registry import.
+    classes: ClassVar[dict[str, type[MetaLearner]]] = {}
+    # Constructor arguments, checked by scikit-learn's parameter validation (InvalidParameterError).
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_strategies": [Interval(Integral, 2, None, closed="left")],
+    }
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__:
+            MetaLearner.classes[cls.name] = cls
 
     def __init__(self, n_strategies: int = 10) -> None:
         self.n_strategies = n_strategies
@@ -46,8 +61,22 @@ class MetaLearner(BaseEstimator, ABC):
 
     # Validation shared by subclasses --------------------------------------------------------
     def _check_params(self) -> None:
-        if not isinstance(self.n_strategies, (int, np.integer)) or self.n_strategies < 2:
-            raise LogError(f"n_strategies must be an integer >= 2, got {self.n_strategies!r}")
+        """Constructor arguments against `_parameter_constraints`: a bad one raises
+        InvalidParameterError, a bad log LogError."""
+        self._validate_params()
+        self._check_more_params()
+
+    def _check_more_params(self) -> None:
+        """What a constraint cannot say (an array's shape, for instance)."""
+
+    def _check_prior_gain(self, prior_gain: Any) -> np.ndarray:
+        s = int(self.n_strategies)
+        if prior_gain is None:
+            return np.zeros(s)
+        gain = np.asarray(prior_gain, dtype=np.float64)
+        if gain.shape != (s,) or not np.all(np.isfinite(gain)):
+            raise InvalidParameterError(f"prior_gain must be {s} finite numbers, got shape {gain.shape}")
+        return gain
 
     def _check_fit_log(self, log: SessionLog) -> SessionLog:
         self._check_params()
@@ -102,8 +131,6 @@ class MetaLearner(BaseEstimator, ABC):
     @classmethod
     def from_bytes(cls, data: bytes) -> MetaLearner:
         """Load a learner saved by `to_bytes`; refuses anything else."""
-        from coach.engine.registry import learner_class
-
         try:
             archive = np.load(io.BytesIO(data), allow_pickle=False)
             header = json.loads(bytes(archive["__header__"]).decode())
@@ -113,15 +140,21 @@ class MetaLearner(BaseEstimator, ABC):
             raise SnapshotError("not a saved engine learner")
         if header.get("version") != FORMAT_VERSION:
             raise SnapshotError(
-                f"saved with format version {header.get('version')}, this engine reads {FORMAT_VERSION}"
+                f"saved with format version {header.get('version')}, this engine reads {FORMAT_VERSION}; "
+                "retrain the engine to replace it"
             )
-        klass = learner_class(header["learner"])
+        klass = MetaLearner.classes.get(header.get("learner", ""))
+        if klass is None:
+            raise SnapshotError(f"the file holds an unknown learner {header.get('learner')!r}")
         if cls is not MetaLearner and not issubclass(klass, cls):
             raise SnapshotError(f"the file holds a {header['learner']!r} learner, not a {cls.name!r} one")
         learner = klass(**header["params"])
         state: dict[str, Any] = dict(header["scalars"])
         state.update({key: archive[key] for key in archive.files if key != "__header__"})
-        learner._set_state(state)
+        try:
+            learner._set_state(state)
+        except KeyError as exc:
+            raise SnapshotError(f"the file lacks {exc}; retrain the engine to replace it") from None
         return learner
 
 

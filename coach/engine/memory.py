@@ -33,10 +33,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from numbers import Integral, Real
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from coach.engine import _history
@@ -46,12 +48,12 @@ from coach.engine._memory_blocks import (
     Level,
     between_share,
     cells,
-    fit_population,
     group_mean,
     group_positions,
     nearest,
     noise_variance,
     population_mean,
+    population_ridge_fit,
     refine,
     single_thread,
 )
@@ -64,7 +66,7 @@ from coach.engine._record import (
     record_scale,
     refine_covariance,
 )
-from coach.engine.base import MetaLearner
+from coach.engine.base import MetaLearner, SnapshotError
 from coach.engine.log import LogError, SessionLog
 
 LADDER = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610)
@@ -84,6 +86,47 @@ _BACKFIT_TOL = 0.01
 _EM_STEPS_PER_BACKFIT = 2
 
 
+class LevelParams(NamedTuple):
+    """How one snapshot level predicts, calibrated on held-out training learners: a row of
+    `level_params_`, in this order."""
+
+    lam_nb: float  # pseudo-sessions of the level below the neighbours' mean is weighed against
+    lam_a: float  # shared-level prior of the own record: noise / lam_a for the general level...
+    lam_b: float  # ... and noise / lam_b for each strategy's own deviation
+    var_scale: float  # interval scale, so predicted variances match held-out errors
+    cov_scale: float  # > 0: the learned record covariance, scaled, is the own record's prior
+    keep: float  # share of the level below's neighbour mean the neighbours are shrunk towards
+
+
+_UNCHOSEN = LevelParams(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class PredictionParts:
+    """A prediction and what it is made of, for `predict` and `explain`."""
+
+    mean: np.ndarray  # (m, S)
+    std: np.ndarray  # (m, S)
+    base: np.ndarray  # (m, S) the population model's part
+    own_n: np.ndarray  # (S,) the learner's own sessions per strategy (recency-weighted)
+    nb: np.ndarray  # (m, K) the neighbours' rows at the learner's level
+    level: Level
+
+
+@dataclass(frozen=True)
+class FitData:
+    """The training log as the levels are built from it, one entry per session."""
+
+    Z: np.ndarray  # standardised situation rows
+    s: np.ndarray  # strategy
+    y: np.ndarray  # outcome
+    r: np.ndarray  # residual from the population regression
+    idx: np.ndarray  # learner, numbered 0..n_learners-1
+    pos: np.ndarray  # position in the learner's own sessions
+    n_learners: int
+    usual: np.ndarray  # centred history columns
+
+
 @dataclass(frozen=True)
 class Evidence:
     """The numbers behind a prediction for one strategy, in outcome units.
@@ -92,7 +135,7 @@ class Evidence:
     many of them used it at all. peer_mean: those sessions' average outcome; peer_gain: peer_mean
     minus the average of all the similar learners' later sessions, so the product can say "23
     sessions of 9 similar learners: practice testing +12 points" of what those learners did (NaN
-    when they never used it, or for a file saved before outcomes were kept). own_sessions: the
+    when they never used it). own_sessions: the
     learner's own sessions with it. expected: the predicted outcome. population: the population
     model's average outcome in this situation, over all strategies. gain: expected - population.
     The prediction leans on the neighbours only as far as they predicted held-out learners better
@@ -110,8 +153,7 @@ class Evidence:
     peer_gain: float = float("nan")
 
 
-# Fitted arrays saved as they are; the newer ones are read with a default (older files).
-_NEWER_STATE = ("record_cov_", "history_center_", "history_shrink_")
+# Fitted arrays saved as they are.
 _ARRAY_STATE = (
     "x_mean_",
     "x_scale_",
@@ -121,6 +163,9 @@ _ARRAY_STATE = (
     "components_",
     "level_k_",
     "level_params_",
+    "record_cov_",
+    "history_center_",
+    "history_shrink_",
 )
 
 
@@ -128,6 +173,20 @@ class MemoryMetaLearner(MetaLearner):
     """Nearest-neighbour meta-learner over snapshots of past learners; see the module docstring."""
 
     name = "memory"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **MetaLearner._parameter_constraints,
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "context_weight": [Interval(Real, 0, None, closed="left")],
+        "record_weight": [Interval(Real, 0, None, closed="left")],
+        "ridge": [Interval(Real, 0, None, closed="left")],
+        "prior_gain": ["array-like", None],
+        "prior_weight": [Interval(Real, 0, None, closed="left")],
+        "half_life": [Interval(Real, 0, None, closed="neither"), None],
+        "n_calibration": [Interval(Integral, 1, None, closed="left")],
+        "history_columns": ["array-like"],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,
@@ -161,7 +220,6 @@ class MemoryMetaLearner(MetaLearner):
     # Fitting ------------------------------------------------------------------------------
     def fit(self, log: SessionLog) -> MemoryMetaLearner:
         log = self._check_fit_log(log)
-        self._check_memory_params()
         S = int(self.n_strategies)
         s, y = log.strategy, log.outcome
         self.n_features_in_ = log.n_features
@@ -178,13 +236,13 @@ class MemoryMetaLearner(MetaLearner):
         self.bounded_ = bool(y.min() >= 0.0 and y.max() <= 1.0)
         idx, pos, n_learners = group_positions(log.learner)
         full_n = cells(idx, s, np.ones_like(y), n_learners, S)
-        r, full_r = self._fit_population(Z, s, y, idx, full_n)
+        r, full_r = self._population_backfit(Z, s, y, idx, full_n)
         self.feature_weight_ = between_share(Z, idx, n_learners) * float(self.context_weight)
         self.components_ = record_components(full_n, full_r, self.record_shrink_, int(self.n_components))
-        self._build_levels(Z, s, y, r, idx, pos, n_learners, usual)
+        self._build_levels(FitData(Z, s, y, r, idx, pos, n_learners, usual))
         return self
 
-    def _fit_population(
+    def _population_backfit(
         self, Z: np.ndarray, s: np.ndarray, y: np.ndarray, idx: np.ndarray, full_n: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The population regression and what it leaves: each session's residual and each
@@ -201,7 +259,7 @@ class MemoryMetaLearner(MetaLearner):
         target = self._prior_target(y)
 
         def fitted(offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-            coef = fit_population(Z, s, y - offset, S, target, self.prior_weight, self.ridge)
+            coef = population_ridge_fit(Z, s, y - offset, S, target, self.prior_weight, self.ridge)
             r = y - population_mean(Z, coef)[rows, s]
             return coef, r, cells(idx, s, r, n_learners, S), noise_variance(idx, s, r, n_learners, S)
 
@@ -218,43 +276,15 @@ class MemoryMetaLearner(MetaLearner):
         self.record_shrink_, self.record_scale_ = record_scale(full_n, full_r, noise)
         return r, full_r
 
-    def _check_memory_params(self) -> None:
-        if not isinstance(self.n_neighbors, (int, np.integer)) or self.n_neighbors < 1:
-            raise LogError(f"n_neighbors must be a positive integer, got {self.n_neighbors!r}")
-        if not isinstance(self.n_components, (int, np.integer)) or self.n_components < 1:
-            raise LogError(f"n_components must be a positive integer, got {self.n_components!r}")
-        for name in ("context_weight", "record_weight", "ridge", "prior_weight"):
-            value = getattr(self, name)
-            if not np.isfinite(value) or value < 0:
-                raise LogError(f"{name} must be a finite number >= 0, got {value!r}")
-        if self.half_life is not None and not self.half_life > 0:
-            raise LogError(f"half_life must be > 0 or None, got {self.half_life!r}")
-        if self.prior_gain is not None:
-            gain = np.asarray(self.prior_gain, dtype=np.float64)
-            if gain.shape != (self.n_strategies,) or not np.all(np.isfinite(gain)):
-                raise LogError(
-                    f"prior_gain must be {self.n_strategies} finite numbers, got shape {gain.shape}"
-                )
+    def _check_more_params(self) -> None:
+        self._check_prior_gain(self.prior_gain)
 
     def _prior_target(self, y: np.ndarray) -> np.ndarray:
-        gain = np.zeros(int(self.n_strategies))
-        if self.prior_gain is not None:
-            gain = np.asarray(self.prior_gain, dtype=np.float64)
-        return y.mean() + gain
+        return y.mean() + self._check_prior_gain(self.prior_gain)
 
-    def _build_levels(
-        self,
-        Z: np.ndarray,
-        s: np.ndarray,
-        y: np.ndarray,
-        r: np.ndarray,
-        idx: np.ndarray,
-        pos: np.ndarray,
-        n_learners: int,
-        usual: np.ndarray,
-    ) -> None:
-        """Snapshot levels and their calibration; `usual`: each session's centred history
-        columns."""
+    def _build_levels(self, data: FitData) -> None:
+        """Snapshot levels and their calibration."""
+        Z, s, y, r, idx, pos, n_learners = data.Z, data.s, data.y, data.r, data.idx, data.pos, data.n_learners
         S = int(self.n_strategies)
         length = np.bincount(idx, minlength=n_learners)
         # One order for all levels, so mostly the same learners are held out at every level and
@@ -263,7 +293,7 @@ class MemoryMetaLearner(MetaLearner):
         min_learners = max(2 * int(self.n_neighbors), 20)
         self.levels_: list[Level] = []
         chain = HeldOut(n_learners, S)
-        params: list[list[float]] = []
+        params: list[LevelParams] = []
         for k in LADDER:
             alive = np.flatnonzero(length > k)
             if k > 0 and alive.size < min_learners:
@@ -274,7 +304,7 @@ class MemoryMetaLearner(MetaLearner):
             upto = pos <= k
             profile = group_mean(Z[upto], idx[upto], n_learners)[alive]
             keys = self._keys(profile, own_n, own_r)
-            after = self._residuals_as_of(k, Z, s, r, idx, pos, n_learners, usual)[later]
+            after = self._residuals_as_of(k, data)[later]
             later_n = cells(idx[later], s[later], np.ones(int(later.sum())), n_learners, S)[alive]
             later_r = cells(idx[later], s[later], after, n_learners, S)[alive]
             later_ss = cells(idx[later], s[later], after**2, n_learners, S)[alive]
@@ -289,37 +319,26 @@ class MemoryMetaLearner(MetaLearner):
             params.append(level_params)
             chain.store(len(self.levels_) - 1, ids, mean)
         self.level_k_ = np.array([level.k for level in self.levels_], dtype=np.int64)
-        # lam_nb, lam_a, lam_b, var_scale, cov_scale (0: shared-level prior for the own record),
-        # keep (share of the level below's neighbour mean the neighbours are shrunk towards)
-        self.level_params_ = np.array(params, dtype=np.float64)
+        self.level_params_ = np.array(params, dtype=np.float64)  # rows: LevelParams
 
-    def _residuals_as_of(
-        self,
-        k: int,
-        Z: np.ndarray,
-        s: np.ndarray,
-        r: np.ndarray,
-        idx: np.ndarray,
-        pos: np.ndarray,
-        n_learners: int,
-        usual: np.ndarray,
-    ) -> np.ndarray:
+    def _residuals_as_of(self, k: int, data: FitData) -> np.ndarray:
         """Residuals `r` of sessions as a prediction after each learner's first k sessions makes
         them: with the history means of those k sessions and the session at hand, rather than of
         every session up to it."""
+        usual, r, idx, n_learners = data.usual, data.r, data.idx, data.n_learners
         if usual.shape[1] == 0:
             return r
-        early = pos < k
+        early = data.pos < k
         sums = np.zeros((n_learners, usual.shape[1]))
         for j, column in enumerate(usual.T):
             sums[:, j] = np.bincount(idx[early], weights=column[early], minlength=n_learners)
         d = int(self.n_features_in_)
         means = _history.situation_means(usual, sums[idx], k, self.history_shrink_)
         z = (means - self.x_mean_[d:]) / self.x_scale_[d:]
-        return r - np.einsum("ij,ij->i", z - Z[:, d:], self.coef_[s, 1 + d :])
+        return r - np.einsum("ij,ij->i", z - data.Z[:, d:], self.coef_[data.s, 1 + d :])
 
     def _held_out_mean(
-        self, j: int, ids: np.ndarray, chain: HeldOut, params: list[list[float]]
+        self, j: int, ids: np.ndarray, chain: HeldOut, params: list[LevelParams]
     ) -> np.ndarray:
         """The neighbours' mean at level j (refined from the levels below) for training learners
         `ids`, each left out of their own neighbours; zero below level 0."""
@@ -330,7 +349,7 @@ class MemoryMetaLearner(MetaLearner):
             rows = np.searchsorted(chain.alive[j], todo)
             level = self.levels_[j]
             below = self._held_out_mean(j - 1, todo, chain, params)
-            lam, keep = params[j][0], params[j][5]
+            lam, keep = params[j].lam_nb, params[j].keep
             nb_n = nb_r = below  # not read where the neighbours are off
             if lam < OFF:
                 nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[rows], exclude=rows)
@@ -383,7 +402,7 @@ class MemoryMetaLearner(MetaLearner):
         own_n: np.ndarray,
         own_r: np.ndarray,
         later_ss: np.ndarray,
-    ) -> tuple[list[float], np.ndarray]:
+    ) -> tuple[LevelParams, np.ndarray]:
         """How far to move from the level below towards this level's neighbours (`lam_nb`
         pseudo-sessions of the level below), the prior of the own record (shared level, or the
         learned covariance scaled by `cov_scale`) and an interval scale, chosen to predict the
@@ -395,7 +414,8 @@ class MemoryMetaLearner(MetaLearner):
         def sse(pred: np.ndarray) -> float:
             return float(np.sum(later_ss - 2.0 * pred * later_r + later_n * pred**2))
 
-        best = (np.inf, 0.0, 0.0, 0.0, 0.0, 0.0)
+        # Each candidate: (held-out error, its parameters with var_scale still unset).
+        best = (np.inf, _UNCHOSEN)
         chosen = np.inf
         grid_own = SHRINK_GRID if level.k > 0 else (OFF,)
         grid_cov = COV_GRID if level.k > 0 else ()
@@ -404,54 +424,57 @@ class MemoryMetaLearner(MetaLearner):
         for keep in KEEP_GRID if prior.any() else (0.0,):
             for lam_nb in NEIGHBOUR_GRID:
                 mu = refine(nb_n, nb_r, prior, lam_nb, keep)
-                here = (np.inf, 0.0, 0.0, 0.0, 0.0, 0.0)
+                here = (np.inf, _UNCHOSEN)
                 pred = mu
                 for lam_a in grid_own:
                     for lam_b in grid_own:
                         shift, _ = posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
                         if (err := sse(mu + shift)) < here[0]:
-                            here, pred = (err, lam_nb, lam_a, lam_b, 0.0, keep), mu + shift
+                            here = (err, LevelParams(lam_nb, lam_a, lam_b, 0.0, 0.0, keep))
+                            pred = mu + shift
                 for cov_scale, gain in gains:
                     shift, _ = posterior_cov(mu, own_n, own_r, gain)
                     if (err := sse(mu + shift)) < here[0]:
-                        here, pred = (err, lam_nb, OFF, OFF, cov_scale, keep), mu + shift
+                        here = (err, LevelParams(lam_nb, OFF, OFF, 0.0, cov_scale, keep))
+                        pred = mu + shift
                 if (score := sse(pred) - _level_error(pred, later_n, later_r)) < chosen:
                     best, chosen = here, score
-        err, lam_nb, lam_a, lam_b, cov_scale, keep = best
-        mu = refine(nb_n, nb_r, prior, lam_nb, keep)
-        _, var = self._own_posterior(mu, own_n, own_r, [lam_nb, lam_a, lam_b, cov_scale])
+        err, chosen_params = best
+        mu = refine(nb_n, nb_r, prior, chosen_params.lam_nb, chosen_params.keep)
+        _, var = self._own_posterior(mu, own_n, own_r, chosen_params)
         predicted = float(np.sum(later_n * (self.noise_var_ + var)))
-        var_scale = err / predicted if predicted > 0 else 1.0
-        return [lam_nb, lam_a, lam_b, var_scale, cov_scale, keep], mu
+        return chosen_params._replace(var_scale=err / predicted if predicted > 0 else 1.0), mu
 
     def _own_posterior(
-        self, mu: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, params: list[float]
+        self, mu: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, params: LevelParams
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Shift from the neighbours' prior given the own record, and its variance, (m, S);
-        `params` = [lam_nb, lam_a, lam_b, cov_scale]."""
-        _, lam_a, lam_b, cov_scale = params
-        if cov_scale <= 0.0:
-            return posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
-        gain = gain_cov(own_n, self.noise_var_, cov_scale * self.record_cov_)
+        """Shift from the neighbours' prior given the own record, and its variance, (m, S):
+        the shared-level prior (`lam_a`, `lam_b`) or the scaled covariance (`cov_scale` > 0)."""
+        if params.cov_scale <= 0.0:
+            return posterior_shared(mu, own_n, own_r, self.noise_var_, params.lam_a, params.lam_b)
+        gain = gain_cov(own_n, self.noise_var_, params.cov_scale * self.record_cov_)
         return posterior_cov(mu, own_n, own_r, gain)
 
     # Prediction -----------------------------------------------------------------------------
     def predict(self, history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         parts = self._predict_parts(history, context)
-        return parts["mean"], parts["std"]
+        return parts.mean, parts.std
 
-    def _predict_parts(self, history: SessionLog, context: np.ndarray, rows: bool = False) -> dict[str, Any]:
+    def _level_params(self, li: int) -> LevelParams:
+        return LevelParams(*(float(v) for v in self.level_params_[li]))
+
+    def _predict_parts(self, history: SessionLog, context: np.ndarray, rows: bool = False) -> PredictionParts:
         """Prediction and its parts; `rows` also finds the neighbours' rows at the learner's
         level where the neighbours get no weight, for explanations."""
         history, context = self._check_predict_input(history, context)
         k = len(history)
         li = int(np.searchsorted(self.level_k_, k, side="right") - 1)
-        _, lam_a, lam_b, var_scale, cov_scale, _ = self.level_params_[li]
+        params = self._level_params(li)
         Zh, Zq = self._history_rows(history), self._situation_rows(history, context, k)
         r = history.outcome - population_mean(Zh, self.coef_)[np.arange(k), history.strategy]
         mu, nb = self._neighbour_mean(li, history, Zh, r, context, rows)
         own_n, own_r = self._own_cells(history.strategy, r, k)
-        shift, var = self._own_posterior(mu, own_n[None, :], own_r[None, :], [0.0, lam_a, lam_b, cov_scale])
+        shift, var = self._own_posterior(mu, own_n[None, :], own_r[None, :], params)
         base = population_mean(Zq, self.coef_)
         mean = base + mu + shift
         if self.bounded_:
@@ -460,9 +483,8 @@ class MemoryMetaLearner(MetaLearner):
         if self.binary_:
             std = np.sqrt(mean * (1.0 - mean))
         else:
-            std = np.broadcast_to(np.sqrt((self.noise_var_ + var) * var_scale), mean.shape).copy()
-        level = self.levels_[li]
-        return {"mean": mean, "std": std, "base": base, "own_n": own_n, "nb": nb, "level": level}
+            std = np.broadcast_to(np.sqrt((self.noise_var_ + var) * params.var_scale), mean.shape).copy()
+        return PredictionParts(mean=mean, std=std, base=base, own_n=own_n, nb=nb, level=self.levels_[li])
 
     def _neighbour_mean(
         self, li: int, history: SessionLog, Zh: np.ndarray, r: np.ndarray, context: np.ndarray, rows: bool
@@ -472,12 +494,12 @@ class MemoryMetaLearner(MetaLearner):
         neighbours' rows at level `li` (none where they are off, unless `rows`)."""
         k, strategy = Zh.shape[0], history.strategy
         first = li
-        while first > 0 and self.level_params_[first, 5] > 0.0:
+        while first > 0 and self._level_params(first).keep > 0.0:
             first -= 1
         mu = np.zeros((context.shape[0], int(self.n_strategies)))
         nb = np.zeros((context.shape[0], 0), dtype=np.int64)
         for j in range(first, li + 1):
-            lam, keep = (float(v) for v in self.level_params_[j, [0, 5]])
+            lam, keep = self._level_params(j).lam_nb, self._level_params(j).keep
             nb_n = nb_r = mu  # not read where the neighbours are off
             if lam < OFF or (rows and j == li):
                 level = self.levels_[j]
@@ -510,15 +532,15 @@ class MemoryMetaLearner(MetaLearner):
             raise LogError(f"strategy must be in [0, {self.n_strategies}), got {strategy}")
         parts = self._predict_parts(history, row, rows=True)
         s = int(strategy)
-        level, nb = parts["level"], parts["nb"][0]
+        level, nb = parts.level, parts.nb[0]
         counts = level.count[nb]
         peer_mean = peer_gain = float("nan")
-        if level.outcome is not None and counts[:, s].sum() > 0:
+        if counts[:, s].sum() > 0:
             outcome = level.outcome[nb]
             peer_mean = float(outcome[:, s].sum() / counts[:, s].sum())
             peer_gain = peer_mean - float(outcome.sum() / counts.sum())
-        expected = float(parts["mean"][0, s])
-        population = float(parts["base"][0].mean())
+        expected = float(parts.mean[0, s])
+        population = float(parts.base[0].mean())
         return Evidence(
             strategy=s,
             n_sessions=int(np.rint(counts[:, s].sum())),
@@ -538,7 +560,8 @@ class MemoryMetaLearner(MetaLearner):
         that similar learners predicted held-out learners no better than the levels below."""
         check_is_fitted(self, "levels_")
         shares = []
-        for level, lam in zip(self.levels_, self.level_params_[:, 0], strict=True):
+        for li, level in enumerate(self.levels_):
+            lam = self._level_params(li).lam_nb
             K = min(int(self.n_neighbors), level.count.shape[0])
             pooled = K * level.count.mean(axis=0)
             shares.append(float(np.mean(pooled / (pooled + lam))))
@@ -567,7 +590,7 @@ class MemoryMetaLearner(MetaLearner):
     def _get_state(self) -> dict[str, Any]:
         check_is_fitted(self, "levels_")
         sizes = np.array([level.keys.shape[0] for level in self.levels_], dtype=np.int64)
-        state: dict[str, Any] = {name: getattr(self, name) for name in (*_ARRAY_STATE, *_NEWER_STATE)}
+        state: dict[str, Any] = {name: getattr(self, name) for name in _ARRAY_STATE}
         state.update(
             n_features_in=int(self.n_features_in_),
             binary=bool(self.binary_),
@@ -578,10 +601,8 @@ class MemoryMetaLearner(MetaLearner):
             level_keys=np.vstack([level.keys for level in self.levels_]),
             level_count=np.vstack([level.count for level in self.levels_]).astype(np.float32),
             level_total=np.vstack([level.total for level in self.levels_]),
+            level_outcome=np.vstack([level.outcome for level in self.levels_]),
         )
-        outcomes = [level.outcome for level in self.levels_ if level.outcome is not None]
-        if len(outcomes) == len(self.levels_):
-            state["level_outcome"] = np.vstack(outcomes)
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -592,16 +613,10 @@ class MemoryMetaLearner(MetaLearner):
         self.bounded_ = bool(state["bounded"])
         self.record_shrink_ = float(state["record_shrink"])
         self.record_scale_ = float(state["record_scale"])
-        # Files saved before the learned record covariance: the shared-level prior at every level;
-        # before history columns: none.
-        S = int(self.n_strategies)
-        self.record_cov_ = np.asarray(state.get("record_cov_", np.eye(S)), dtype=np.float64)
         for name in ("history_center_", "history_shrink_"):
-            setattr(self, name, np.asarray(state.get(name, np.zeros(0)), dtype=np.float64).reshape(-1))
-        # ... and before levels refined the one below (keep = 0: each level's neighbours alone).
-        missing = 6 - self.level_params_.shape[1]
-        if missing > 0:
-            self.level_params_ = np.hstack([self.level_params_, np.zeros((len(self.level_params_), missing))])
+            setattr(self, name, getattr(self, name).reshape(-1))
+        if self.level_params_.shape != (len(self.level_k_), len(LevelParams._fields)):
+            raise SnapshotError(f"level parameters of shape {self.level_params_.shape} do not fit the levels")
         bounds = np.concatenate([[0], np.cumsum(np.asarray(state["level_sizes"], dtype=np.int64))])
         self.levels_ = []
         for i, k in enumerate(self.level_k_):
@@ -609,9 +624,7 @@ class MemoryMetaLearner(MetaLearner):
             keys = np.asarray(state["level_keys"][part], dtype=np.float64)
             count = np.asarray(state["level_count"][part], dtype=np.float64)
             total = np.asarray(state["level_total"][part], dtype=np.float64)
-            # Files saved before outcome sums were kept explain with counts only.
-            outcome = state.get("level_outcome")
-            outcome = None if outcome is None else np.asarray(outcome[part], dtype=np.float64)
+            outcome = np.asarray(state["level_outcome"][part], dtype=np.float64)
             self.levels_.append(Level(int(k), keys, count, total, self._make_index(keys), outcome=outcome))
 
 

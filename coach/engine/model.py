@@ -38,10 +38,12 @@ outcomes the mean is a probability and the std is that of one Bernoulli outcome.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral, Real
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from coach.engine import _history, _mixed
@@ -75,6 +77,16 @@ class ModelMetaLearner(MetaLearner):
     """
 
     name: ClassVar[str] = "model"
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **MetaLearner._parameter_constraints,
+        "prior_gain": ["array-like", None],
+        "prior_weight": [Interval(Real, 0, None, closed="left")],
+        "link": [StrOptions({"auto", IDENTITY, LOGIT})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "interactions": ["boolean"],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "history_columns": ["array-like"],
+    }
 
     def __init__(
         self,
@@ -100,7 +112,7 @@ class ModelMetaLearner(MetaLearner):
     # Fitting ---------------------------------------------------------------------------------
     def fit(self, log: SessionLog) -> ModelMetaLearner:
         log = self._check_fit_log(log)
-        gain = self._check_model_params()
+        gain = self._check_prior_gain(self.prior_gain)
         self.link_ = self._resolve_link(log.outcome)
         self.binary_ = bool(np.all((log.outcome == 0.0) | (log.outcome == 1.0)))
         self.n_features_in_ = log.n_features
@@ -400,22 +412,8 @@ class ModelMetaLearner(MetaLearner):
     def _standardise(self, context: np.ndarray) -> np.ndarray:
         return (context - self.center_) / self.scale_
 
-    def _check_model_params(self) -> np.ndarray:
-        s = int(self.n_strategies)
-        if self.link not in _LINKS:
-            raise LogError(f"link must be one of {_LINKS}, got {self.link!r}")
-        for name in ("prior_weight", "alpha"):
-            value = getattr(self, name)
-            if not np.isfinite(value) or value < 0:
-                raise LogError(f"{name} must be a finite number >= 0, got {value!r}")
-        if not isinstance(self.n_iter, (int, np.integer)) or self.n_iter < 1:
-            raise LogError(f"n_iter must be an integer >= 1, got {self.n_iter!r}")
-        if self.prior_gain is None:
-            return np.zeros(s)
-        gain = np.asarray(self.prior_gain, dtype=np.float64)
-        if gain.shape != (s,) or not np.all(np.isfinite(gain)):
-            raise LogError(f"prior_gain must be {s} finite numbers, got shape {gain.shape}")
-        return gain
+    def _check_more_params(self) -> None:
+        self._check_prior_gain(self.prior_gain)
 
     def _resolve_link(self, outcome: np.ndarray) -> str:
         if self.link == "auto":
@@ -447,15 +445,13 @@ class ModelMetaLearner(MetaLearner):
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.link_ = str(state["link"])
-        # Files saved before quasi-binomial scores: the logit link meant 0/1 outcomes.
-        self.binary_ = bool(state.get("binary", self.link_ == LOGIT))
-        self.dispersion_ = float(state.get("dispersion", 1.0))
+        self.binary_ = bool(state["binary"])
+        self.dispersion_ = float(state["dispersion"])
         self.n_features_in_ = int(state["n_features_in"])
         for key in ("coef", "coef_block_cov", "re_cov", "re_prec", "noise_var", "center", "scale", "y_range"):
             setattr(self, key + "_", np.asarray(state[key], dtype=np.float64))
-        # Files saved before history columns have none.
         for key in ("history_center", "history_shrink", "history_within", "history_absorbed"):
-            setattr(self, key + "_", np.asarray(state.get(key, np.zeros(0)), dtype=np.float64).reshape(-1))
+            setattr(self, key + "_", np.asarray(state[key], dtype=np.float64).reshape(-1))
         self._layout = self._make_layout()
 
 

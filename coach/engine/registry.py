@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from coach.engine.base import MetaLearner
-
-
-def _classes() -> dict[str, type[MetaLearner]]:
-    from coach.engine.memory import MemoryMetaLearner
-    from coach.engine.model import ModelMetaLearner
-
-    return {cls.name: cls for cls in (MemoryMetaLearner, ModelMetaLearner)}
+from coach.engine import memory, model  # noqa: F401  (defining the classes registers them)
+from coach.engine.base import MetaLearner
 
 
 def learner_names() -> list[str]:
-    return sorted(_classes())
+    return sorted(MetaLearner.classes)
 
 
 def learner_class(name: str) -> type[MetaLearner]:
-    classes = _classes()
+    classes = MetaLearner.classes
     if name not in classes:
         raise KeyError(f"unknown learner {name!r}; known: {', '.join(sorted(classes))}")
     return classes[name]

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
 
-from coach.engine.base import MetaLearner
+from coach.engine.base import MetaLearner, SnapshotError
 from coach.engine.log import LogError, SessionLog
 from coach.engine.model import ModelMetaLearner
 from coach.engine.simulate import N_FEATURES, N_STRATEGIES, simulate
@@ -132,13 +133,13 @@ def test_predict_rejects_history_of_two_learners(sim: tuple[SessionLog, ModelMet
 
 def test_fit_rejects_prior_gain_of_wrong_length() -> None:
     log, _ = _population(10, 4, np.array([0.3, 0.6]))
-    with pytest.raises(LogError, match="prior_gain"):
+    with pytest.raises(InvalidParameterError, match="prior_gain"):
         ModelMetaLearner(2, prior_gain=[0.1, 0.0, 0.0]).fit(log)
 
 
 def test_fit_rejects_unknown_link() -> None:
     log, _ = _population(10, 4, np.array([0.3, 0.6]))
-    with pytest.raises(LogError, match="link"):
+    with pytest.raises(InvalidParameterError, match="link"):
         ModelMetaLearner(2, link="probit").fit(log)
 
 
@@ -150,7 +151,7 @@ def test_logit_link_refuses_outcomes_outside_unit_interval() -> None:
 
 def test_too_few_strategies_is_refused() -> None:
     log, _ = _population(10, 4, np.array([0.3, 0.6]))
-    with pytest.raises(LogError, match="n_strategies"):
+    with pytest.raises(InvalidParameterError, match="n_strategies"):
         ModelMetaLearner(1).fit(log)
 
 
@@ -245,17 +246,6 @@ def test_session_noise_is_what_evidence_cannot_remove(sim: tuple[SessionLog, Mod
     noise = learner.session_noise(mean)
     np.testing.assert_allclose(noise, np.sqrt(learner.dispersion_ * mean * (1 - mean)))
     assert np.all(noise < std)
-
-
-def test_learner_saved_before_score_dispersion_still_loads(sim: tuple[SessionLog, ModelMetaLearner]) -> None:
-    log, learner = sim
-    state = learner._get_state()
-    del state["binary"], state["dispersion"]
-    old = ModelMetaLearner(N_STRATEGIES)
-    old._set_state(state)
-    assert old.binary_ and old.dispersion_ == 1.0  # a logit file then meant 0/1 outcomes
-    mean, _ = old.predict(_history(log, 3, 5), log.context[:2])
-    assert np.all((mean > 0) & (mean < 1))
 
 
 def test_std_covers_about_90_percent_of_held_out_outcomes() -> None:
@@ -434,3 +424,20 @@ def test_save_load_keeps_history_columns(
         with_history.predict(history, log.context[:9]), loaded.predict(history, log.context[:9]), strict=True
     ):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_file_of_an_older_format_is_refused_with_a_clear_message(
+    sim: tuple[SessionLog, ModelMetaLearner],
+) -> None:
+    import io
+    import json
+
+    data = np.load(io.BytesIO(sim[1].to_bytes()), allow_pickle=False)
+    header = json.loads(bytes(data["__header__"]).decode())
+    header["version"] = 1
+    arrays = {key: data[key] for key in data.files}
+    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    with pytest.raises(SnapshotError, match=r"format version 1.*retrain"):
+        MetaLearner.from_bytes(buffer.getvalue())
