@@ -1,24 +1,25 @@
 """What a recommendation says: the ranking, the choice and its reason, from the evidence or the engine.
 
-Reasons are written with gettext, so the caller decides the language (the learner's own).
-Scores are shown in points out of 100.
+The reason is a list of facts (`coach.reasons`), rendered in the reader's language when shown.
+Scores are in points out of 100.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext
 
 from coach.engine import SessionLog
-from coach.engine.policy import Option, recommend
+from coach.engine.policy import recommend
 from coach.engine.stats import Z90
 from coach.fallback import evidence_ranking
 from coach.models import AdviceSource, Strategy
+from coach.reasons import Fact, choice_fact, gap_fact, neighbours_fact, own_fact, own_mean_fact, utility_fact
 from coach.snapshots import LoadedSnapshot
 
 
@@ -32,13 +33,40 @@ class StrategyRecord:
 
 
 @dataclass(frozen=True)
+class RankedStrategy:
+    """One strategy in a recommendation's ranking, in points; stored as a JSON object."""
+
+    slug: str
+    name: str  # the catalogue's English name; `label` is it in the active language
+    expected: float
+    std: float
+    low: float  # the 90% range
+    high: float
+    utility: str = ""
+    own_sessions: int = 0
+    memory_expected: float | None = None  # the memory-based learner's view, where it advised
+    memory_std: float | None = None
+
+    @property
+    def label(self) -> str:
+        return gettext(self.name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> RankedStrategy:
+        return cls(**{key: row[key] for key in cls.__dataclass_fields__ if key in row})
+
+
+@dataclass(frozen=True)
 class Advice:
     strategy: Strategy
     expected: float  # points
     std: float  # points
     exploration: bool
-    reason: str
-    ranking: list[dict[str, Any]]
+    reason_facts: list[Fact]
+    ranking: list[RankedStrategy]
     source: str
 
 
@@ -48,29 +76,18 @@ def advice_from_evidence(*, strategies: list[Strategy], record: StrategyRecord) 
     order = np.argsort(-mean, kind="stable")
     best, runner = int(order[0]), int(order[1])
     ranking = [_item(strategies[i], mean[i], std[i], own_sessions=int(record.counts[i])) for i in order]
-    parts = [
-        _("%(name)s is rated %(utility)s utility in published research (Dunlosky et al. 2013).")
-        % {"name": strategies[best].label, "utility": strategies[best].get_utility_display().lower()},
-    ]
     n = int(record.counts[best])
-    if n:
-        parts.append(
-            ngettext(
-                "Your own average with it is %(mean).0f over %(n)d scored session.",
-                "Your own average with it is %(mean).0f over %(n)d scored sessions.",
-                n,
-            )
-            % {"mean": record.means[best], "n": n}
-        )
-    else:
-        parts.append(_("Log sessions with a self-test score to make this advice your own."))
-    parts.append(_gap_sentence(mean[best], strategies[runner].label, mean[runner]))
+    facts = [
+        utility_fact(strategies[best].slug, strategies[best].utility),
+        own_mean_fact(record.means[best] if n else 0.0, n),
+        gap_fact(mean[best], strategies[runner].slug, mean[runner]),
+    ]
     return Advice(
         strategy=strategies[best],
         expected=float(mean[best]),
         std=float(std[best]),
         exploration=False,
-        reason=" ".join(parts),
+        reason_facts=facts,
         ranking=ranking,
         source=AdviceSource.HISTORY if record.counts.sum() else AdviceSource.EVIDENCE,
     )
@@ -103,21 +120,27 @@ def advice_from_engine(
         for o in choice.ranked
     ]
     evidence = snapshot.memory.explain(history, context[0], choice.chosen.strategy)
-    reason = " ".join(
-        [
-            _choice_sentence(choice.chosen, choice.ranked, choice.exploration),
-            _neighbour_sentence(
-                choice.chosen.name, evidence.n_sessions, evidence.n_learners, evidence.peer_gain
-            ),
-            _own_sentence(int(own[choice.chosen.strategy]), len(history)),
-        ]
-    ).strip()
+    chosen, top = choice.chosen, choice.ranked[0]
+    runner = choice.ranked[1] if len(choice.ranked) > 1 else None
+    facts = [
+        choice_fact(
+            strategies[chosen.strategy].slug,
+            (round(100 * chosen.mean), round(100 * chosen.low), round(100 * chosen.high)),
+            exploring=choice.exploration,
+            top=(strategies[top.strategy].slug, round(100 * top.mean)),
+            runner=(strategies[runner.strategy].slug, round(100 * runner.mean)) if runner else None,
+        ),
+        neighbours_fact(
+            strategies[chosen.strategy].slug, evidence.n_sessions, evidence.n_learners, evidence.peer_gain
+        ),
+        own_fact(len(history), int(own[chosen.strategy])),
+    ]
     return Advice(
         strategy=strategies[choice.chosen.strategy],
         expected=100 * choice.chosen.mean,
         std=100 * choice.chosen.std,
         exploration=choice.exploration,
-        reason=reason,
+        reason_facts=facts,
         ranking=ranking,
         source=AdviceSource.ENGINE,
     )
@@ -130,106 +153,19 @@ def _item(
     *,
     own_sessions: int,
     memory: tuple[float, float] | None = None,
-) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "slug": strategy.slug,
-        "name": strategy.name,
-        "utility": strategy.utility,
-        "expected": round(float(mean), 1),
-        "std": round(float(std), 1),
-        "low": round(max(0.0, mean - Z90 * std), 1),
-        "high": round(min(100.0, mean + Z90 * std), 1),
-        "own_sessions": own_sessions,
-    }
-    if memory is not None:
-        item["memory_expected"] = round(float(memory[0]), 1)
-        item["memory_std"] = round(float(memory[1]), 1)
-    return item
-
-
-def _gap_sentence(best: float, runner_name: str, runner: float) -> str:
-    gap = round(best) - round(runner)
-    if gap <= 0:
-        return _("Expected score %(expected).0f, about the same as %(other)s.") % {
-            "expected": best,
-            "other": runner_name,
-        }
-    return ngettext(
-        "Expected score %(expected).0f, %(gap)d point above the next option, %(other)s.",
-        "Expected score %(expected).0f, %(gap)d points above the next option, %(other)s.",
-        gap,
-    ) % {"expected": best, "gap": gap, "other": runner_name}
-
-
-def _choice_sentence(chosen: Option, ranked: tuple[Option, ...], exploration: bool) -> str:
-    low, high = round(100 * chosen.low), round(100 * chosen.high)
-    head = _("%(name)s: expected score %(expected)d (90%% range %(low)d–%(high)d).") % {
-        "name": chosen.name,
-        "expected": round(100 * chosen.mean),
-        "low": low,
-        "high": high,
-    }
-    if exploration:
-        top = ranked[0]
-        return (
-            head
-            + " "
-            + _(
-                "Worth a try: it is close to %(top)s (%(top_score)d), and less is known about how it works "
-                "for you, so one session will tell us more."
-            )
-            % {"top": top.name, "top_score": round(100 * top.mean)}
-        )
-    if len(ranked) < 2:
-        return head
-    runner = ranked[1]
-    gap = round(100 * chosen.mean) - round(100 * runner.mean)
-    if gap <= 0:
-        return head + " " + _("About the same as %(other)s.") % {"other": runner.name}
-    lead = ngettext(
-        "%(gap)d point above the next option, %(other)s.",
-        "%(gap)d points above the next option, %(other)s.",
-        gap,
+) -> RankedStrategy:
+    return RankedStrategy(
+        slug=strategy.slug,
+        name=strategy.name,
+        utility=strategy.utility,
+        expected=round(float(mean), 1),
+        std=round(float(std), 1),
+        low=round(max(0.0, mean - Z90 * std), 1),
+        high=round(min(100.0, mean + Z90 * std), 1),
+        own_sessions=own_sessions,
+        memory_expected=None if memory is None else round(float(memory[0]), 1),
+        memory_std=None if memory is None else round(float(memory[1]), 1),
     )
-    return head + " " + lead % {"gap": gap, "other": runner.name}
-
-
-def _neighbour_sentence(name: str, n_sessions: int, n_learners: int, gain: float) -> str:
-    """What the similar learners' own sessions with the strategy scored against their average
-    session: a fact about them, whatever weight the prediction gives them."""
-    if n_sessions == 0:
-        return _("Similar learners have not tried it yet; this estimate leans on the population model.")
-    values: dict[str, int | str] = {"learners": n_learners, "sessions": n_sessions, "name": name.lower()}
-    if not np.isfinite(gain):  # a snapshot saved before outcomes were kept
-        return _("%(learners)d similar learners used %(name)s in %(sessions)d sessions.") % values
-    values["gain"] = abs(round(100 * gain))
-    if gain >= 0:
-        return (
-            _(
-                "Among %(learners)d similar learners (%(sessions)d sessions), %(name)s scored "
-                "%(gain)d points above "
-                "their average."
-            )
-            % values
-        )
-    return (
-        _(
-            "Among %(learners)d similar learners (%(sessions)d sessions), %(name)s scored "
-            "%(gain)d points below "
-            "their average."
-        )
-        % values
-    )
-
-
-def _own_sentence(own: int, total: int) -> str:
-    if total == 0:
-        return _("Log sessions with a self-test score and the advice adapts to you.")
-    return ngettext(
-        "It takes into account your %(n)d scored session, %(own)d with this strategy.",
-        "It takes into account your %(n)d scored sessions, %(own)d with this strategy.",
-        total,
-    ) % {"n": total, "own": own}
 
 
 def _seed(key: str) -> int:

@@ -10,9 +10,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from coach.advice import RankedStrategy
 from coach.models import AdviceSource
+from coach.reasons import reason_text
 
 MINUTES_MAX = 600
 FUTURE_SLACK = timedelta(minutes=5)
@@ -111,8 +114,11 @@ class Recommendation(models.Model):
     expected_score = models.FloatField()
     score_std = models.FloatField()
     exploration = models.BooleanField(default=False)
+    # The reason as facts, rendered in the reader's language (`reason_text`); `reason` is its
+    # English rendering, for the admin and for recommendations stored before facts were kept.
+    reason_facts = models.JSONField(default=list, blank=True)
     reason = models.TextField()
-    # [{"slug", "name", "expected", "std", "low", "high", ...}] best first.
+    # coach.advice.RankedStrategy rows, best first; read them through `ranked` and `chosen`.
     ranking = models.JSONField()
     source = models.CharField(max_length=10, choices=Source.choices)
     # What the recommendation was computed from; a refresh with the same basis is a no-op.
@@ -141,6 +147,21 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.strategy} for {self.learner} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @cached_property
+    def ranked(self) -> list[RankedStrategy]:
+        return [RankedStrategy.from_json(row) for row in self.ranking]
+
+    @property
+    def chosen(self) -> RankedStrategy | None:
+        """The recommended strategy's own row: its figures, whether it is first or explored."""
+        return next((row for row in self.ranked if row.slug == self.strategy.slug), None)
+
+    @property
+    def reason_text(self) -> str:
+        if not self.reason_facts:
+            return self.reason
+        return reason_text(self.reason_facts, {row.slug: row.name for row in self.ranked})
 
 
 class StudySession(models.Model):

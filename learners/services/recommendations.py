@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError as BrokerError
 
 from coach.advice import advice_from_engine, advice_from_evidence
+from coach.reasons import reason_text
 from coach.selectors import strategy_list
 from coach.snapshots import snapshot_current
 from learners import dataset
@@ -59,12 +59,12 @@ def recommendation_refresh(
     snapshot = snapshot_current()
     usable = snapshot is not None and snapshot.strategy_slugs == [s.slug for s in strategies]
     version = f"engine{snapshot.id}" if usable and snapshot else "evidence"
-    language = learner.language or settings.LANGUAGE_CODE
-    basis = f"{version}:{language}:{record.basis}:{subject}:{task_kind}"
+    # No language in the basis: the reason is stored as facts and shown in the reader's language.
+    basis = f"{version}:{record.basis}:{subject}:{task_kind}"
     existing = Recommendation.objects.filter(learner_id=learner_id, basis=basis).first()
     if existing is not None:
         return existing
-    with translation.override(language):
+    with translation.override("en"):  # the English rendering kept in `reason`
         if usable and snapshot:
             history = dataset.session_log_build(
                 strategy_ids=[s.pk for s in strategies], learner_ids=[learner_id]
@@ -75,6 +75,7 @@ def recommendation_refresh(
             )
         else:
             advice = advice_from_evidence(strategies=strategies, record=record)
+        reason = reason_text(advice.reason_facts, {s.slug: s.name for s in strategies})
     try:
         with transaction.atomic():
             return Recommendation.objects.create(
@@ -85,8 +86,9 @@ def recommendation_refresh(
                 expected_score=min(max(advice.expected, 0.0), 100.0),
                 score_std=advice.std,
                 exploration=advice.exploration,
-                reason=advice.reason,
-                ranking=advice.ranking,
+                reason_facts=advice.reason_facts,
+                reason=reason,
+                ranking=[row.to_json() for row in advice.ranking],
                 source=advice.source,
                 snapshot_id=snapshot.id if usable and snapshot else None,
                 basis=basis,

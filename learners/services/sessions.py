@@ -107,11 +107,8 @@ def _reflection_save(*, session: StudySession, data: ReflectionInput | None) -> 
 
 def learner_language_set(*, learner: Learner, language: str) -> Learner:
     """The language the interface speaks to this learner, on every device."""
-    changed = learner.language != language
     learner.language = language
     learner.full_clean(exclude=["user"])
     learner.save(update_fields=["language"])
-    if changed:
-        # The stored recommendation's reason is written in the old language: write it again.
-        recommendation_request(learner_id=learner.pk)
+    # Nothing to recompute: reasons are stored as facts and shown in the language of the page.
     return learner

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from learners.forms import LanguageForm
-from learners.http import AuthenticatedHttpRequest
 from learners.services.sessions import learner_ensure, learner_language_set
 
 
 @require_POST
-def language_set(request: AuthenticatedHttpRequest) -> HttpResponse:
+def language_set(request: HttpRequest) -> HttpResponse:
     form = LanguageForm(request.POST)
     target = request.POST.get("next") or request.headers.get("referer") or "/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

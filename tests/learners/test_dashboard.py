@@ -181,6 +181,40 @@ def test_exploration_is_labelled(alice: Learner, alice_client: Client) -> None:
     assert "Exploring" in alice_client.get(reverse("home")).content.decode()
 
 
+def test_an_exploring_headline_quotes_the_suggested_strategys_own_range(
+    alice: Learner, alice_client: Client
+) -> None:
+    top = {
+        "slug": "practice-testing",
+        "name": "Practice testing",
+        "expected": 60,
+        "std": 8,
+        "low": 41,
+        "high": 72,
+    }
+    tried = {"slug": "rereading", "name": "Rereading", "expected": 52, "std": 19, "low": 21, "high": 84}
+    recommendation(
+        alice, strategy=strategy("rereading"), expected_score=52.0, exploration=True, ranking=[top, tried]
+    )
+    page = alice_client.get(reverse("home")).content.decode()
+    assert "probably between 21 and 84" in page
+    assert "probably between 41 and 72" not in page
+    assert "--low: 21%; --high: 84%" in page
+
+
+def test_the_reason_follows_a_language_switch_and_back(alice: Learner, alice_client: Client) -> None:
+    from coach.reasons import own_fact, utility_fact
+
+    facts = [utility_fact("practice-testing", "high"), own_fact(2, 1)]
+    recommendation(alice, reason="stored English text", reason_facts=facts)
+    alice_client.post(reverse("language"), {"language": "zh-hans", "next": "/"})
+    chinese = alice_client.get(reverse("home")).content.decode()
+    alice_client.post(reverse("language"), {"language": "en", "next": "/"})
+    english = alice_client.get(reverse("home")).content.decode()
+    assert "Practice testing is rated high utility" in english
+    assert "Practice testing is rated high utility" not in chinese and "练习测试" in chinese
+
+
 def test_try_it_marks_the_recommendation_followed_and_opens_the_timer(
     alice: Learner, alice_client: Client
 ) -> None:
