@@ -13,8 +13,8 @@ from learners.charts.cohort import (
     cohort_minutes_chart,
     cohort_score_chart,
     cohort_strategy_mix_chart,
-    engine_rmse_chart,
 )
+from learners.charts.engine import engine_rmse_chart
 from learners.charts.learner import (
     calibration_chart,
     calibration_numbers,

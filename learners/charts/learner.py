@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import timedelta
 
 import plotly.graph_objects as go
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from learners.charts.base import ACCENT, HEATMAP_WEEKS, MUTED, OTHERS, Chart, base_layout, interval_bars
-from learners.selectors.dashboard import CalibrationStats, DashboardData
+from learners.selectors.dashboard import CalibrationStats, DashboardData, StrategyScores
 
 # Learner dashboard -------------------------------------------------------------------------------
 
@@ -65,6 +66,7 @@ def comparison_name(label: str) -> str:
 
 
 def strategy_scores_chart(data: DashboardData) -> Chart:
+    """Every scored session by strategy, the mean with its interval, and the comparison group's."""
     title = _("Self-test score by strategy")
     if not data.strategy_scores:
         return Chart(
@@ -75,79 +77,75 @@ def strategy_scores_chart(data: DashboardData) -> Chart:
         )
     others = comparison_name(data.comparison_label)
     names = [s.name for s in data.strategy_scores]
-    figure = go.Figure()
-    points_x, points_y = [], []
-    for s in data.strategy_scores:
-        points_x += [s.name] * s.n
-        points_y += list(s.scores)
-    figure.add_trace(
-        go.Scatter(
-            x=points_x,
-            y=points_y,
-            mode="markers",
-            name=_("Your sessions"),
-            marker={"color": ACCENT, "opacity": 0.35, "size": 7},
-            hovertemplate="%{x}: %{y}<extra></extra>",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=names,
-            y=[s.mean for s in data.strategy_scores],
-            mode="markers",
-            # xgettext:no-python-format
-            name=_("Your mean (95% interval)"),
-            marker={"color": ACCENT, "size": 13, "symbol": "diamond"},
-            error_y=interval_bars(
-                [s.mean for s in data.strategy_scores],
-                [s.low for s in data.strategy_scores],
-                [s.high for s in data.strategy_scores],
-                color=ACCENT,
-            ),
-            hovertemplate="%{x}: %{y:.0f}<extra></extra>",
-        )
-    )
+    figure = go.Figure([_session_points(data.strategy_scores), _strategy_means(data.strategy_scores)])
     compared = [s for s in data.strategy_scores if s.comparison_mean is not None]
     if compared:
-        figure.add_trace(
-            go.Scatter(
-                x=[s.name for s in compared],
-                y=[s.comparison_mean for s in compared],
-                mode="markers",
-                name=_("%(group)s (95%% interval)") % {"group": others},
-                marker={"color": OTHERS, "size": 11, "symbol": "circle-open", "line": {"width": 2}},
-                error_y=interval_bars(
-                    [s.comparison_mean for s in compared],
-                    [s.comparison_low for s in compared],
-                    [s.comparison_high for s in compared],
-                    color=OTHERS,
-                ),
-                hovertemplate="%{x}: %{y:.0f}<extra></extra>",
-            )
-        )
+        figure.add_trace(_comparison_means(compared, others))
     base_layout(figure, title="", height=360)
     figure.update_layout(margin={"t": 16}, legend={"y": -0.3})
     figure.update_yaxes(title_text=_("self-test score"), range=[0, 105])
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=names)
-    parts = []
-    for s in data.strategy_scores:
-        if s.low is None or s.high is None:
-            part = _("%(name)s: %(mean).0f from a single session, too few for an interval") % {
-                "name": s.name,
-                "mean": s.mean,
-            }
-        else:
-            part = _("%(name)s: mean %(mean).0f over %(n)d sessions (95%% interval %(low).0f–%(high).0f)") % {
-                "name": s.name,
-                "mean": s.mean,
-                "n": s.n,
-                "low": s.low,
-                "high": s.high,
-            }
-        if s.comparison_mean is not None:
-            part += _("; %(group)s: %(mean).0f") % {"group": others.lower(), "mean": s.comparison_mean}
-        parts.append(part)
-    return Chart("strategy-scores", title, "; ".join(parts) + ".", figure)
+    summary = "; ".join(_strategy_score_text(s, others) for s in data.strategy_scores)
+    return Chart("strategy-scores", title, summary + ".", figure)
+
+
+def _session_points(scores: Sequence[StrategyScores]) -> go.Scatter:
+    return go.Scatter(
+        x=[s.name for s in scores for _score in s.scores],
+        y=[score for s in scores for score in s.scores],
+        mode="markers",
+        name=_("Your sessions"),
+        marker={"color": ACCENT, "opacity": 0.35, "size": 7},
+        hovertemplate="%{x}: %{y}<extra></extra>",
+    )
+
+
+def _strategy_means(scores: Sequence[StrategyScores]) -> go.Scatter:
+    means = [s.mean for s in scores]
+    return go.Scatter(
+        x=[s.name for s in scores],
+        y=means,
+        mode="markers",
+        # xgettext:no-python-format
+        name=_("Your mean (95% interval)"),
+        marker={"color": ACCENT, "size": 13, "symbol": "diamond"},
+        error_y=interval_bars(means, [s.low for s in scores], [s.high for s in scores], color=ACCENT),
+        hovertemplate="%{x}: %{y:.0f}<extra></extra>",
+    )
+
+
+def _comparison_means(compared: Sequence[StrategyScores], group: str) -> go.Scatter:
+    means = [s.comparison_mean for s in compared]
+    return go.Scatter(
+        x=[s.name for s in compared],
+        y=means,
+        mode="markers",
+        name=_("%(group)s (95%% interval)") % {"group": group},
+        marker={"color": OTHERS, "size": 11, "symbol": "circle-open", "line": {"width": 2}},
+        error_y=interval_bars(
+            means, [s.comparison_low for s in compared], [s.comparison_high for s in compared], color=OTHERS
+        ),
+        hovertemplate="%{x}: %{y:.0f}<extra></extra>",
+    )
+
+
+def _strategy_score_text(s: StrategyScores, group: str) -> str:
+    if s.low is None or s.high is None:
+        text = _("%(name)s: %(mean).0f from a single session, too few for an interval") % {
+            "name": s.name,
+            "mean": s.mean,
+        }
+    else:
+        text = _("%(name)s: mean %(mean).0f over %(n)d sessions (95%% interval %(low).0f–%(high).0f)") % {
+            "name": s.name,
+            "mean": s.mean,
+            "n": s.n,
+            "low": s.low,
+            "high": s.high,
+        }
+    if s.comparison_mean is not None:
+        text += _("; %(group)s: %(mean).0f") % {"group": group.lower(), "mean": s.comparison_mean}
+    return text
 
 
 def calibration_sentence(stats: CalibrationStats) -> str:

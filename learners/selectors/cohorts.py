@@ -6,10 +6,9 @@ Callers pass a cohort already checked by `learners.permissions`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.contrib.auth.models import User
 from django.db.models import (
@@ -30,7 +29,7 @@ from django.db.models import (
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from coach.models import EngineRun, Strategy
+from coach.models import Strategy
 from learners.models import Cohort, CohortMembership, Learner, Recommendation, Reflection, StudySession
 from learners.permissions import cohorts_for_educator
 from learners.scores import (
@@ -95,25 +94,47 @@ def _week_start(now: datetime) -> date:
 
 
 def cohort_overview(*, cohort: Cohort, now: datetime | None = None) -> CohortOverview:
-    now = now or timezone.now()
-    last_week = _week_start(now)
+    """The cohort page's figures: weekly activity and strategy mix over the window, scores and
+    calibration over all sessions, and what became of the recommendations."""
+    last_week = _week_start(now or timezone.now())
     weeks = [last_week - timedelta(weeks=i) for i in range(WEEKS_SHOWN - 1, -1, -1)]
     since = timezone.make_aware(datetime.combine(weeks[0], datetime.min.time()))
     sessions = _cohort_sessions(cohort)
     recent = sessions.filter(started_at__gte=since).annotate(week=TruncWeek("started_at"))
-
-    by_week = {
-        _as_date(row["week"]): row
-        for row in recent.values("week").annotate(
-            learners=Count("learner", distinct=True), minutes=Sum("minutes"), n=Count("id")
-        )
-    }
-    active = [by_week[w]["learners"] if w in by_week else 0 for w in weeks]
-    minutes = [
-        round(by_week[w]["minutes"] / by_week[w]["learners"], 1) if w in by_week else 0.0 for w in weeks
-    ]
-
+    scored = sessions.filter(score__isnull=False)
     strategies = list(Strategy.objects.order_by("position").only("pk", "name", "utility"))
+    by_week = _weekly_totals(recent)
+    return CohortOverview(
+        members=CohortMembership.objects.filter(cohort=cohort).count(),
+        weeks=weeks,
+        active_learners=[by_week[w]["learners"] if w in by_week else 0 for w in weeks],
+        minutes_per_learner=[
+            round(by_week[w]["minutes"] / by_week[w]["learners"], 1) if w in by_week else 0.0 for w in weeks
+        ],
+        strategy_mix=_strategy_mix(recent, weeks, by_week, strategies),
+        strategy_utility={s.label: s.utility for s in strategies},
+        score_by_strategy=_scores_by_strategy(scored, strategies),
+        biases=_calibration_biases(scored),
+        follow_through=_follow_through(cohort),
+        score_after=_scores_after_recommendation(scored),
+    )
+
+
+def _weekly_totals(recent: QuerySet[Any, Any]) -> dict[date, dict[str, Any]]:
+    """Per week: active learners, minutes and sessions."""
+    rows = recent.values("week").annotate(
+        learners=Count("learner", distinct=True), minutes=Sum("minutes"), n=Count("id")
+    )
+    return {_as_date(row["week"]): row for row in rows}
+
+
+def _strategy_mix(
+    recent: QuerySet[Any, Any],
+    weeks: list[date],
+    by_week: dict[date, dict[str, Any]],
+    strategies: list[Strategy],
+) -> dict[str, list[float]]:
+    """Strategy name -> its share of each week's sessions, in catalogue order."""
     names = {s.pk: s.label for s in strategies}
     mix: dict[str, list[float]] = {}
     for row in recent.values("week", "strategy_id").annotate(n=Count("id")):
@@ -122,70 +143,60 @@ def cohort_overview(*, cohort: Cohort, now: datetime | None = None) -> CohortOve
             continue
         shares = mix.setdefault(names[row["strategy_id"]], [0.0] * len(weeks))
         shares[weeks.index(week)] = row["n"] / by_week[week]["n"]
-    order = [s.label for s in strategies if s.label in mix]
+    return {s.label: mix[s.label] for s in strategies if s.label in mix}
 
-    scored = sessions.filter(score__isnull=False)
-    by_strategy = {
-        row["strategy_id"]: row
-        for row in scored.values("strategy_id").annotate(
-            n=Count("id"), mean=Avg("score"), mean_sq=Avg(F("score") * F("score"), output_field=FloatField())
-        )
-    }
-    score_by_strategy = [
-        _estimate(s.label, by_strategy[s.pk]["n"], by_strategy[s.pk]["mean"], by_strategy[s.pk]["mean_sq"])
+
+def _score_moments(rows: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+    """Count, mean and mean of squares of the scores in each group of `rows`."""
+    return rows.annotate(
+        n=Count("id"), mean=Avg("score"), mean_sq=Avg(F("score") * F("score"), output_field=FloatField())
+    )
+
+
+def _scores_by_strategy(scored: QuerySet[StudySession], strategies: list[Strategy]) -> list[Estimate]:
+    rows = {row["strategy_id"]: row for row in _score_moments(scored.values("strategy_id"))}
+    return [
+        _estimate(s.label, rows[s.pk]["n"], rows[s.pk]["mean"], rows[s.pk]["mean_sq"])
         for s in strategies
-        if s.pk in by_strategy
+        if s.pk in rows
     ]
 
-    biases = [
-        round(float(b), 1)
-        for b in scored.values("learner_id")
+
+def _calibration_biases(scored: QuerySet[StudySession]) -> list[float]:
+    """One per learner: their mean of confidence minus score."""
+    biases = (
+        scored.values("learner_id")
         .annotate(bias=Avg(F("confidence") - F("score"), output_field=FloatField()))
         .values_list("bias", flat=True)
-        if b is not None
-    ]
+    )
+    return [round(float(b), 1) for b in biases if b is not None]
 
+
+def _follow_through(cohort: Cohort) -> dict[str, int]:
+    """Recommendation status -> how many of the members' recommendations have it."""
     statuses = {
         row["status"]: row["n"]
         for row in Recommendation.objects.filter(learner__memberships__cohort=cohort)
         .values("status")
         .annotate(n=Count("id"))
     }
-    follow = {s.value: statuses.get(s.value, 0) for s in Recommendation.Status}
+    return {s.value: statuses.get(s.value, 0) for s in Recommendation.Status}
 
-    after_rows = {
-        row["followed"]: row
-        for row in scored.filter(recommendation__isnull=False)
-        .annotate(
-            followed=Case(
-                When(recommendation__status=Recommendation.Status.FOLLOWED, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        )
-        .values("followed")
-        .annotate(
-            n=Count("id"), mean=Avg("score"), mean_sq=Avg(F("score") * F("score"), output_field=FloatField())
-        )
-    }
-    labels = {True: "followed", False: "not_followed"}
-    score_after = [
-        _estimate(labels[key], row["n"], row["mean"], row["mean_sq"]) for key, row in after_rows.items()
-    ]
-    score_after.sort(key=lambda e: e.label)
 
-    return CohortOverview(
-        members=CohortMembership.objects.filter(cohort=cohort).count(),
-        weeks=weeks,
-        active_learners=active,
-        minutes_per_learner=minutes,
-        strategy_mix={name: mix[name] for name in order},
-        strategy_utility={s.label: s.utility for s in strategies},
-        score_by_strategy=score_by_strategy,
-        biases=biases,
-        follow_through=follow,
-        score_after=score_after,
+def _scores_after_recommendation(scored: QuerySet[StudySession]) -> list[Estimate]:
+    """Scores of sessions after a followed recommendation, beside those after one not followed."""
+    followed = Case(
+        When(recommendation__status=Recommendation.Status.FOLLOWED, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
     )
+    after = scored.filter(recommendation__isnull=False).annotate(followed=followed).values("followed")
+    labels = {True: "followed", False: "not_followed"}
+    estimates = [
+        _estimate(labels[row["followed"]], row["n"], row["mean"], row["mean_sq"])
+        for row in _score_moments(after)
+    ]
+    return sorted(estimates, key=lambda e: e.label)
 
 
 def _as_date(value: date | datetime) -> date:
@@ -271,43 +282,3 @@ def learner_memberships(*, learner: Learner) -> list[CohortMembership]:
         .select_related("cohort__owner")
         .order_by("cohort__name")
     )
-
-
-ENGINE_LEARNERS = ("model", "memory", "evidence")
-
-
-@dataclass(frozen=True)
-class EngineRunRow:
-    """An engine run with the figures of its evaluation at the largest k, for the runs table."""
-
-    run: EngineRun
-    k: int | None
-    held_out: int | None
-    rmse: dict[str, float | None]  # learner name -> RMSE in score points
-    coverage: float | None  # share of held-out outcomes inside the model's 90% interval
-
-
-def engine_run_rows(*, runs: list[EngineRun]) -> list[EngineRunRow]:
-    rows = []
-    for run in runs:
-        metrics = run.metrics or {}
-        ks = metrics.get("ks") or []
-        learners = metrics.get("learners") or {}
-        rmse = {name: _last(learners.get(name, {}).get("rmse")) for name in ENGINE_LEARNERS}
-        rows.append(
-            EngineRunRow(
-                run=run,
-                k=ks[-1] if ks else None,
-                held_out=metrics.get("held_out_learners"),
-                rmse=rmse,
-                coverage=_last(learners.get("model", {}).get("coverage90")),
-            )
-        )
-    return rows
-
-
-def _last(values: list[float | None] | None) -> float | None:
-    if not values:
-        return None
-    value = values[-1]
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)

@@ -16,13 +16,11 @@ from typing import Any
 import numpy as np
 from django.db.models import Avg, Count, F, FloatField
 from django.db.models.functions import Cast
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from learners.models import CohortMembership, Learner, Recommendation, SelfReport, StudySession
+from learners.models import CohortMembership, Learner, SelfReport, StudySession
 from learners.scores import OVERCONFIDENCE_MIN_SESSIONS, OVERCONFIDENCE_POINTS, WEEKS_SHOWN, score_interval
-from learners.selectors.recommendations import recommendation_is_stale
 
 # A comparison group's mean is shown only when enough of its sessions back it.
 COMPARISON_MIN_SESSIONS = 3
@@ -268,7 +266,6 @@ def _comparison(
 # Self-report ---------------------------------------------------------------------------------------
 
 SELFREPORT_INTERVAL = timedelta(days=30)
-PENDING_WINDOW = timedelta(minutes=2)
 
 
 def selfreport_recent(*, learner: Learner) -> list[SelfReport]:
@@ -279,23 +276,3 @@ def selfreport_recent(*, learner: Learner) -> list[SelfReport]:
 def selfreport_due(*, latest: SelfReport | None, now: datetime | None = None) -> bool:
     """Prompted after sign-up, then once a month."""
     return latest is None or (now or timezone.now()) - latest.created_at >= SELFREPORT_INTERVAL
-
-
-def recommendation_get(*, learner: Learner, recommendation_id: int) -> Recommendation:
-    """The learner's own recommendation; anyone else's answers 404, as if it did not exist."""
-    return get_object_or_404(
-        Recommendation.objects.select_related("strategy"), pk=recommendation_id, learner=learner
-    )
-
-
-def recommendation_pending(
-    *, learner: Learner, latest: Recommendation | None, now: datetime | None = None
-) -> bool:
-    """Whether the worker is expected to write a newer recommendation than the one shown."""
-    if latest is None or recommendation_is_stale(learner=learner):
-        return True
-    asked = learner.refresh_requested_at
-    # A request for a situation already answered writes nothing new: stop waiting after a while.
-    return (
-        asked is not None and asked > latest.created_at and (now or timezone.now()) - asked < PENDING_WINDOW
-    )

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import numpy as np
 from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from coach.advice import StrategyRecord
 from coach.models import Strategy
 from learners.models import Learner, Recommendation, StudySession
+
+# How long the dashboard waits for an answer to a request that may write nothing new.
+PENDING_WINDOW = timedelta(minutes=2)
 
 
 def recommendation_latest(*, learner: Learner) -> Recommendation | None:
@@ -48,3 +55,23 @@ def recommendation_is_stale(*, learner: Learner) -> bool:
     if latest is None:
         return True
     return StudySession.objects.filter(learner=learner, updated_at__gt=latest.created_at).exists()
+
+
+def recommendation_get(*, learner: Learner, recommendation_id: int) -> Recommendation:
+    """The learner's own recommendation; anyone else's answers 404, as if it did not exist."""
+    return get_object_or_404(
+        Recommendation.objects.select_related("strategy"), pk=recommendation_id, learner=learner
+    )
+
+
+def recommendation_pending(
+    *, learner: Learner, latest: Recommendation | None, now: datetime | None = None
+) -> bool:
+    """Whether the worker is expected to write a newer recommendation than the one shown."""
+    if latest is None or recommendation_is_stale(learner=learner):
+        return True
+    asked = learner.refresh_requested_at
+    # A request for a situation already answered writes nothing new: stop waiting after a while.
+    return (
+        asked is not None and asked > latest.created_at and (now or timezone.now()) - asked < PENDING_WINDOW
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import educator
+from learners.views import educator, engine
 
 urlpatterns = [
     path("", educator.home, name="educator-home"),
@@ -25,7 +25,7 @@ urlpatterns = [
         name="educator-member",
     ),
     path("cohorts/<int:cohort_id>/export/<slug:kind>.csv", educator.cohort_export, name="educator-export"),
-    path("engine/", educator.engine, name="educator-engine"),
-    path("engine/retrain/", educator.engine_run_request_view, name="educator-engine-retrain"),
-    path("engine/runs/<int:run_id>/status/", educator.engine_run_status, name="educator-engine-run-status"),
+    path("engine/", engine.engine_page, name="educator-engine"),
+    path("engine/retrain/", engine.engine_run_request_view, name="educator-engine-retrain"),
+    path("engine/runs/<int:run_id>/status/", engine.engine_run_status, name="educator-engine-run-status"),
 ]

@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from coach import selectors as coach_selectors
 from learners import charts
 from learners.educator_forms import CohortForm, CoTeacherForm, JoinCodeForm, MemberSearchForm
 from learners.http import CSV, AuthenticatedHttpRequest, file_download
@@ -25,7 +24,6 @@ from learners.selectors import cohorts as selectors
 from learners.selectors.dashboard import dashboard_data
 from learners.selectors.export import COHORT_TABLES
 from learners.services import cohorts as services
-from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
 from learners.services.export import csv_stream
 
 MEMBERS_PER_PAGE = 25
@@ -189,45 +187,3 @@ def cohort_export(request: AuthenticatedHttpRequest, cohort_id: int, kind: str) 
     return file_download(
         csv_stream(select(cohort=cohort)), filename=f"cohort-{cohort.pk}-{kind}.csv", content_type=CSV
     )
-
-
-@educator_required
-@require_GET
-def engine(request: HttpRequest) -> HttpResponse:
-    runs = coach_selectors.engine_run_list(limit=50)
-    active = next((run for run in runs if run.active), None)
-    latest = next((run for run in runs if run.status == "succeeded"), None)
-    context = {
-        "runs": selectors.engine_run_rows(runs=runs),
-        "active": active,
-        "latest": latest,
-        "chart": charts.engine_rmse_chart(metrics=latest.metrics if latest else {}),
-        "progress_labels": {
-            "queued": _("Queued"),
-            "running": _("Running"),
-            "succeeded": _("finished"),
-            "failed": _("failed"),
-            "unreachable": _("Progress cannot be fetched right now; retrying."),
-        },
-    }
-    return render(request, "educator/engine.html", context)
-
-
-@educator_required
-@require_POST
-def engine_run_request_view(request: AuthenticatedHttpRequest) -> HttpResponse:
-    try:
-        engine_run_request(requested_by=request.user)
-    except EngineRunAlreadyActive:
-        messages.warning(request, _("A retrain is already running; its progress is shown below."))
-    else:
-        messages.success(request, _("Retrain started."))
-    return redirect("educator-engine")
-
-
-@educator_required
-@require_GET
-def engine_run_status(request: HttpRequest, run_id: int) -> JsonResponse:
-    run = coach_selectors.engine_run_get(run_id=run_id)
-    data = {"status": run.status, "progress": run.progress, "error": run.error, "active": run.active}
-    return JsonResponse(data, headers={"Cache-Control": "no-store"})

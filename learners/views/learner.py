@@ -55,7 +55,7 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
         "task_kind_label": TaskKind(recommendation.task_kind).label
         if recommendation and recommendation.task_kind in TaskKind.values
         else "",
-        "pending": dashboard.recommendation_pending(learner=learner, latest=recommendation),
+        "pending": recommendations.recommendation_pending(learner=learner, latest=recommendation),
         "situation_form": SituationForm(
             initial={"subject": recommendation.subject, "task_kind": recommendation.task_kind}
             if recommendation
@@ -76,7 +76,7 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
 def recommendation_status(request: LearnerHttpRequest) -> JsonResponse:
     learner = request.learner
     latest = recommendations.recommendation_latest(learner=learner)
-    pending = dashboard.recommendation_pending(learner=learner, latest=latest)
+    pending = recommendations.recommendation_pending(learner=learner, latest=latest)
     return JsonResponse({"ready": not pending, "id": latest.pk if latest else None})
 
 
@@ -103,7 +103,7 @@ def recommendation_refresh_view(request: LearnerHttpRequest) -> HttpResponse:
 def recommendation_follow(request: LearnerHttpRequest, recommendation_id: int) -> HttpResponse:
     """*Try it*: the recommendation is followed and the study timer opens with it."""
     learner = request.learner
-    recommendation = dashboard.recommendation_get(learner=learner, recommendation_id=recommendation_id)
+    recommendation = recommendations.recommendation_get(learner=learner, recommendation_id=recommendation_id)
     recommendation_respond(recommendation=recommendation, status=Recommendation.Status.FOLLOWED)
     return redirect(f"{reverse('study')}?recommendation={recommendation.pk}")
 
@@ -112,7 +112,7 @@ def recommendation_follow(request: LearnerHttpRequest, recommendation_id: int) -
 @require_POST
 def recommendation_dismiss(request: LearnerHttpRequest, recommendation_id: int) -> HttpResponse:
     learner = request.learner
-    recommendation = dashboard.recommendation_get(learner=learner, recommendation_id=recommendation_id)
+    recommendation = recommendations.recommendation_get(learner=learner, recommendation_id=recommendation_id)
     form = DismissForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     recommendation_respond(

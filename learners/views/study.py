@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from learners.forms import TimerFinishForm, TimerStartForm
 from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Learner, Recommendation, StudyTimer
-from learners.selectors import dashboard, recommendations
+from learners.selectors import recommendations
 from learners.selectors import sessions as session_selectors
 from learners.selectors.study import pomodoro_phase, timer_elapsed_seconds, timer_get, timer_prompts
 from learners.services.study import (
@@ -26,7 +26,7 @@ from learners.services.study import (
 
 def _recommendation(learner: Learner, raw: object) -> Recommendation | None:
     try:
-        return dashboard.recommendation_get(learner=learner, recommendation_id=int(str(raw)))
+        return recommendations.recommendation_get(learner=learner, recommendation_id=int(str(raw)))
     except (TypeError, ValueError, Http404):
         return None
 

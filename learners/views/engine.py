@@ -1,0 +1,58 @@
+"""The engine page: educators see how the engine measures and start a retrain."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from coach import selectors as coach_selectors
+from learners import charts
+from learners.http import AuthenticatedHttpRequest
+from learners.permissions import educator_required
+from learners.selectors.engine_runs import engine_run_rows
+from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
+
+
+@educator_required
+@require_GET
+def engine_page(request: HttpRequest) -> HttpResponse:
+    runs = coach_selectors.engine_run_list(limit=50)
+    active = next((run for run in runs if run.active), None)
+    latest = next((run for run in runs if run.status == "succeeded"), None)
+    context = {
+        "runs": engine_run_rows(runs=runs),
+        "active": active,
+        "latest": latest,
+        "chart": charts.engine_rmse_chart(metrics=latest.metrics if latest else {}),
+        "progress_labels": {
+            "queued": _("Queued"),
+            "running": _("Running"),
+            "succeeded": _("finished"),
+            "failed": _("failed"),
+            "unreachable": _("Progress cannot be fetched right now; retrying."),
+        },
+    }
+    return render(request, "educator/engine.html", context)
+
+
+@educator_required
+@require_POST
+def engine_run_request_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    try:
+        engine_run_request(requested_by=request.user)
+    except EngineRunAlreadyActive:
+        messages.warning(request, _("A retrain is already running; its progress is shown below."))
+    else:
+        messages.success(request, _("Retrain started."))
+    return redirect("educator-engine")
+
+
+@educator_required
+@require_GET
+def engine_run_status(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = coach_selectors.engine_run_get(run_id=run_id)
+    data = {"status": run.status, "progress": run.progress, "error": run.error, "active": run.active}
+    return JsonResponse(data, headers={"Cache-Control": "no-store"})
