@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from numbers import Integral
 from typing import Any, ClassVar
 
@@ -16,8 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 from coach.engine.log import SessionLog, check_context, check_log
 
 FORMAT = "metacoach-engine"
-# 2: learners saved since the memory learner's level parameters, history columns and outcome
-# sums were all kept; older files are refused, and the next retrain replaces them.
+# 2: learners saved with their training contexts' range, the memory learner's level parameters,
+# history columns and outcome sums; older files are refused, and the next retrain replaces them.
 FORMAT_VERSION = 2
 
 
@@ -80,7 +81,11 @@ class MetaLearner(BaseEstimator, ABC):
 
     def _check_fit_log(self, log: SessionLog) -> SessionLog:
         self._check_params()
-        return check_log(log, n_strategies=int(self.n_strategies))
+        log = check_log(log, n_strategies=int(self.n_strategies))
+        # What the training sessions spanned: predictions never extrapolate beyond it (below).
+        self.context_low_ = log.context.min(axis=0)
+        self.context_high_ = log.context.max(axis=0)
+        return log
 
     def _check_predict_input(self, history: SessionLog, context: np.ndarray) -> tuple[SessionLog, np.ndarray]:
         check_is_fitted(self, "n_features_in_")
@@ -93,7 +98,13 @@ class MetaLearner(BaseEstimator, ABC):
             single_learner=True,
             name="history",
         )
-        return history, check_context(context, n_features=d)
+        context = check_context(context, n_features=d)
+        # A value beyond every training session's (an extreme self-report, a one-minute session)
+        # is read as the nearest one seen: the fit says nothing about further out, and its
+        # uncertainty there would swamp the range shown.
+        low, high = self.context_low_, self.context_high_
+        history = replace(history, context=np.clip(history.context, low, high))
+        return history, np.clip(context, low, high)
 
     # Persistence ------------------------------------------------------------------------------
     @abstractmethod
@@ -109,7 +120,8 @@ class MetaLearner(BaseEstimator, ABC):
         check_is_fitted(self, "n_features_in_")
         arrays: dict[str, np.ndarray] = {}
         scalars: dict[str, Any] = {}
-        for key, value in self._get_state().items():
+        state = {**self._get_state(), "context_low": self.context_low_, "context_high": self.context_high_}
+        for key, value in state.items():
             if isinstance(value, np.ndarray):
                 if value.dtype == object:
                     raise SnapshotError(f"state {key!r} is an object array; only numeric arrays are saved")
@@ -152,6 +164,8 @@ class MetaLearner(BaseEstimator, ABC):
         state: dict[str, Any] = dict(header["scalars"])
         state.update({key: archive[key] for key in archive.files if key != "__header__"})
         try:
+            learner.context_low_ = np.asarray(state.pop("context_low"), dtype=np.float64)
+            learner.context_high_ = np.asarray(state.pop("context_high"), dtype=np.float64)
             learner._set_state(state)
         except KeyError as exc:
             raise SnapshotError(f"the file lacks {exc}; retrain the engine to replace it") from None
