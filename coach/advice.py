@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,16 @@ from coach.engine.policy import recommend
 from coach.engine.stats import Z90
 from coach.fallback import evidence_ranking
 from coach.models import AdviceSource, Strategy
-from coach.reasons import Fact, choice_fact, gap_fact, neighbours_fact, own_fact, own_mean_fact, utility_fact
+from coach.reasons import (
+    Fact,
+    choice_fact,
+    gap_fact,
+    neighbours_fact,
+    own_fact,
+    own_mean_fact,
+    set_aside_fact,
+    utility_fact,
+)
 from coach.snapshots import LoadedSnapshot
 
 
@@ -70,17 +79,24 @@ class Advice:
     source: str
 
 
-def advice_from_evidence(*, strategies: list[Strategy], record: StrategyRecord) -> Advice:
-    """Published evidence moved by the learner's own scores; used until the engine has a snapshot."""
+def advice_from_evidence(
+    *, strategies: list[Strategy], record: StrategyRecord, set_aside: frozenset[int] = frozenset()
+) -> Advice:
+    """Published evidence moved by the learner's own scores; used until the engine has a snapshot.
+    `set_aside`: catalogue indices the learner dismissed for this situation, never chosen
+    while another strategy is left."""
     mean, std = evidence_ranking([s.utility for s in strategies], record.counts, record.means)
     order = np.argsort(-mean, kind="stable")
-    best, runner = int(order[0]), int(order[1])
     ranking = [_item(strategies[i], mean[i], std[i], own_sessions=int(record.counts[i])) for i in order]
+    allowed = _allowed(len(strategies), set_aside)
+    candidates = [int(i) for i in order if allowed[i]]
+    best, runner = candidates[0], (candidates[1] if len(candidates) > 1 else int(order[1]))
     n = int(record.counts[best])
     facts = [
         utility_fact(strategies[best].slug, strategies[best].utility),
         own_mean_fact(record.means[best] if n else 0.0, n),
         gap_fact(mean[best], strategies[runner].slug, mean[runner]),
+        *_set_aside_facts(len(strategies), set_aside),
     ]
     return Advice(
         strategy=strategies[best],
@@ -100,25 +116,34 @@ def advice_from_engine(
     history: SessionLog,
     context: np.ndarray,
     seed_key: str,
+    set_aside: frozenset[int] = frozenset(),
 ) -> Advice:
-    """The model-based learner ranks and chooses (Thompson sampling may explore); the memory-based
-    learner's neighbours supply the evidence the learner reads."""
+    """The model-based learner ranks and chooses (Thompson sampling may explore) among the
+    strategies not set aside; the memory-based learner's neighbours supply the evidence the
+    learner reads."""
     mean, std = snapshot.model.predict(history, context)
     memory_mean, memory_std = snapshot.memory.predict(history, context)
-    names = [s.label for s in strategies]
-    noise = snapshot.model.session_noise(mean[0])
-    choice = recommend(mean[0], std[0], names=names, noise=noise, seed=_seed(seed_key))
     own = np.bincount(history.strategy, minlength=len(strategies))
     ranking = [
         _item(
-            strategies[o.strategy],
-            100 * o.mean,
-            100 * o.std,
-            own_sessions=int(own[o.strategy]),
-            memory=(100 * memory_mean[0, o.strategy], 100 * memory_std[0, o.strategy]),
+            strategies[i],
+            100 * mean[0, i],
+            100 * std[0, i],
+            own_sessions=int(own[i]),
+            memory=(100 * memory_mean[0, i], 100 * memory_std[0, i]),
         )
-        for o in choice.ranked
+        for i in np.argsort(-mean[0], kind="stable")
     ]
+    # The policy sees the allowed strategies only; its indices are mapped back to the catalogue's.
+    index = np.flatnonzero(_allowed(len(strategies), set_aside))
+    noise = np.broadcast_to(snapshot.model.session_noise(mean[0]), mean[0].shape)[index]
+    names = [strategies[i].label for i in index]
+    picked = recommend(mean[0, index], std[0, index], names=names, noise=noise, seed=_seed(seed_key))
+    choice = replace(
+        picked,
+        chosen=replace(picked.chosen, strategy=int(index[picked.chosen.strategy])),
+        ranked=tuple(replace(o, strategy=int(index[o.strategy])) for o in picked.ranked),
+    )
     evidence = snapshot.memory.explain(history, context[0], choice.chosen.strategy)
     chosen, top = choice.chosen, choice.ranked[0]
     runner = choice.ranked[1] if len(choice.ranked) > 1 else None
@@ -134,6 +159,7 @@ def advice_from_engine(
             strategies[chosen.strategy].slug, evidence.n_sessions, evidence.n_learners, evidence.peer_gain
         ),
         own_fact(len(history), int(own[chosen.strategy])),
+        *_set_aside_facts(len(strategies), set_aside),
     ]
     return Advice(
         strategy=strategies[choice.chosen.strategy],
@@ -166,6 +192,19 @@ def _item(
         memory_expected=None if memory is None else round(float(memory[0]), 1),
         memory_std=None if memory is None else round(float(memory[1]), 1),
     )
+
+
+def _allowed(n: int, set_aside: frozenset[int]) -> np.ndarray:
+    """Strategies that may be chosen: all but those set aside, or all when none would be left."""
+    allowed = np.ones(n, dtype=bool)
+    allowed[list(set_aside)] = False
+    return allowed if allowed.any() else np.ones(n, dtype=bool)
+
+
+def _set_aside_facts(n: int, set_aside: frozenset[int]) -> list[Fact]:
+    if not set_aside:
+        return []
+    return [set_aside_fact(len(set_aside), every=len(set_aside) >= n)]
 
 
 def _seed(key: str) -> int:

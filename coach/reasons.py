@@ -84,6 +84,10 @@ def own_fact(n: int, own: int) -> Fact:
     return {"fact": "own", "n": int(n), "own": int(own)}
 
 
+def set_aside_fact(n: int, *, every: bool) -> Fact:
+    return {"fact": "set_aside", "n": int(n), "every": every}
+
+
 # Their sentences -----------------------------------------------------------------------------
 def _utility(fact: Fact, label: Label) -> str:
     utility = str(Utility(fact["utility"]).label)
@@ -195,6 +199,18 @@ def _own(fact: Fact, label: Label) -> str:
     ) % {"n": fact["n"], "own": fact["own"]}
 
 
+def _set_aside(fact: Fact, label: Label) -> str:
+    if fact["every"]:
+        return _(
+            "You have set every strategy aside for this situation, so this is the best of all of them again."
+        )
+    return ngettext(
+        "The strategy you set aside for this situation is left out.",
+        "The %(n)d strategies you set aside for this situation are left out.",
+        fact["n"],
+    ) % {"n": fact["n"]}
+
+
 _SENTENCES: dict[str, Callable[[Fact, Label], str]] = {
     "utility": _utility,
     "own_mean": _own_mean,
@@ -202,4 +218,5 @@ _SENTENCES: dict[str, Callable[[Fact, Label], str]] = {
     "choice": _choice,
     "neighbours": _neighbours,
     "own": _own,
+    "set_aside": _set_aside,
 }

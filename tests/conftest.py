@@ -10,6 +10,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from learners.models import Learner
 from tests.factories import CohortFactory, LearnerFactory, UserFactory, educator
@@ -69,3 +70,10 @@ def _remove_test_queue() -> Iterator[None]:
     broker_dir = getattr(settings, "BROKER_DIR", None)
     if broker_dir is not None and broker_dir.name.startswith("test-broker-"):
         shutil.rmtree(broker_dir, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests() -> Iterator[None]:
+    # A request in another language leaves it active in the thread; each test starts in English.
+    yield
+    translation.activate("en")

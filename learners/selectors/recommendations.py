@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import numpy as np
+from django.db import models
 from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from coach.advice import StrategyRecord
 from coach.models import Strategy
@@ -15,6 +17,8 @@ from learners.models import Learner, Recommendation, StudySession
 
 # How long the dashboard waits for an answer to a request that may write nothing new.
 PENDING_WINDOW = timedelta(minutes=2)
+# After this long without an answer the card says the worker may be busy or stopped.
+WAITING_AFTER = timedelta(seconds=30)
 
 
 def recommendation_latest(*, learner: Learner) -> Recommendation | None:
@@ -64,14 +68,54 @@ def recommendation_get(*, learner: Learner, recommendation_id: int) -> Recommend
     )
 
 
+class RecommendationStatus(models.TextChoices):
+    """What the card says about the recommendation it shows."""
+
+    READY = "ready", _("Up to date")
+    NEW_SESSIONS = "new_sessions", _("Updating with your latest sessions…")
+    ASKED = "asked", _("Working out the recommendation you asked for…")
+    WAITING = (
+        "waiting",
+        _(
+            "The background engine has not answered yet; it may be busy or stopped. Your sessions are "
+            "saved, and the recommendation will follow."
+        ),
+    )
+
+
+def recommendation_status(
+    *, learner: Learner, latest: Recommendation | None, now: datetime | None = None
+) -> RecommendationStatus:
+    """Ready; computing after new sessions or for a new request; or waiting on a worker that has
+    not answered within WAITING_AFTER."""
+    now = now or timezone.now()
+    asked = learner.refresh_requested_at
+    answered = latest.created_at if latest else None
+    waiting_since = asked if asked is not None and (answered is None or asked > answered) else None
+    if latest is None or recommendation_is_stale(learner=learner):
+        if waiting_since is None or now - waiting_since > WAITING_AFTER:
+            return (
+                RecommendationStatus.WAITING
+                if latest is not None or asked
+                else RecommendationStatus.NEW_SESSIONS
+            )
+        return RecommendationStatus.NEW_SESSIONS
+    # A request for a situation already answered writes nothing new: stop waiting after a while.
+    if waiting_since is not None and now - waiting_since < PENDING_WINDOW:
+        return RecommendationStatus.ASKED
+    return RecommendationStatus.READY
+
+
 def recommendation_pending(
     *, learner: Learner, latest: Recommendation | None, now: datetime | None = None
 ) -> bool:
     """Whether the worker is expected to write a newer recommendation than the one shown."""
-    if latest is None or recommendation_is_stale(learner=learner):
-        return True
-    asked = learner.refresh_requested_at
-    # A request for a situation already answered writes nothing new: stop waiting after a while.
-    return (
-        asked is not None and asked > latest.created_at and (now or timezone.now()) - asked < PENDING_WINDOW
+    return recommendation_status(learner=learner, latest=latest, now=now) != RecommendationStatus.READY
+
+
+def strategies_set_aside(*, learner_id: int, subject: str, task_kind: str) -> set[int]:
+    """Strategy ids the learner dismissed for this situation (subject and kind of task)."""
+    dismissed = Recommendation.objects.filter(
+        learner_id=learner_id, subject=subject, task_kind=task_kind, status=Recommendation.Status.DISMISSED
     )
+    return set(dismissed.values_list("strategy_id", flat=True))

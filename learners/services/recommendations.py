@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from django.db import IntegrityError, transaction
@@ -59,8 +60,13 @@ def recommendation_refresh(
     snapshot = snapshot_current()
     usable = snapshot is not None and snapshot.strategy_slugs == [s.slug for s in strategies]
     version = f"engine{snapshot.id}" if usable and snapshot else "evidence"
+    set_aside = recommendations.strategies_set_aside(
+        learner_id=learner_id, subject=subject, task_kind=task_kind
+    )
     # No language in the basis: the reason is stored as facts and shown in the reader's language.
-    basis = f"{version}:{record.basis}:{subject}:{task_kind}"
+    situation = f"{subject}\n{task_kind}\n{sorted(set_aside)}".encode()
+    basis = f"{version}:{record.basis}:{hashlib.sha256(situation).hexdigest()[:24]}"
+    excluded = frozenset(i for i, s in enumerate(strategies) if s.pk in set_aside)
     existing = Recommendation.objects.filter(learner_id=learner_id, basis=basis).first()
     if existing is not None:
         return existing
@@ -71,10 +77,15 @@ def recommendation_refresh(
             )
             _, context = dataset.situation_context(learner=learner, task_kind=task_kind)
             advice = advice_from_engine(
-                strategies=strategies, snapshot=snapshot, history=history, context=context, seed_key=basis
+                strategies=strategies,
+                snapshot=snapshot,
+                history=history,
+                context=context,
+                seed_key=basis,
+                set_aside=excluded,
             )
         else:
-            advice = advice_from_evidence(strategies=strategies, record=record)
+            advice = advice_from_evidence(strategies=strategies, record=record, set_aside=excluded)
         reason = reason_text(advice.reason_facts, {s.slug: s.name for s in strategies})
     try:
         with transaction.atomic():
@@ -111,6 +122,13 @@ def recommendation_respond(
     recommendation.responded_at = timezone.now()
     recommendation.full_clean()
     recommendation.save(update_fields=["status", "dismissed_reason", "responded_at"])
+    if status == Recommendation.Status.DISMISSED:
+        # The next-best strategy for the same situation; the dismissed one stays on record.
+        recommendation_request(
+            learner_id=recommendation.learner_id,
+            subject=recommendation.subject,
+            task_kind=recommendation.task_kind,
+        )
     return recommendation
 
 

@@ -55,7 +55,7 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
         "task_kind_label": TaskKind(recommendation.task_kind).label
         if recommendation and recommendation.task_kind in TaskKind.values
         else "",
-        "pending": recommendations.recommendation_pending(learner=learner, latest=recommendation),
+        "status": recommendations.recommendation_status(learner=learner, latest=recommendation),
         "situation_form": SituationForm(
             initial={"subject": recommendation.subject, "task_kind": recommendation.task_kind}
             if recommendation
@@ -76,8 +76,16 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
 def recommendation_status(request: LearnerHttpRequest) -> JsonResponse:
     learner = request.learner
     latest = recommendations.recommendation_latest(learner=learner)
-    pending = recommendations.recommendation_pending(learner=learner, latest=latest)
-    return JsonResponse({"ready": not pending, "id": latest.pk if latest else None})
+    status = recommendations.recommendation_status(learner=learner, latest=latest)
+    ready = status == recommendations.RecommendationStatus.READY
+    return JsonResponse(
+        {
+            "ready": ready,
+            "status": status.value,
+            "label": str(status.label),
+            "id": latest.pk if latest else None,
+        }
+    )
 
 
 @learner_required
@@ -118,7 +126,7 @@ def recommendation_dismiss(request: LearnerHttpRequest, recommendation_id: int) 
     recommendation_respond(
         recommendation=recommendation, status=Recommendation.Status.DISMISSED, dismissed_reason=reason
     )
-    messages.info(request, _("Noted. You can ask for another recommendation at any time."))
+    messages.info(request, _("Set aside. The next best strategy for this situation follows."))
     return redirect("home")
 
 

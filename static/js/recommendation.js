@@ -10,7 +10,11 @@
     if (tries > 60) { clearInterval(timer); return; }
     try {
       const response = await fetch(card.dataset.statusUrl, { headers: { Accept: "application/json" } });
-      if (response.ok && (await response.json()).ready) { clearInterval(timer); window.location.reload(); }
+      if (!response.ok) return;
+      const state = await response.json();
+      if (state.ready) { clearInterval(timer); window.location.reload(); return; }
+      const line = document.getElementById("recommendation-status");
+      if (line && state.label) line.textContent = state.label;
     } catch (err) { /* the next poll tries again */ }
   }, 2000);
 })();

@@ -98,3 +98,31 @@ def test_switching_language_recomputes_nothing(alice: Learner) -> None:
     with mock.patch("learners.services.sessions.recommendation_request") as request:
         learner_language_set(learner=alice, language="zh-hans")
     request.assert_not_called()
+
+
+def test_a_dismissed_strategy_gives_way_to_the_next_best_for_that_situation(alice: Learner) -> None:
+    first = services.recommendation_refresh(learner_id=alice.pk, task_kind="solve")
+    assert first is not None
+    with mock.patch("learners.services.recommendations.recommendation_request") as request:
+        services.recommendation_respond(recommendation=first, status=Recommendation.Status.DISMISSED)
+    request.assert_called_once_with(learner_id=alice.pk, subject="", task_kind="solve")
+    second = services.recommendation_refresh(learner_id=alice.pk, task_kind="solve")
+    assert second is not None and second.strategy_id != first.strategy_id
+    assert second.chosen is not None and second.chosen.slug == second.strategy.slug
+    assert "set aside" in second.reason
+    first.refresh_from_db()
+    assert first.status == Recommendation.Status.DISMISSED  # kept for evaluating the coaching
+    # Another situation is not affected.
+    other = services.recommendation_refresh(learner_id=alice.pk, task_kind="write")
+    assert other is not None and other.strategy_id == first.strategy_id
+
+
+def test_when_every_strategy_is_set_aside_the_best_returns_and_says_so(alice: Learner) -> None:
+    for _ in range(Strategy.objects.count()):
+        shown = services.recommendation_refresh(learner_id=alice.pk)
+        assert shown is not None
+        with mock.patch("learners.services.recommendations.recommendation_request"):
+            services.recommendation_respond(recommendation=shown, status=Recommendation.Status.DISMISSED)
+    last = services.recommendation_refresh(learner_id=alice.pk)
+    assert last is not None
+    assert "every strategy aside" in last.reason
