@@ -4,7 +4,7 @@ No queries here: selectors produce the data, these functions draw it, templates 
 result with `includes/chart.html` and plotly's own JavaScript served from static/.
 """
 
-from learners.charts.base import Chart, base_layout
+from learners.charts.base import EDUCATOR, LEARNER, Audience, Chart, base_layout
 from learners.charts.cohort import (
     cohort_active_chart,
     cohort_after_chart,
@@ -27,6 +27,9 @@ from learners.charts.learner import (
 )
 
 __all__ = [
+    "EDUCATOR",
+    "LEARNER",
+    "Audience",
     "Chart",
     "base_layout",
     "calibration_chart",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import plotly.graph_objects as go
 from django.utils.safestring import SafeString, mark_safe
@@ -13,6 +13,10 @@ ACCENT = "#2f6f5e"
 OTHERS = "#8a6d3b"
 MUTED = "#8b949e"
 HEATMAP_WEEKS = 26
+# Who reads a learner's charts: the learner ("your sessions") or an educator ("their sessions").
+Audience = Literal["learner", "educator"]
+LEARNER: Audience = "learner"
+EDUCATOR: Audience = "educator"
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans SC', sans-serif"
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import plotly.graph_objects as go
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from learners.charts.base import ACCENT, MUTED, OTHERS, Chart, base_layout, interval_bars
 from learners.scores import OVERCONFIDENCE_POINTS
@@ -119,7 +120,11 @@ def cohort_score_chart(*, estimates: list[CohortEstimate]) -> Chart:
     figure.update_xaxes(title=_("mean self-test score"), range=[0, 100])
     figure.update_yaxes(autorange="reversed")
     best = drawn[means.index(max(means))]
-    summary = _("Highest mean score: %(name)s, %(mean).0f over %(n)d sessions.") % {
+    summary = ngettext(
+        "Highest mean score: %(name)s, %(mean).0f over %(n)d session.",
+        "Highest mean score: %(name)s, %(mean).0f over %(n)d sessions.",
+        best[1],
+    ) % {
         "name": best[0],
         "mean": best[2],
         "n": best[1],
@@ -140,9 +145,12 @@ def cohort_bias_chart(*, biases: list[float]) -> Chart:
     )
     figure.update_yaxes(title=_("learners"), rangemode="tozero", dtick=max(1, len(biases) // 5))
     over = sum(1 for b in biases if b >= OVERCONFIDENCE_POINTS)
-    summary = _(
+    summary = ngettext(
+        "%(over)d of %(n)d learner expects at least %(points).0f points more than they score; "
+        "median bias %(median).0f.",
         "%(over)d of %(n)d learners expect at least %(points).0f points more than they score; "
-        "median bias %(median).0f."
+        "median bias %(median).0f.",
+        len(biases),
     ) % {
         "over": over,
         "n": len(biases),
@@ -204,7 +212,9 @@ def cohort_after_chart(*, after: list[CohortEstimate]) -> Chart:
     )
     figure.update_yaxes(title=_("mean self-test score"), range=[0, 100])
     summary = "; ".join(
-        _("%(label)s: %(mean).0f over %(n)d sessions")
+        ngettext(
+            "%(label)s: %(mean).0f over %(n)d session", "%(label)s: %(mean).0f over %(n)d sessions", e[1]
+        )
         % {"label": labels.get(e[0], e[0]), "mean": e[2], "n": e[1]}
         for e in drawn
     )

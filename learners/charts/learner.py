@@ -11,30 +11,47 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from learners.charts.base import ACCENT, HEATMAP_WEEKS, MUTED, OTHERS, Chart, base_layout, interval_bars
+from learners.charts.base import (
+    ACCENT,
+    EDUCATOR,
+    HEATMAP_WEEKS,
+    LEARNER,
+    MUTED,
+    OTHERS,
+    Audience,
+    Chart,
+    base_layout,
+    interval_bars,
+)
 from learners.selectors.dashboard import CalibrationStats, DashboardData, StrategyScores
 
 # Learner dashboard -------------------------------------------------------------------------------
 
 
-def dashboard_charts(data: DashboardData) -> list[Chart]:
-    """The four charts of a learner's dashboard, in the order the page shows them."""
+def dashboard_charts(data: DashboardData, audience: Audience = LEARNER) -> list[Chart]:
+    """The four charts of a learner's dashboard, in the order the page shows them; an educator's
+    view of a member reads them about the learner rather than to them."""
     return [
-        weekly_minutes_chart(data),
-        strategy_scores_chart(data),
-        calibration_chart(data),
-        study_calendar_chart(data),
+        weekly_minutes_chart(data, audience),
+        strategy_scores_chart(data, audience),
+        calibration_chart(data, audience),
+        study_calendar_chart(data, audience),
     ]
 
 
-def weekly_minutes_chart(data: DashboardData) -> Chart:
+def weekly_minutes_chart(data: DashboardData, audience: Audience = LEARNER) -> Chart:
     title = _("Minutes studied per week")
     streak = ngettext(
         "Current streak: %(days)d day in a row.", "Current streak: %(days)d days in a row.", data.streak_days
     ) % {"days": data.streak_days}
     if data.n_sessions == 0:
         return Chart(
-            "weekly-minutes", title, _("No study time yet: log a session to start your chart."), None
+            "weekly-minutes",
+            title,
+            _("No study time yet: log a session to start your chart.")
+            if audience == LEARNER
+            else _("No study time logged yet."),
+            None,
         )
     weeks = data.weekly_minutes
     this_week = weeks[-1].minutes if weeks else 0
@@ -61,23 +78,29 @@ def weekly_minutes_chart(data: DashboardData) -> Chart:
     return Chart("weekly-minutes", title, summary, figure)
 
 
-def comparison_name(label: str) -> str:
-    return _("Your cohort") if label == "cohort" else _("All learners")
+def comparison_name(label: str, audience: Audience = LEARNER) -> str:
+    if label != "cohort":
+        return _("All learners")
+    return _("Your cohort") if audience == LEARNER else _("Their cohort")
 
 
-def strategy_scores_chart(data: DashboardData) -> Chart:
+def strategy_scores_chart(data: DashboardData, audience: Audience = LEARNER) -> Chart:
     """Every scored session by strategy, the mean with its interval, and the comparison group's."""
     title = _("Self-test score by strategy")
     if not data.strategy_scores:
         return Chart(
             "strategy-scores",
             title,
-            _("No self-test scores yet: add a score after a session to compare your strategies."),
+            _("No self-test scores yet: add a score after a session to compare your strategies.")
+            if audience == LEARNER
+            else _("No self-test scores logged yet."),
             None,
         )
-    others = comparison_name(data.comparison_label)
+    others = comparison_name(data.comparison_label, audience)
     names = [s.name for s in data.strategy_scores]
-    figure = go.Figure([_session_points(data.strategy_scores), _strategy_means(data.strategy_scores)])
+    figure = go.Figure(
+        [_session_points(data.strategy_scores, audience), _strategy_means(data.strategy_scores, audience)]
+    )
     compared = [s for s in data.strategy_scores if s.comparison_mean is not None]
     if compared:
         figure.add_trace(_comparison_means(compared, others))
@@ -89,25 +112,36 @@ def strategy_scores_chart(data: DashboardData) -> Chart:
     return Chart("strategy-scores", title, summary + ".", figure)
 
 
-def _session_points(scores: Sequence[StrategyScores]) -> go.Scatter:
+def _sessions_name(audience: Audience) -> str:
+    return _("Your sessions") if audience == LEARNER else _("Their sessions")
+
+
+def _session_points(scores: Sequence[StrategyScores], audience: Audience) -> go.Scatter:
     return go.Scatter(
         x=[s.name for s in scores for _score in s.scores],
         y=[score for s in scores for score in s.scores],
         mode="markers",
-        name=_("Your sessions"),
+        name=_sessions_name(audience),
         marker={"color": ACCENT, "opacity": 0.35, "size": 7},
         hovertemplate="%{x}: %{y}<extra></extra>",
     )
 
 
-def _strategy_means(scores: Sequence[StrategyScores]) -> go.Scatter:
+def _mean_name(audience: Audience) -> str:
+    if audience == LEARNER:
+        # xgettext:no-python-format
+        return _("Your mean (95% interval)")
+    # xgettext:no-python-format
+    return _("Their mean (95% interval)")
+
+
+def _strategy_means(scores: Sequence[StrategyScores], audience: Audience) -> go.Scatter:
     means = [s.mean for s in scores]
     return go.Scatter(
         x=[s.name for s in scores],
         y=means,
         mode="markers",
-        # xgettext:no-python-format
-        name=_("Your mean (95% interval)"),
+        name=_mean_name(audience),
         marker={"color": ACCENT, "size": 13, "symbol": "diamond"},
         error_y=interval_bars(means, [s.low for s in scores], [s.high for s in scores], color=ACCENT),
         hovertemplate="%{x}: %{y:.0f}<extra></extra>",
@@ -136,7 +170,11 @@ def _strategy_score_text(s: StrategyScores, group: str) -> str:
             "mean": s.mean,
         }
     else:
-        text = _("%(name)s: mean %(mean).0f over %(n)d sessions (95%% interval %(low).0f–%(high).0f)") % {
+        text = ngettext(
+            "%(name)s: mean %(mean).0f over %(n)d session (95%% interval %(low).0f–%(high).0f)",
+            "%(name)s: mean %(mean).0f over %(n)d sessions (95%% interval %(low).0f–%(high).0f)",
+            s.n,
+        ) % {
             "name": s.name,
             "mean": s.mean,
             "n": s.n,
@@ -148,42 +186,92 @@ def _strategy_score_text(s: StrategyScores, group: str) -> str:
     return text
 
 
-def calibration_sentence(stats: CalibrationStats) -> str:
-    """The learner's bias in plain words."""
+def calibration_sentence(stats: CalibrationStats, audience: Audience = LEARNER) -> str:
+    """The learner's bias in plain words, to them or about them."""
     points = round(abs(stats.bias))
+    values = {"points": points}
     if points < 3:
-        return _("Your expectations match your scores well: on average you are within %(points)d points.") % {
-            "points": points
-        }
+        if audience == EDUCATOR:
+            return (
+                ngettext(
+                    "Their expectations match their scores well: on average they are within "
+                    "%(points)d point.",
+                    "Their expectations match their scores well: on average they are within "
+                    "%(points)d points.",
+                    points,
+                )
+                % values
+            )
+        return (
+            ngettext(
+                "Your expectations match your scores well: on average you are within %(points)d point.",
+                "Your expectations match your scores well: on average you are within %(points)d points.",
+                points,
+            )
+            % values
+        )
+    if audience == EDUCATOR:
+        if stats.bias > 0:
+            return (
+                ngettext(
+                    "They tend to expect %(points)d point more than they score.",
+                    "They tend to expect %(points)d points more than they score.",
+                    points,
+                )
+                % values
+            )
+        return (
+            ngettext(
+                "They tend to expect %(points)d point less than they score.",
+                "They tend to expect %(points)d points less than they score.",
+                points,
+            )
+            % values
+        )
     if stats.bias > 0:
-        return ngettext(
-            "You tend to expect %(points)d point more than you score.",
-            "You tend to expect %(points)d points more than you score.",
+        return (
+            ngettext(
+                "You tend to expect %(points)d point more than you score.",
+                "You tend to expect %(points)d points more than you score.",
+                points,
+            )
+            % values
+        )
+    return (
+        ngettext(
+            "You tend to expect %(points)d point less than you score.",
+            "You tend to expect %(points)d points less than you score.",
             points,
-        ) % {"points": points}
-    return ngettext(
-        "You tend to expect %(points)d point less than you score.",
-        "You tend to expect %(points)d points less than you score.",
-        points,
-    ) % {"points": points}
+        )
+        % values
+    )
 
 
 def calibration_numbers(stats: CalibrationStats) -> str:
     gamma = "–" if stats.gamma is None else f"{stats.gamma:.2f}"
-    return _(
+    return ngettext(
         "Bias %(bias)+.0f points, absolute accuracy %(accuracy).0f points, Brier score %(brier).3f, "
-        "gamma %(gamma)s, over %(n)d sessions."
+        "gamma %(gamma)s, over %(n)d session.",
+        "Bias %(bias)+.0f points, absolute accuracy %(accuracy).0f points, Brier score %(brier).3f, "
+        "gamma %(gamma)s, over %(n)d sessions.",
+        stats.n,
     ) % {"bias": stats.bias, "accuracy": stats.accuracy, "brier": stats.brier, "gamma": gamma, "n": stats.n}
 
 
-def calibration_chart(data: DashboardData) -> Chart:
-    title = _("Calibration: what you expected against what you scored")
+def calibration_chart(data: DashboardData, audience: Audience = LEARNER) -> Chart:
+    title = (
+        _("Calibration: what you expected against what you scored")
+        if audience == LEARNER
+        else _("Calibration: what they expected against what they scored")
+    )
     stats = data.calibration_stats
     if stats is None:
         return Chart(
             "calibration",
             title,
-            _("Nothing to compare yet: state your confidence before a session, your score after."),
+            _("Nothing to compare yet: state your confidence before a session, your score after.")
+            if audience == LEARNER
+            else _("Nothing to compare yet: no session has both a confidence and a score."),
             None,
         )
     figure = go.Figure()
@@ -202,7 +290,7 @@ def calibration_chart(data: DashboardData) -> Chart:
             x=[p.confidence for p in data.calibration],
             y=[p.score for p in data.calibration],
             mode="markers",
-            name=_("Your sessions"),
+            name=_sessions_name(audience),
             marker={"color": ACCENT, "size": 9, "opacity": 0.7},
             text=[f"{p.strategy}, {date_format(p.day, 'SHORT_DATE_FORMAT')}" for p in data.calibration],
             hovertemplate=_("%{text}<br>expected %{x}, scored %{y}") + "<extra></extra>",
@@ -227,15 +315,20 @@ def calibration_chart(data: DashboardData) -> Chart:
         xanchor="right",
         font={"color": MUTED},
     )
-    summary = f"{calibration_sentence(stats)} {calibration_numbers(stats)}"
+    summary = f"{calibration_sentence(stats, audience)} {calibration_numbers(stats)}"
     return Chart("calibration", title, summary, figure)
 
 
-def study_calendar_chart(data: DashboardData) -> Chart:
+def study_calendar_chart(data: DashboardData, audience: Audience = LEARNER) -> Chart:
     title = _("Study days")
     if not data.study_days:
         return Chart(
-            "study-calendar", title, _("No study days yet: each day you study will light up here."), None
+            "study-calendar",
+            title,
+            _("No study days yet: each day you study will light up here.")
+            if audience == LEARNER
+            else _("No study days logged yet."),
+            None,
         )
     today = data.today
     first_monday = today - timedelta(days=today.weekday()) - timedelta(weeks=HEATMAP_WEEKS - 1)
@@ -273,11 +366,25 @@ def study_calendar_chart(data: DashboardData) -> Chart:
     figure.update_yaxes(autorange="reversed", type="category")
     figure.update_xaxes(type="category", nticks=8)
     recent = [d for d, m in data.study_days if d >= first_monday and m > 0]
-    summary = ngettext(
-        "You studied on %(days)d day in the last %(weeks)d weeks.",
-        "You studied on %(days)d days in the last %(weeks)d weeks.",
-        len(recent),
-    ) % {"days": len(recent), "weeks": HEATMAP_WEEKS}
+    values = {"days": len(recent), "weeks": HEATMAP_WEEKS}
+    if audience == EDUCATOR:
+        summary = (
+            ngettext(
+                "They studied on %(days)d day in the last %(weeks)d weeks.",
+                "They studied on %(days)d days in the last %(weeks)d weeks.",
+                len(recent),
+            )
+            % values
+        )
+    else:
+        summary = (
+            ngettext(
+                "You studied on %(days)d day in the last %(weeks)d weeks.",
+                "You studied on %(days)d days in the last %(weeks)d weeks.",
+                len(recent),
+            )
+            % values
+        )
     return Chart("study-calendar", title, summary, figure)
 
 

@@ -171,7 +171,7 @@ def member_detail(request: AuthenticatedHttpRequest, cohort_id: int, learner_id:
         "cohort": cohort,
         "membership": membership,
         "member": membership.learner,
-        "charts": charts.dashboard_charts(data),
+        "charts": charts.dashboard_charts(data, charts.EDUCATOR),
         "reflections": selectors.member_reflections(membership=membership),
     }
     return render(request, "educator/member.html", context)

@@ -144,3 +144,32 @@ def test_profile_radar_overlays_the_previous_profile() -> None:
     assert chart.figure is not None
     assert [t.name for t in chart.figure.data] == ["Previous", "Now"]
     assert "Planning 4.0 (before 3.0)" in chart.summary
+
+
+def test_an_educators_view_of_a_member_speaks_about_them_not_to_them() -> None:
+    from learners.charts import EDUCATOR, dashboard_charts
+    from learners.charts.learner import calibration_sentence
+
+    data = studied()
+    text = " ".join(chart.summary for chart in dashboard_charts(data, EDUCATOR))
+    names = " ".join(
+        str(trace.name)
+        for chart in dashboard_charts(data, EDUCATOR)
+        if chart.figure
+        for trace in chart.figure.data
+    )
+    assert "You " not in text and "Your " not in names
+    assert "Their sessions" in names
+    stats = data.calibration_stats
+    assert stats is not None
+    assert calibration_sentence(stats, EDUCATOR).startswith("They tend to expect")
+
+
+def test_one_point_and_one_session_are_singular() -> None:
+    from learners.charts.learner import calibration_numbers, calibration_sentence
+
+    stats = studied().calibration_stats
+    assert stats is not None
+    one = stats.__class__(**{**vars(stats), "bias": 1.0, "n": 1})
+    assert "within 1 point." in calibration_sentence(one)
+    assert "over 1 session." in calibration_numbers(one)
