@@ -166,6 +166,14 @@ def _neighbours(fact: Fact, label: Label) -> str:
         return _("%(learners)d similar learners used %(name)s in %(sessions)d sessions.") % values
     gain = abs(int(fact["gain"]))
     values["gain"] = gain
+    if gain == 0:
+        return (
+            _(
+                "Among %(learners)d similar learners (%(sessions)d sessions), %(name)s scored about "
+                "their average."
+            )
+            % values
+        )
     if fact["gain"] >= 0:
         return (
             ngettext(

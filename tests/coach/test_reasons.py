@@ -25,6 +25,7 @@ def test_similar_learners_sentence_gives_their_scores_against_their_average() ->
     )
     assert "4 points below" in render(neighbours_fact("rereading", 40, 12, -0.04))
     assert "1 point above" in render(neighbours_fact("rereading", 40, 12, 0.01))
+    assert "rereading scored about their average" in render(neighbours_fact("rereading", 5, 3, 0.001))
 
 
 def test_similar_learners_sentence_without_their_scores_gives_counts_only() -> None:
