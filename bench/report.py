@@ -72,10 +72,50 @@ def checks(results: dict[str, Any]) -> list[Check]:
     out += _speed_checks(results)
     for name in ENGINE:
         out += _introprog_checks(results, name)
+    out += _product_checks(results)
     total = (results.get("seconds") or {}).get("total")
     if total is not None and not results.get("quick"):
         limit = f"<= {BENCH_SECONDS_MAX:g}"
         out.append(Check("bench wall time (s)", _fmt(total, 0), limit, total <= BENCH_SECONDS_MAX))
+    return out
+
+
+def _product_checks(results: dict[str, Any]) -> list[Check]:
+    product = results.get("product") or {}
+    if "engine" not in product:
+        return []
+    out: list[Check] = []
+    for phase, label in (("cold", "product cold start"), ("engine", "product after retrain")):
+        rows = [product[phase][str(k)] for k in product["ks"]]
+        coverage = [r["coverage"] for r in rows]
+        out.append(
+            Check(
+                f"{label}: coverage of shown 90% range, every k",
+                " ".join(f"{c:.2f}" for c in coverage),
+                "in [0.85, 0.95]",
+                all(0.85 <= c <= 0.95 for c in coverage),
+            )
+        )
+        medians = [r["width_median"] for r in rows]
+        out.append(
+            Check(
+                f"{label}: median width of shown range never grows",
+                " ".join(f"{m:.0f}" for m in medians),
+                "non-increasing",
+                all(b <= a + 1e-9 for a, b in itertools.pairwise(medians)),
+            )
+        )
+        widest = max(r["width_max"] for k, r in zip(product["ks"], rows, strict=True) if k >= 1)
+        out.append(Check(f"{label}: widest shown range after k >= 1", f"{widest:.0f}", "< 90", widest < 90))
+        inside = [r["regret_diff_ci95"][0] <= 0.0 <= r["regret_diff_ci95"][1] for r in rows]
+        out.append(
+            Check(
+                f"{label}: shown regret = engine regret (95% CI of difference holds 0)",
+                " ".join("yes" if ok else "no" for ok in inside),
+                "every k",
+                all(inside),
+            )
+        )
     return out
 
 
@@ -284,6 +324,36 @@ def _introprog_text(intro: dict[str, Any]) -> list[str]:
     return out
 
 
+def _product_text(product: dict[str, Any]) -> list[str]:
+    sizes = product["sizes"]
+    out = [
+        "== Product path: the recommendation card, through the product's own code ==",
+        f"training cohort {sizes['n_train']} x {sizes['train_sessions']} sessions; "
+        f"{sizes['n_cold']} new learners before any snapshot, {sizes['n_new']} after the first retrain",
+    ]
+    header = ["k", "coverage", "width med", "p95", "max", "regret", "engine", "diff 95%", "explore", "price"]
+    for phase, label in (("cold", "cold start (evidence)"), ("engine", "after the first retrain")):
+        rows = []
+        for k in product["ks"]:
+            r = product[phase][str(k)]
+            rows.append(
+                [
+                    str(k),
+                    f"{r['coverage']:.2f}",
+                    f"{r['width_median']:.0f}",
+                    f"{r['width_p95']:.0f}",
+                    f"{r['width_max']:.0f}",
+                    f"{r['regret']:.1f}",
+                    f"{r['regret_engine']:.1f}",
+                    _interval(r["regret_diff_ci95"]),
+                    f"{r['explore_share']:.2f}",
+                    f"{r['explore_price']:.1f}",
+                ]
+            )
+        out += [label + " (regret and price in points)", _grid(header, rows)]
+    return out
+
+
 def format_table(results: dict[str, Any]) -> str:
     out: list[str] = []
     if results.get("quick"):
@@ -292,6 +362,7 @@ def format_table(results: dict[str, Any]) -> str:
         ("simulated", _simulated_text),
         ("speed", _speed_text),
         ("introprog", _introprog_text),
+        ("product", _product_text),
     ):
         section = results.get(part)
         if section and "error" not in section:

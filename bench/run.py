@@ -2,7 +2,8 @@
 
     python -m bench.run [--quick] [--out var/bench] [--no-pybkt] [--jobs N]
 
-Prints one table, writes <out>/results.json and <out>/report.html (opens offline). `--quick`
+Prints one table, writes <out>/results.json and <out>/report.html (opens offline). Last, the
+product path (bench/product.py): what the recommendation card shows, through the product's code. `--quick`
 runs tiny sizes to check the pipeline in CI; its numbers are not meaningful.
 
 Speed runs first and alone, as its timings are targets. Then the simulated populations and
@@ -13,9 +14,12 @@ default), so their own fit and predict times are taken beside one another.
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -57,6 +61,16 @@ def _simulated_factories(seed: int) -> dict[str, Callable[..., Any]]:
     from coach.engine.simulate import FEATURES
 
     return _factories(N_SIM_STRATEGIES, seed, history_columns=(FEATURES.index("confidence before"),))
+
+
+def _product_path(*, quick: bool, seed: int) -> dict[str, Any]:
+    """bench/product.py in its own process: it sets Django up on a scratch database, which the
+    rest of the bench never loads."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "product.json"
+        command = [sys.executable, "-m", "bench.product", "--seed", str(seed), "--out", str(out)]
+        subprocess.run([*command, *(["--quick"] if quick else [])], cwd=ROOT, check=True)
+        return json.loads(out.read_text())
 
 
 def _timed(job: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], float]:
@@ -132,6 +146,7 @@ def run(
         )
         ok &= _part("simulated", partial(_timed, simulated_run), results)
         ok &= _part("introprog", introprog_job.result, results)
+    ok &= _part("product", partial(_timed, partial(_product_path, quick=quick, seed=seed)), results)
     results["seconds"]["total"] = time.perf_counter() - tic
     return results, ok
 

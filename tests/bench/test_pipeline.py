@@ -164,7 +164,12 @@ def test_quick_bench_writes_json_and_html(
     assert results["introprog"]["n_train_attempts"] + results["introprog"]["n_test_attempts"] == len(
         introprog.load(course)
     )
-    assert {"simulated", "speed", "introprog", "checks", "seconds"} <= set(results)
+    assert {"simulated", "speed", "introprog", "product", "checks", "seconds"} <= set(results)
+    assert "Product path: the recommendation card" in printed
+    for phase in ("cold", "engine"):
+        for k in results["product"]["ks"]:
+            row = results["product"][phase][str(k)]
+            assert row["n"] > 0 and 0.0 <= row["coverage"] <= 1.0 and row["width_max"] <= 100.0
     for name in ("model", "memory"):
         assert {"regret_ratio", "rmse", "coverage90"} <= set(results["simulated"]["learners"][name])
         assert {"fit_seconds", "predict_ms_median"} <= set(results["speed"]["learners"][name])
