@@ -15,9 +15,10 @@ moved by 3 points per step of the person's mean self-report answer above the mid
 answer "very much like me" to every statement and a tenth "not like me at all", the others
 spread over the scale. A fifth of sessions last one minute (the study timer's shortest); the
 others 15-90 minutes. Confidence before a session is the person's true mean with the strategy,
-plus their overconfidence (N(8, 8)) and noise (sd 8): it cannot know the session's luck. Between the measured points a person picks strategies by habit
-(rereading and highlighting most); at a measured point k they follow the card, and its range
-is checked against the score of that very session.
+plus their overconfidence (N(8, 8)) and noise (sd 8): it cannot know the session's luck.
+Between the measured points a person picks strategies by habit (rereading and highlighting
+most); at a measured point k they follow the card, and its range is checked against the score
+of that very session.
 
 Two phases: cold start (new learners before any snapshot: the evidence path), then new learners
 after the first retrain on a training cohort entered the same way. Regret is in true-mean
