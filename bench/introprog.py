@@ -157,7 +157,7 @@ def split(
 
 
 # Predictions -------------------------------------------------------------------------------------
-def session_log(attempts: Attempts) -> Any:
+def attempts_log(attempts: Attempts) -> Any:
     from coach.engine import SessionLog
 
     return SessionLog(
@@ -170,7 +170,7 @@ def session_log(attempts: Attempts) -> Any:
 
 def predict_engine(learner: Any, test: Attempts) -> tuple[np.ndarray, list[float]]:
     """P(correct) for every test attempt from the learner's earlier attempts; per-call seconds."""
-    log = session_log(test)
+    log = attempts_log(test)
     p = np.empty(len(test))
     seconds: list[float] = []
     starts = np.flatnonzero(test.earlier == 0)
@@ -361,7 +361,7 @@ def run(
 
 def _run_engine(factory: Factory, train: Attempts, test: Attempts) -> dict[str, Any]:
     tic = time.perf_counter()
-    learner = factory(n_strategies=N_ASSIGNMENTS).fit(session_log(train))
+    learner = factory(n_strategies=N_ASSIGNMENTS).fit(attempts_log(train))
     fit_seconds = time.perf_counter() - tic
     p, seconds = predict_engine(learner, test)
     return (

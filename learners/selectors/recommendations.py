@@ -93,24 +93,14 @@ def recommendation_status(
     answered = latest.created_at if latest else None
     waiting_since = asked if asked is not None and (answered is None or asked > answered) else None
     if latest is None or recommendation_is_stale(learner=learner):
-        if waiting_since is None or now - waiting_since > WAITING_AFTER:
-            return (
-                RecommendationStatus.WAITING
-                if latest is not None or asked
-                else RecommendationStatus.NEW_SESSIONS
-            )
+        unanswered = waiting_since is None or now - waiting_since > WAITING_AFTER
+        if unanswered and (latest is not None or asked is not None):
+            return RecommendationStatus.WAITING
         return RecommendationStatus.NEW_SESSIONS
     # A request for a situation already answered writes nothing new: stop waiting after a while.
     if waiting_since is not None and now - waiting_since < PENDING_WINDOW:
         return RecommendationStatus.ASKED
     return RecommendationStatus.READY
-
-
-def recommendation_pending(
-    *, learner: Learner, latest: Recommendation | None, now: datetime | None = None
-) -> bool:
-    """Whether the worker is expected to write a newer recommendation than the one shown."""
-    return recommendation_status(learner=learner, latest=latest, now=now) != RecommendationStatus.READY
 
 
 def strategies_set_aside(*, learner_id: int, subject: str, task_kind: str) -> set[int]:
