@@ -104,7 +104,9 @@ def test_learner_journey_from_sign_up_to_following_a_recommendation(
     assert serious_accessibility_violations(page) == []
     screenshots(page, "dashboard")
 
-    # Follow the recommendation; the timer opens with it, the next session links back to it.
+    # Follow the recommendation; the timer opens with it, the next session links back to it. The
+    # card first shows the previous recommendation while the new one is computed: wait for it.
+    expect(page.locator("#recommendation")).to_have_attribute("data-stale", "false", timeout=60_000)
     action = page.locator("#recommendation form[action*=follow]").get_attribute("action") or ""
     recommendation = Recommendation.objects.get(pk=int(re.findall(r"\d+", action)[0]))
     page.click("#try-it")

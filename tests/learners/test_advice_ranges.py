@@ -80,4 +80,7 @@ def test_one_minute_timer_sessions_keep_every_range_useful(snapshot: None) -> No
         LearnerFactory(), [("practice-testing", 70), ("distributed-practice", 65)], minutes=1
     )
     assert max(widths(recommendation)) < 90
-    assert recommendation.strategy.utility != "low"
+    # The engine's own first choice is not a low-utility technique; the card may still explore one
+    # (its Thompson draw is seeded by the data, timestamps included), but then says it explores.
+    assert recommendation.ranked[0].utility != "low"
+    assert recommendation.strategy.utility != "low" or recommendation.exploration
