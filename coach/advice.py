@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from coach.engine import SessionLog
 from coach.engine.policy import recommend
 from coach.engine.stats import Z90
-from coach.fallback import evidence_ranking
+from coach.fallback import DEFAULT_POPULATION, Population, evidence_ranking
 from coach.models import AdviceSource, Strategy
 from coach.reasons import (
     Fact,
@@ -80,12 +80,18 @@ class Advice:
 
 
 def advice_from_evidence(
-    *, strategies: list[Strategy], record: StrategyRecord, set_aside: frozenset[int] = frozenset()
+    *,
+    strategies: list[Strategy],
+    record: StrategyRecord,
+    population: Population = DEFAULT_POPULATION,
+    set_aside: frozenset[int] = frozenset(),
 ) -> Advice:
     """Published evidence moved by the learner's own scores; used until the engine has a snapshot.
-    `set_aside`: catalogue indices the learner dismissed for this situation, never chosen
-    while another strategy is left."""
-    mean, std = evidence_ranking([s.utility for s in strategies], record.counts, record.means)
+    `population`: the install's spreads (`coach.fallback.population_estimate`). `set_aside`:
+    catalogue indices the learner dismissed for this situation, never chosen while another
+    strategy is left."""
+    utilities = [s.utility for s in strategies]
+    mean, std = evidence_ranking(utilities, record.counts, record.means, population)
     order = np.argsort(-mean, kind="stable")
     ranking = [_item(strategies[i], mean[i], std[i], own_sessions=int(record.counts[i])) for i in order]
     allowed = _allowed(len(strategies), set_aside)

@@ -11,7 +11,7 @@ import numpy as np
 from coach.engine import MemoryMetaLearner, ModelMetaLearner, SessionLog
 from coach.engine.evaluate import later_session_scores, split_learners
 from coach.engine.prior import evidence_prior
-from coach.fallback import SESSION_NOISE, evidence_ranking
+from coach.fallback import evidence_ranking, population_estimate
 
 MIN_LEARNERS = 5
 MIN_SESSIONS = 30
@@ -62,7 +62,11 @@ def train(
     memory.fit(training)
     progress(45)
     metrics = later_session_scores(
-        {"model": model.predict, "memory": memory.predict, "evidence": _evidence_predictor(utilities)},
+        {
+            "model": model.predict,
+            "memory": memory.predict,
+            "evidence": _evidence_predictor(utilities, training),
+        },
         held_out,
         ks=EVALUATION_KS,
     )
@@ -77,20 +81,20 @@ def train(
 
 
 def _evidence_predictor(
-    utilities: Sequence[str],
+    utilities: Sequence[str], training: SessionLog
 ) -> Callable[[SessionLog, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """What the product says without a snapshot, scored the same way (outcomes as fractions)."""
+    """What the product says without a snapshot, scored the same way (outcomes as fractions);
+    its population is estimated from the training learners, as the product's from the install."""
     S = len(utilities)
+    population = population_estimate(utilities, training.learner, training.strategy, 100 * training.outcome)
 
     def predict(history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         counts = np.bincount(history.strategy, minlength=S).astype(float)
         sums = np.bincount(history.strategy, weights=100 * history.outcome, minlength=S)
         means = np.divide(sums, counts, out=np.zeros(S), where=counts > 0)
-        mean, std = evidence_ranking(utilities, counts, means)
-        # The evidence ranking's std is about the mean; add one session's spread to predict an outcome.
-        predictive = np.sqrt(std**2 + SESSION_NOISE**2)
+        mean, std = evidence_ranking(utilities, counts, means, population)
         m = context.shape[0]
-        return np.tile(mean / 100, (m, 1)), np.tile(predictive / 100, (m, 1))
+        return np.tile(mean / 100, (m, 1)), np.tile(std / 100, (m, 1))
 
     return predict
 

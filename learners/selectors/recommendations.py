@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from coach.advice import StrategyRecord
+from coach.fallback import Population, population_estimate
 from coach.models import Strategy
 from learners.models import Learner, Recommendation, StudySession
 
@@ -39,6 +40,27 @@ def strategy_record(*, learner_id: int, strategies: list[Strategy]) -> StrategyR
     summary = sessions.aggregate(n=Count("id"), last=Max("updated_at"))
     last = summary["last"].timestamp() if summary["last"] else 0
     return StrategyRecord(counts=counts, means=means, basis=f"{summary['n']}:{last:.6f}")
+
+
+POPULATION_SESSIONS = 5000  # the latest scored sessions the spreads are estimated from
+
+
+def population_current(*, strategies: list[Strategy]) -> Population:
+    """The install's learners in general, from its latest scored sessions (for advice before a
+    snapshot, when there are few)."""
+    rows = (
+        StudySession.objects.filter(score__isnull=False, strategy__in=strategies)
+        .order_by("-pk")
+        .values_list("learner_id", "strategy_id", "score")[:POPULATION_SESSIONS]
+    )
+    index = {s.pk: i for i, s in enumerate(strategies)}
+    data = np.array(list(rows), dtype=np.int64).reshape(-1, 3)
+    return population_estimate(
+        [s.utility for s in strategies],
+        data[:, 0],
+        np.array([index[pk] for pk in data[:, 1]], dtype=np.int64),
+        data[:, 2].astype(np.float64),
+    )
 
 
 def learners_needing_refresh(*, limit: int = 500) -> list[int]:

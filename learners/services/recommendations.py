@@ -85,7 +85,12 @@ def recommendation_refresh(
                 set_aside=excluded,
             )
         else:
-            advice = advice_from_evidence(strategies=strategies, record=record, set_aside=excluded)
+            advice = advice_from_evidence(
+                strategies=strategies,
+                record=record,
+                population=recommendations.population_current(strategies=strategies),
+                set_aside=excluded,
+            )
         reason = reason_text(advice.reason_facts, {s.slug: s.name for s in strategies})
     try:
         with transaction.atomic():
