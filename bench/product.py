@@ -216,6 +216,7 @@ def _measure(world: World, person: dict[str, Any], *, engine: bool) -> dict[str,
 
 def _engine_choice(learner: Any, task_kind: str, world: World) -> int:
     """The model learner's top strategy for the same history and situation, without exploration."""
+    from coach.advice import predict_mixed
     from coach.snapshots import snapshot_current
     from learners import dataset
 
@@ -226,7 +227,7 @@ def _engine_choice(learner: Any, task_kind: str, world: World) -> int:
     )
     # The measured session is logged after this call, so the history is the one the card saw.
     _, context = dataset.situation_context(learner=learner, task_kind=task_kind)
-    mean, _ = snapshot.model.predict(history, context)
+    mean, _, _ = predict_mixed(snapshot.model, history, context)
     return int(np.argmax(mean[0]))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from django.utils.translation import gettext
 
-from coach.engine import SessionLog
+from coach.engine import MetaLearner, SessionLog
 from coach.engine.policy import recommend
 from coach.engine.stats import Z90
 from coach.fallback import DEFAULT_POPULATION, Population, evidence_ranking
@@ -126,9 +126,10 @@ def advice_from_engine(
 ) -> Advice:
     """The model-based learner ranks and chooses (Thompson sampling may explore) among the
     strategies not set aside; the memory-based learner's neighbours supply the evidence the
-    learner reads."""
-    mean, std = snapshot.model.predict(history, context)
-    memory_mean, memory_std = snapshot.memory.predict(history, context)
+    learner reads. `context`: (m, d) rows, the situations the next session may be
+    (`predict_mixed`)."""
+    mean, std, situational = predict_mixed(snapshot.model, history, context)
+    memory_mean, memory_std, _ = predict_mixed(snapshot.memory, history, context)
     own = np.bincount(history.strategy, minlength=len(strategies))
     ranking = [
         _item(
@@ -142,7 +143,12 @@ def advice_from_engine(
     ]
     # The policy sees the allowed strategies only; its indices are mapped back to the catalogue's.
     index = np.flatnonzero(_allowed(len(strategies), set_aside))
-    noise = np.broadcast_to(snapshot.model.session_noise(mean[0]), mean[0].shape)[index]
+    # Exploring learns about the learner; a session's noise and what they will say before it
+    # are not learnt by exploring, so the draws leave both out.
+    noise = np.sqrt(
+        np.broadcast_to(snapshot.model.session_noise(mean[0]), mean[0].shape) ** 2 + situational[0] ** 2
+    )
+    noise = noise[index]
     names = [strategies[i].label for i in index]
     picked = recommend(mean[0, index], std[0, index], names=names, noise=noise, seed=_seed(seed_key))
     choice = replace(
@@ -150,7 +156,7 @@ def advice_from_engine(
         chosen=replace(picked.chosen, strategy=int(index[picked.chosen.strategy])),
         ranked=tuple(replace(o, strategy=int(index[o.strategy])) for o in picked.ranked),
     )
-    evidence = snapshot.memory.explain(history, context[0], choice.chosen.strategy)
+    evidence = snapshot.memory.explain(history, context.mean(axis=0), choice.chosen.strategy)
     chosen, top = choice.chosen, choice.ranked[0]
     runner = choice.ranked[1] if len(choice.ranked) > 1 else None
     facts = [
@@ -176,6 +182,18 @@ def advice_from_engine(
         ranking=ranking,
         source=AdviceSource.ENGINE,
     )
+
+
+def predict_mixed(
+    learner: MetaLearner, history: SessionLog, context: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and std (1, S) of the next session's outcome when its context is one of the rows of
+    `context`, equally likely: the mixture of the predictions for each (law of total variance);
+    and the std (1, S) of those predictions' means, the part no evidence about the learner removes."""
+    mean, std = learner.predict(history, context)
+    between = mean.var(axis=0, keepdims=True)
+    mixed_var = (std**2).mean(axis=0, keepdims=True) + between
+    return mean.mean(axis=0, keepdims=True), np.sqrt(mixed_var), np.sqrt(between)
 
 
 def _item(

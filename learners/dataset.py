@@ -15,8 +15,9 @@
   The self-report is the learner's latest profile, applied to all their sessions: the engine
   learns how people with such a profile fare, not how a profile changes.
 
-`situation_context` builds the same row for a situation a learner asks a recommendation for;
-what the learner has not said (difficulty, confidence, minutes) is their own typical value.
+`situation_context` builds the same rows for a situation a learner asks a recommendation for:
+what the learner has not said yet (difficulty, confidence, minutes) is taken from their recent
+sessions, or the install's for a learner with none, one row each.
 
 `HISTORY_COLUMNS` are the columns that are also a reading of the learner: both learners use
 their mean over a learner's sessions too (how confident someone usually is says something
@@ -30,7 +31,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Q
 
 from coach.engine import SessionLog
 from learners.models import Learner, StudySession, TaskKind
@@ -46,7 +46,9 @@ FEATURES = (
 )
 N_FEATURES = len(FEATURES)
 HISTORY_COLUMNS = (FEATURES.index("confidence"),)
-TYPICAL = {"difficulty": 3.0, "confidence": 60.0, "minutes": 30.0}  # a first session's assumptions
+TYPICAL = {"difficulty": 3.0, "confidence": 60.0, "minutes": 30.0}  # a brand-new install's assumptions
+RECENT_OWN = 20  # a learner's sessions their usual values are taken from
+RECENT_INSTALL = 200  # the install's, for a learner with few or none
 _LOG_MINUTES_MAX = math.log(600)
 
 
@@ -113,20 +115,13 @@ def session_log_build(*, strategy_ids: Sequence[int], learner_ids: Iterable[int]
 
 
 def typical_situation(*, learner: Learner, task_kind: str = "") -> Situation:
-    """The learner's usual difficulty, confidence and minutes, and their most frequent kind of task."""
-    recent = list(
-        StudySession.objects.filter(learner=learner)
-        .filter(Q(task_kind=task_kind) if task_kind else Q())
-        .order_by("-started_at")
-        .values_list("task_kind", "difficulty", "confidence", "minutes")[:20]
-    )
+    """The learner's usual difficulty, confidence and minutes (medians of `_recent_sessions`),
+    with the kind of task asked for, else their most frequent."""
+    recent, kind = _recent_sessions(learner=learner, task_kind=task_kind)
     if not recent:
-        return Situation(
-            task_kind or TaskKind.UNDERSTAND, TYPICAL["difficulty"], TYPICAL["confidence"], TYPICAL["minutes"]
-        )
-    kinds = [r[0] for r in recent]
+        return Situation(kind, TYPICAL["difficulty"], TYPICAL["confidence"], TYPICAL["minutes"])
     return Situation(
-        task_kind=task_kind or max(set(kinds), key=kinds.count),
+        task_kind=kind,
         difficulty=float(np.median([r[1] for r in recent])),
         confidence=float(np.median([r[2] for r in recent])),
         minutes=float(np.median([r[3] for r in recent])),
@@ -134,6 +129,62 @@ def typical_situation(*, learner: Learner, task_kind: str = "") -> Situation:
 
 
 def situation_context(*, learner: Learner, task_kind: str = "") -> tuple[Situation, np.ndarray]:
-    """The (1, d) context of the situation a recommendation is asked for."""
+    """The learner's typical situation and its (RECENT_OWN or fewer, d) contexts: the difficulty,
+    confidence and minutes of the learner's recent sessions, with the kind of task asked for and
+    the learner's profile.
+
+    What the learner will say before the next session is not known yet; predictions over these
+    rows, mixed (`coach.advice.predict_mixed`), carry that into the range instead of betting on
+    one guessed value. A learner with few sessions has shown little of how much they vary, so
+    the rows are topped up with how the install's learners vary around their own usual values,
+    centred on this learner's; a learner with none gets the install's recent sessions.
+    """
     situation = typical_situation(learner=learner, task_kind=task_kind)
-    return situation, feature_row(situation, learner.profile)[None, :]
+    recent, kind = _recent_sessions(learner=learner, task_kind=task_kind)
+    values = [(float(d), float(c), float(m)) for _, d, c, m in recent] or [
+        (situation.difficulty, situation.confidence, situation.minutes)
+    ]
+    own = StudySession.objects.filter(learner=learner).exists()
+    if own and len(values) < RECENT_OWN:
+        centre = np.array([situation.difficulty, situation.confidence, situation.minutes])
+        spread = _install_deviations(exclude=learner.pk)[: RECENT_OWN - len(values)]
+        topped = np.clip(centre + spread, [1.0, 0.0, 1.0], [5.0, 100.0, 600.0])
+        values += [tuple(row) for row in topped]
+    rows = [feature_row(Situation(kind, d, c, m), learner.profile) for d, c, m in values]
+    return situation, np.array(rows)
+
+
+def _recent_sessions(
+    *, learner: Learner, task_kind: str
+) -> tuple[list[tuple[str, float, float, float]], str]:
+    """(task kind, difficulty, confidence, minutes) of the learner's recent sessions of any kind,
+    or of the install's for a learner with none (the engine reads confidence as a sign of what a
+    learner knows, so a made-up value would move every prediction); and the kind to advise for."""
+    columns = ("task_kind", "difficulty", "confidence", "minutes")
+    recent = list(
+        StudySession.objects.filter(learner=learner)
+        .order_by("-started_at")
+        .values_list(*columns)[:RECENT_OWN]
+    )
+    if recent:
+        kinds = [r[0] for r in recent]
+        return recent, task_kind or max(set(kinds), key=kinds.count)
+    install = StudySession.objects.order_by("-pk").values_list(*columns)[:RECENT_INSTALL]
+    return list(install), task_kind or TaskKind.UNDERSTAND
+
+
+def _install_deviations(*, exclude: int) -> np.ndarray:
+    """(n, 3) differences of other learners' recent sessions from their own medians (difficulty,
+    confidence, minutes): how much one person varies from session to session."""
+    rows = (
+        StudySession.objects.exclude(learner_id=exclude)
+        .order_by("-pk")
+        .values_list("learner_id", "difficulty", "confidence", "minutes")[:RECENT_INSTALL]
+    )
+    by_learner: dict[int, list[tuple[float, float, float]]] = {}
+    for learner_id, *values in rows:
+        by_learner.setdefault(learner_id, []).append(tuple(float(v) for v in values))  # type: ignore[arg-type]
+    deviations = [
+        np.array(values) - np.median(values, axis=0) for values in by_learner.values() if len(values) >= 2
+    ]
+    return np.concatenate(deviations) if deviations else np.zeros((0, 3))

@@ -73,13 +73,46 @@ def test_situation_context_takes_the_learners_typical_values(alice: Learner) -> 
         80,
         50,
     )
-    assert context.shape == (1, dataset.N_FEATURES)
+    assert context.shape == (3, dataset.N_FEATURES)  # one row per recent session
 
 
-def test_situation_context_of_a_new_learner_uses_first_session_assumptions(alice: Learner) -> None:
+def test_the_situation_spans_what_the_learner_may_say_before_the_next_session(alice: Learner) -> None:
+    for confidence in (30, 60, 90):
+        StudySessionFactory(learner=alice, task_kind="solve", confidence=confidence)
+    situation, context = dataset.situation_context(learner=alice, task_kind="memorise")
+    column = dataset.FEATURES.index("confidence")
+    assert sorted(context[:, column]) == pytest.approx([0.3, 0.6, 0.9])
+    assert (context[:, dataset.FEATURES.index("task:memorise")] == 1).all()
+    assert situation.confidence == 60
+
+
+def test_situation_context_on_a_new_install_uses_first_session_assumptions(alice: Learner) -> None:
     situation, context = dataset.situation_context(learner=alice, task_kind="memorise")
     assert situation.task_kind == "memorise"
+    assert situation.confidence == dataset.TYPICAL["confidence"]
     assert np.isfinite(context).all()
+
+
+def test_a_new_learner_is_assumed_as_confident_as_the_installs_learners(alice: Learner, bob: Learner) -> None:
+    # Confidence moves every prediction; a fixed guess below the install's usual made every new
+    # learner's expected scores too low and their ranges miss.
+    StudySessionFactory.create_batch(5, learner=bob, difficulty=2, confidence=85, minutes=45)
+    situation = dataset.typical_situation(learner=alice, task_kind="memorise")
+    assert (situation.task_kind, situation.difficulty, situation.confidence, situation.minutes) == (
+        "memorise",
+        2,
+        85,
+        45,
+    )
+
+
+def test_a_kind_of_task_never_logged_keeps_the_learners_own_usual_values(
+    alice: Learner, bob: Learner
+) -> None:
+    StudySessionFactory.create_batch(3, learner=alice, task_kind="solve", confidence=40, minutes=20)
+    StudySessionFactory.create_batch(5, learner=bob, confidence=90)
+    situation = dataset.typical_situation(learner=alice, task_kind="memorise")
+    assert (situation.task_kind, situation.confidence, situation.minutes) == ("memorise", 40, 20)
 
 
 def test_a_submitted_self_report_reaches_the_engines_context(alice: Learner) -> None:
@@ -92,3 +125,13 @@ def test_a_submitted_self_report_reaches_the_engines_context(alice: Learner) -> 
     profile = [v for name, v in zip(dataset.FEATURES, row, strict=True) if name.startswith("profile:")]
     assert profile == pytest.approx([(report.scores[d] - 1) / 4 for d in dataset.PROFILE_DIMENSIONS])
     assert len(profile) == len(report.scores)
+
+
+def test_a_learner_with_one_session_varies_as_the_installs_learners_do(alice: Learner, bob: Learner) -> None:
+    for confidence in (50, 70, 90):
+        StudySessionFactory(learner=bob, confidence=confidence, difficulty=3, minutes=30)
+    StudySessionFactory(learner=alice, confidence=40, difficulty=3, minutes=30)
+    _, context = dataset.situation_context(learner=alice)
+    confidence = np.sort(context[:, dataset.FEATURES.index("confidence")])
+    # Alice's own 40, and Bob's -20 / 0 / +20 around his usual 70, centred on hers.
+    assert confidence == pytest.approx([0.2, 0.4, 0.4, 0.6])
