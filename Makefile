@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup setup-dev migrate run demo demo-data test pytest lint browser-tools bench bench-quick clean
+.PHONY: help setup setup-dev migrate run demo demo-data test pytest lint browser-tools bench bench-quick vendor-plotly clean
 
 help:
 	@echo "make run      set up and start the web app (http://127.0.0.1:$(PORT)) and a Celery worker"
@@ -80,6 +80,13 @@ bench: setup-dev
 
 bench-quick: setup-dev
 	$(BIN)/python -m bench.run --quick
+
+# plotly.js's cartesian bundle, vendored under static/ so the app needs no CDN and no npm at run
+# time; its version follows the plotly.js that the pinned plotly (Python) was built against.
+PLOTLY_JS := 4.1.1
+vendor-plotly:
+	cd $$(mktemp -d) && npm pack --silent plotly.js-cartesian-dist-min@$(PLOTLY_JS) >/dev/null && tar xzf *.tgz \
+	  && cp package/plotly-cartesian.min.js package/LICENSE $(CURDIR)/static/vendor/plotly/
 
 clean:
 	rm -rf var/test-* var/bench

@@ -388,10 +388,11 @@ def study_calendar_chart(data: DashboardData, audience: Audience = LEARNER) -> C
     return Chart("study-calendar", title, summary, figure)
 
 
-def profile_radar_chart(
+def profile_chart(
     *, scores: dict[str, float], previous: dict[str, float] | None, labels: dict[str, str]
 ) -> Chart:
-    """A metacognition profile (dimension → 1..5) as a radar, beside the previous one."""
+    """A metacognition profile (dimension → 1..5) as horizontal bars, beside the previous one.
+    Bars on one 1-5 axis read more exactly than a radar, and need only plotly's cartesian traces."""
     title = _("Your metacognition profile")
     if not scores:
         return Chart("profile", title, _("Fill in the questionnaire to see your profile."), None)
@@ -400,26 +401,29 @@ def profile_radar_chart(
     figure = go.Figure()
     if previous:
         figure.add_trace(
-            go.Scatterpolar(
-                r=[previous.get(k, 0) for k in keys] + [previous.get(keys[0], 0)],
-                theta=[*names, names[0]],
+            go.Bar(
+                x=[previous.get(k, 0) for k in keys],
+                y=names,
+                orientation="h",
                 name=_("Previous"),
-                line={"color": OTHERS, "dash": "dot"},
+                marker={"color": OTHERS},
             )
         )
     figure.add_trace(
-        go.Scatterpolar(
-            r=[scores.get(k, 0) for k in keys] + [scores.get(keys[0], 0)],
-            theta=[*names, names[0]],
+        go.Bar(
+            x=[scores.get(k, 0) for k in keys],
+            y=names,
+            orientation="h",
             name=_("Now"),
-            fill="toself",
-            line={"color": ACCENT},
-            fillcolor="rgba(47,111,94,0.2)",
+            marker={"color": ACCENT},
         )
     )
-    base_layout(figure, title="", height=380)
+    base_layout(figure, title="", height=120 + 48 * len(keys))
     figure.update_layout(
-        margin={"t": 24, "l": 56, "r": 56}, polar={"radialaxis": {"range": [1, 5], "dtick": 1}}
+        barmode="group",
+        margin={"t": 24, "l": 8, "r": 8},
+        xaxis={"range": [1, 5], "dtick": 1, "title": {"text": _("score, 1 to 5")}},
+        yaxis={"autorange": "reversed", "automargin": True},
     )
     parts = []
     for k, name in zip(keys, names, strict=True):

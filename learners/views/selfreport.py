@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from learners.charts import profile_radar_chart
+from learners.charts import profile_chart
 from learners.forms import SelfReportForm
 from learners.http import LearnerHttpRequest, learner_required
 from learners.selectors.dashboard import selfreport_due, selfreport_recent
@@ -28,7 +28,7 @@ def selfreport(request: LearnerHttpRequest) -> HttpResponse:
     reports = selfreport_recent(learner=learner)
     latest = reports[0] if reports else None
     previous = reports[1] if len(reports) > 1 else None
-    chart = profile_radar_chart(
+    chart = profile_chart(
         scores=latest.scores if latest else {},
         previous=previous.scores if previous else None,
         labels={k: str(v) for k, v in DIMENSIONS.items()},

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from learners.charts import calibration_sentence, dashboard_charts, profile_radar_chart
+from learners.charts import calibration_sentence, dashboard_charts, profile_chart
 from learners.selectors.dashboard import (
     CalibrationPair,
     CalibrationStats,
@@ -134,9 +134,9 @@ def test_gamma_is_undefined_when_every_pair_is_tied() -> None:
     assert stats is not None and stats.gamma is None
 
 
-def test_profile_radar_overlays_the_previous_profile() -> None:
+def test_profile_chart_overlays_the_previous_profile() -> None:
     labels = {"planning": "Planning", "monitoring": "Monitoring", "evaluating": "Evaluating"}
-    chart = profile_radar_chart(
+    chart = profile_chart(
         scores={"planning": 4.0, "monitoring": 3.0, "evaluating": 2.5},
         previous={"planning": 3.0, "monitoring": 3.0, "evaluating": 2.0},
         labels=labels,
@@ -173,3 +173,42 @@ def test_one_point_and_one_session_are_singular() -> None:
     one = stats.__class__(**{**vars(stats), "bias": 1.0, "n": 1})
     assert "within 1 point." in calibration_sentence(one)
     assert "over 1 session." in calibration_numbers(one)
+
+
+def test_every_trace_the_charts_draw_is_in_the_served_plotly_bundle() -> None:
+    """The pages load plotly.js's cartesian bundle; a trace type outside it would draw nothing."""
+    import ast
+    from pathlib import Path
+
+    cartesian = {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour"}
+    cartesian |= {"image", "pie", "scatter", "scatterternary", "violin"}
+    charts = Path(__file__).resolve().parents[2] / "learners" / "charts"
+    drawn = {
+        node.func.attr.lower()
+        for path in charts.glob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "go"
+        and node.func.attr != "Figure"
+    }
+    assert drawn and drawn <= cartesian, drawn - cartesian
+
+
+def test_the_served_plotly_bundle_is_the_version_plotly_python_writes_for() -> None:
+    import re
+    from pathlib import Path
+
+    import plotly
+
+    def version(path: Path) -> str:
+        found = re.search(
+            r"plotly\.js \([^)]*\)? ?v(\d+\.\d+\.\d+)|plotly\.js v(\d+\.\d+\.\d+)", path.read_text()[:500]
+        )
+        assert found, path
+        return next(g for g in found.groups() if g)
+
+    served = Path(__file__).resolve().parents[2] / "static" / "vendor" / "plotly" / "plotly-cartesian.min.js"
+    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert version(served) == version(bundled)
