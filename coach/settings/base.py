@@ -100,7 +100,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "landing"
+CSRF_FAILURE_VIEW = "learners.views.errors.csrf_failure"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"

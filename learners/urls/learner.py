@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import language, learner, selfreport, study
+from learners.views import errors, language, learner, selfreport, study
 
 urlpatterns = [
     path("", learner.home, name="home"),
@@ -29,4 +29,5 @@ urlpatterns = [
     path("study/discard/", study.study_discard, name="study-discard"),
     path("self-report/", selfreport.selfreport, name="self-report"),
     path("language/", language.language_set, name="language"),
+    path("welcome/", errors.landing, name="landing"),
 ]
