@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup setup-dev migrate run demo demo-data test pytest lint browser-tools bench bench-quick vendor-plotly clean
+.PHONY: help setup setup-dev migrate static run demo demo-data test pytest lint browser-tools bench bench-quick vendor-plotly clean
 
 help:
 	@echo "make run      set up and start the web app (http://127.0.0.1:$(PORT)) and a Celery worker"
@@ -33,10 +33,14 @@ setup-dev: $(VENV)/.dev
 migrate: setup
 	$(BIN)/python manage.py migrate --noinput
 
+# Hashed, brotli- and gzip-compressed copies under var/staticfiles, served by whitenoise.
+static: setup
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
 demo-data: migrate
 	$(BIN)/python manage.py demo
 
-run: migrate
+run: migrate static
 ifdef DEMO
 	$(BIN)/python manage.py demo
 endif

@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # runserver leaves static files to whitenoise, so `make run` serves them as production does.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "coach.apps.CoachConfig",
     "learners.apps.LearnersConfig",
@@ -29,6 +31,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,6 +119,14 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 # plotly.js's cartesian bundle (static/vendor/plotly, `make vendor-plotly`) is served by us, so
 # charts work offline; it holds every trace type the charts draw, at a third of the full size.
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# whitenoise serves the collected files (`collectstatic`, which `make run` runs) brotli- and
+# gzip-compressed under content-hashed names that browsers may cache for good.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# `manage.py demo` creates accounts with known passwords: only where an environment allows it.
+DEMO_ALLOWED = False
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Metacoach <noreply@localhost>")

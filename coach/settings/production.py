@@ -5,7 +5,7 @@ from urllib.parse import urlparse
 from django.core.exceptions import ImproperlyConfigured
 
 from coach.settings.base import *  # noqa: F403
-from coach.settings.base import MIDDLEWARE, VAR_DIR, database_from_env
+from coach.settings.base import VAR_DIR, database_from_env
 from coach.settings.env import env, env_bool, env_required
 
 DEBUG = False
@@ -25,13 +25,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": 3,
     "socket_timeout": 10,
     "visibility_timeout": 3600,
-}
-
-# whitenoise serves the collected static files straight from gunicorn, compressed and cached.
-MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # HTTPS by default; a deployment behind a TLS-terminating proxy sets DJANGO_SECURE_PROXY_SSL_HEADER.

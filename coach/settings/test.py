@@ -33,3 +33,6 @@ STORAGES = {
 
 # Playwright's sync API runs an event loop in the test thread while the live server answers it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# Tests never run collectstatic: whitenoise looks files up per request instead of at start.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_creates_the_learner_the_educator_and_a_cohort_and_queues_a_retrain(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.DEBUG = True
+    settings.DEMO_ALLOWED = True
     with mock.patch("learners.tasks.engine_run_execute_task.delay"):
         call_command("demo", stdout=mock.MagicMock())
     demo = Learner.objects.get(user__username="demo")
@@ -22,8 +22,8 @@ def test_demo_creates_the_learner_the_educator_and_a_cohort_and_queues_a_retrain
     assert EngineRun.objects.filter(active=True).count() == 1
 
 
-def test_demo_refuses_without_debug(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.DEBUG = False
-    with pytest.raises(CommandError, match="DEBUG"):
+def test_demo_refuses_outside_the_local_settings(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DEMO_ALLOWED = False
+    with pytest.raises(CommandError, match="local settings"):
         call_command("demo")
     assert not Learner.objects.filter(user__username="demo").exists()

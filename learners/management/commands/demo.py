@@ -9,8 +9,10 @@ class Command(BaseCommand):
     help = "Create a demo learner, an educator and a simulated cohort (development only)."
 
     def handle(self, *args: object, **options: object) -> None:
-        if not settings.DEBUG:
-            raise CommandError("Demo accounts have known passwords; they are created only with DEBUG on.")
+        if not settings.DEMO_ALLOWED:
+            raise CommandError(
+                "Demo accounts have known passwords; they are created only under the local settings of `make run`."
+            )
         accounts = demo_create()
         self.stdout.write(
             self.style.SUCCESS(f"Demo cohort '{accounts.cohort}' with {accounts.members} learners.")
