@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import errors, language, learner, selfreport, study
+from learners.views import errors, language, learner, pwa, selfreport, study
 
 urlpatterns = [
     path("", learner.home, name="home"),
@@ -30,4 +30,7 @@ urlpatterns = [
     path("self-report/", selfreport.selfreport, name="self-report"),
     path("language/", language.language_set, name="language"),
     path("welcome/", errors.landing, name="landing"),
+    path("manifest.webmanifest", pwa.manifest, name="web-manifest"),
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("offline/", pwa.offline, name="offline"),
 ]
