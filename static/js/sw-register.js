@@ -1,0 +1,11 @@
+// Installs the service worker (learners/views/pwa.py): static files from its cache, an offline page
+// when the network is gone. Without one the app works as before, only not offline.
+(function () {
+  const script = document.currentScript;
+  if (!script || !("serviceWorker" in navigator)) return;
+  const url = script.dataset.serviceWorker;
+  // After the page's own requests, which the worker's install would otherwise compete with.
+  window.addEventListener("load", function () {
+    navigator.serviceWorker.register(url, { scope: "/" }).catch(function () { /* stays online-only */ });
+  });
+})();
