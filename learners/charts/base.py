@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
-import plotly.graph_objects as go
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import pgettext
+
+from learners.charts.figure import Figure
 
 ACCENT = "#2f6f5e"
 OTHERS = "#8a6d3b"
@@ -27,32 +32,46 @@ class Chart:
     key: str  # stable id of the chart's element
     title: str
     summary: str  # one or two plain sentences with the numbers the figure shows
-    figure: go.Figure | None  # None: nothing to draw yet; the template shows `summary` as the empty state
+    figure: Figure | None  # None: nothing to draw yet; the template shows `summary` as the empty state
 
     def html(self) -> SafeString:
+        """An empty element and the figure as JSON beside it; static/js/charts.js draws one in the
+        other once plotly.js has loaded, so pages carry no inline script."""
         if self.figure is None:
             return mark_safe("")
-        html = self.figure.to_html(
-            include_plotlyjs=False,
-            full_html=False,
-            div_id=f"chart-{self.key}",
-            # No mode bar: its buttons would be focusable inside the figure hidden from screen readers.
-            config={"displaylogo": False, "displayModeBar": False, "responsive": True},
+        return format_html(
+            '<div id="chart-{}" class="plotly-chart"></div>'
+            '<script type="application/json" data-plotly-figure="chart-{}">{}</script>',
+            self.key,
+            self.key,
+            mark_safe(self.figure.to_json()),
         )
-        return mark_safe(html)
 
 
-def base_layout(figure: go.Figure, *, title: str, height: int = 320) -> go.Figure:
-    """The look every chart shares: readable font, no clutter, room for small screens."""
+def chart_day(day: date) -> str:
+    """A short day for an axis: "Sep 14" in English, "9月14日" in Chinese."""
+    # Translators: a PHP-style date format for chart axes (Django's date filter); Chinese: n月j日
+    return date_format(day, pgettext("chart axis day", "M j"))
+
+
+def base_layout(figure: Figure, *, title: str, height: int = 320) -> Figure:
+    """The look every chart shares: readable font, no clutter, room for small screens.
+
+    The legend sits above the plot, where it can never cover the tick labels or axis titles
+    below it however they wrap, and axes make room for their labels (automargin).
+    """
     figure.update_layout(
-        title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}},
         font={"family": FONT, "size": 13},
         height=height,
-        margin={"l": 48, "r": 16, "t": 48, "b": 40},
+        margin={"l": 48, "r": 16, "t": 48 if title else 16, "b": 40},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+        xaxis={"automargin": True},
+        yaxis={"automargin": True},
     )
+    if title:
+        figure.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": {"size": 16}})
     return figure
 
 

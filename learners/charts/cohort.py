@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import plotly.graph_objects as go
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from learners.charts.base import ACCENT, MUTED, OTHERS, Chart, base_layout, interval_bars
+from learners.charts.base import ACCENT, MUTED, OTHERS, Chart, base_layout, chart_day, interval_bars
+from learners.charts.figure import Figure, trace
 from learners.scores import OVERCONFIDENCE_POINTS
 
 # Cohort charts -----------------------------------------------------------------------------------
@@ -31,15 +30,15 @@ def _estimate_bars(estimates: list[CohortEstimate]) -> tuple[list[float], dict[s
 
 
 def _week_labels(weeks: list) -> list[str]:
-    return [date_format(w, "M j") for w in weeks]
+    return [chart_day(w) for w in weeks]
 
 
 def cohort_active_chart(*, weeks: list, active: list[int]) -> Chart:
     title = _("Active learners per week")
     if not any(active):
         return Chart("cohort-active", title, _("No member has logged a session in the last 12 weeks."), None)
-    figure = go.Figure(go.Bar(x=_week_labels(weeks), y=active, marker_color=ACCENT, name=title))
-    figure.update_yaxes(title=_("learners"), rangemode="tozero", dtick=max(1, max(active) // 5))
+    figure = Figure([trace("bar", x=_week_labels(weeks), y=active, marker={"color": ACCENT}, name=title)])
+    figure.update_yaxes(title={"text": _("learners")}, rangemode="tozero", dtick=max(1, max(active) // 5))
     summary = _("%(now)d learners studied this week, %(peak)d in the busiest of the last 12 weeks.") % {
         "now": active[-1],
         "peak": max(active),
@@ -51,10 +50,20 @@ def cohort_minutes_chart(*, weeks: list, minutes: list[float]) -> Chart:
     title = _("Minutes per active learner per week")
     if not any(minutes):
         return Chart("cohort-minutes", title, _("No study time logged in the last 12 weeks."), None)
-    figure = go.Figure(
-        go.Scatter(x=_week_labels(weeks), y=minutes, mode="lines+markers", line_color=ACCENT, name=title)
+    figure = Figure(
+        [
+            trace(
+                "scatter",
+                x=_week_labels(weeks),
+                y=minutes,
+                mode="lines+markers",
+                line={"color": ACCENT},
+                marker={"color": ACCENT},
+                name=title,
+            )
+        ]
     )
-    figure.update_yaxes(title=_("minutes"), rangemode="tozero")
+    figure.update_yaxes(title={"text": _("minutes")}, rangemode="tozero")
     weeks_active = [m for m in minutes if m]
     summary = _("An active learner studied %(mean).0f minutes a week on average (%(last).0f this week).") % {
         "mean": sum(weeks_active) / len(weeks_active),
@@ -73,17 +82,19 @@ def cohort_strategy_mix_chart(
     if not mix:
         return Chart("cohort-mix", title, _("No sessions in the last 12 weeks."), None)
     labels = _week_labels(weeks)
-    figure = go.Figure()
+    figure = Figure()
     used = {level: 0 for level in UTILITY_SHADES}
     for name, shares in mix.items():
         level = utility.get(name, "low")
         shades = UTILITY_SHADES.get(level, UTILITY_SHADES["low"])
         colour = shades[used.get(level, 0) % len(shades)]
         used[level] = used.get(level, 0) + 1
-        figure.add_bar(x=labels, y=[round(100 * s) for s in shares], name=name, marker_color=colour)
+        figure.add_trace(
+            trace("bar", x=labels, y=[round(100 * s) for s in shares], name=name, marker={"color": colour})
+        )
     figure.update_layout(barmode="stack")
     # xgettext:no-python-format
-    figure.update_yaxes(title=_("% of sessions"), range=[0, 100])
+    figure.update_yaxes(title={"text": _("% of sessions")}, range=[0, 100])
     high = [
         sum(shares[i] for name, shares in mix.items() if utility.get(name) == "high")
         for i in range(len(weeks))
@@ -105,19 +116,22 @@ def cohort_score_chart(*, estimates: list[CohortEstimate]) -> Chart:
         return Chart("cohort-scores", title, _("No scored sessions yet."), None)
     names = [e[0] for e in drawn]
     means, bars = _estimate_bars(drawn)
-    figure = go.Figure(
-        go.Scatter(
-            x=means,
-            y=names,
-            mode="markers",
-            marker={"color": ACCENT, "size": 10},
-            error_x=bars,
-            customdata=[e[1] for e in drawn],
-            hovertemplate="%{y}: %{x} (n=%{customdata})<extra></extra>",
-            name=title,
-        )
+    figure = Figure(
+        [
+            trace(
+                "scatter",
+                x=means,
+                y=names,
+                mode="markers",
+                marker={"color": ACCENT, "size": 10},
+                error_x=bars,
+                customdata=[e[1] for e in drawn],
+                hovertemplate="%{y}: %{x} (n=%{customdata})<extra></extra>",
+                name=title,
+            )
+        ]
     )
-    figure.update_xaxes(title=_("mean self-test score"), range=[0, 100])
+    figure.update_xaxes(title={"text": _("mean self-test score")}, range=[0, 100])
     figure.update_yaxes(autorange="reversed")
     best = drawn[means.index(max(means))]
     summary = ngettext(
@@ -137,13 +151,13 @@ def cohort_bias_chart(*, biases: list[float]) -> Chart:
     title = _("Calibration bias per learner")
     if not biases:
         return Chart("cohort-bias", title, _("No learner has a scored session yet."), None)
-    figure = go.Figure(go.Histogram(x=biases, xbins={"size": 5}, marker_color=ACCENT, name=title))
-    figure.add_vline(x=0, line_dash="dash", line_color=MUTED)
+    figure = Figure([trace("histogram", x=biases, xbins={"size": 5}, marker={"color": ACCENT}, name=title)])
+    figure.add_vline(x=0, dash="dash", color=MUTED)
     # Two short lines: one long axis title runs off a phone's width.
     figure.update_xaxes(
-        title=_("confidence minus score (points)<br>above 0 = overconfident"), automargin=True
+        title={"text": _("confidence minus score (points)<br>above 0 = overconfident")}, automargin=True
     )
-    figure.update_yaxes(title=_("learners"), rangemode="tozero", dtick=max(1, len(biases) // 5))
+    figure.update_yaxes(title={"text": _("learners")}, rangemode="tozero", dtick=max(1, len(biases) // 5))
     over = sum(1 for b in biases if b >= OVERCONFIDENCE_POINTS)
     summary = ngettext(
         "%(over)d of %(n)d learner expects at least %(points).0f points more than they score; "
@@ -167,16 +181,19 @@ def cohort_follow_chart(*, follow: dict[str, int], after: list[CohortEstimate]) 
         return Chart("cohort-follow", title, _("No recommendations yet."), None)
     labels = {"shown": _("Shown, no answer"), "followed": _("Followed"), "dismissed": _("Dismissed")}
     colours = {"shown": MUTED, "followed": ACCENT, "dismissed": OTHERS}
-    figure = go.Figure(
-        go.Bar(
-            x=[labels.get(k, k) for k in follow],
-            y=list(follow.values()),
-            marker_color=[colours.get(k, MUTED) for k in follow],
-            name=title,
-        )
+    figure = Figure(
+        [
+            trace(
+                "bar",
+                x=[labels.get(k, k) for k in follow],
+                y=list(follow.values()),
+                marker={"color": [colours.get(k, MUTED) for k in follow]},
+                name=title,
+            )
+        ]
     )
     step = max(1, max(follow.values()) // 5)
-    figure.update_yaxes(title=_("recommendations"), rangemode="tozero", dtick=step)
+    figure.update_yaxes(title={"text": _("recommendations")}, rangemode="tozero", dtick=step)
     scores = {e[0]: e for e in after if e[2] is not None}
     summary = _("%(followed)d of %(total)d recommendations were followed, %(dismissed)d dismissed.") % {
         "followed": follow.get("followed", 0),
@@ -199,18 +216,21 @@ def cohort_after_chart(*, after: list[CohortEstimate]) -> Chart:
         return Chart("cohort-after", title, _("No scored session follows a recommendation yet."), None)
     labels = {"followed": _("Followed"), "not_followed": _("Not followed")}
     means, bars = _estimate_bars(drawn)
-    figure = go.Figure(
-        go.Bar(
-            x=[labels.get(e[0], e[0]) for e in drawn],
-            y=means,
-            error_y=bars,
-            marker_color=[ACCENT if e[0] == "followed" else OTHERS for e in drawn],
-            customdata=[e[1] for e in drawn],
-            hovertemplate="%{x}: %{y} (n=%{customdata})<extra></extra>",
-            name=title,
-        )
+    figure = Figure(
+        [
+            trace(
+                "bar",
+                x=[labels.get(e[0], e[0]) for e in drawn],
+                y=means,
+                error_y=bars,
+                marker={"color": [ACCENT if e[0] == "followed" else OTHERS for e in drawn]},
+                customdata=[e[1] for e in drawn],
+                hovertemplate="%{x}: %{y} (n=%{customdata})<extra></extra>",
+                name=title,
+            )
+        ]
     )
-    figure.update_yaxes(title=_("mean self-test score"), range=[0, 100])
+    figure.update_yaxes(title={"text": _("mean self-test score")}, range=[0, 100])
     summary = "; ".join(
         ngettext(
             "%(label)s: %(mean).0f over %(n)d session", "%(label)s: %(mean).0f over %(n)d sessions", e[1]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 from django.utils.translation import gettext as _
 
 from learners.charts.base import ACCENT, MUTED, OTHERS, Chart, base_layout, interval_bars
+from learners.charts.figure import Figure, trace
 
 
 def engine_rmse_chart(*, metrics: dict) -> Chart:
@@ -24,36 +24,43 @@ def engine_rmse_chart(*, metrics: dict) -> Chart:
     colours = {"model": ACCENT, "memory": "#2b5c8a", "evidence": MUTED}
     # Side by side at each k, so the intervals do not hide one another.
     dodge = 0.12 * (np.arange(len(learners)) - (len(learners) - 1) / 2)
-    figure = go.Figure()
+    figure = Figure()
     parts = []
     for offset, (key, values) in zip(dodge, learners.items(), strict=True):
         rmse = [_finite(v) for v in values.get("rmse", [])]
         intervals = values.get("rmse_ci95") or [None] * len(rmse)  # runs recorded before: none
-        figure.add_scatter(
-            x=[k + offset for k in ks],
-            y=rmse,
-            mode="lines+markers",
-            name=names.get(key, key),
-            line_color=colours.get(key, OTHERS),
-            error_y=_interval_bars(rmse, intervals),
-            customdata=ks,
-            hovertemplate="k=%{customdata}: %{y:.1f}<extra>" + names.get(key, key) + "</extra>",
+        colour = colours.get(key, OTHERS)
+        figure.add_trace(
+            trace(
+                "scatter",
+                x=[float(k + offset) for k in ks],
+                y=rmse,
+                mode="lines+markers",
+                name=names.get(key, key),
+                line={"color": colour},
+                marker={"color": colour},
+                error_y=_interval_bars(rmse, intervals, colour),
+                customdata=ks,
+                hovertemplate="k=%{customdata}: %{y:.1f}<extra>" + names.get(key, key) + "</extra>",
+            )
         )
         if rmse and rmse[-1] is not None:
             parts.append(_estimate_text(names.get(key, key), rmse[-1], intervals[-1]))
-    figure.update_xaxes(title=_("sessions of the new learner seen (k)"), tickvals=ks)
-    figure.update_yaxes(title=_("RMSE (score points)"), rangemode="tozero")
+    figure.update_xaxes(title={"text": _("sessions of the new learner seen (k)")}, tickvals=ks)
+    figure.update_yaxes(title={"text": _("RMSE (score points)")}, rangemode="tozero")
     summary = _("RMSE after %(k)d sessions: %(parts)s.") % {"k": ks[-1], "parts": "; ".join(parts)}
     return Chart("engine-rmse", title, summary, base_layout(figure, title=""))
 
 
-def _interval_bars(values: list[float | None], intervals: list[list[float] | None]) -> dict | None:
+def _interval_bars(
+    values: list[float | None], intervals: list[list[float] | None], colour: str
+) -> dict | None:
     """Error bars reaching each interval's ends; none where no interval was recorded."""
     if all(i is None for i in intervals):
         return None
     lows = [None if i is None else i[0] for i in intervals]
     highs = [None if i is None else i[1] for i in intervals]
-    return interval_bars(values, lows, highs, thickness=1)
+    return interval_bars(values, lows, highs, thickness=1, color=colour)
 
 
 def _finite(value: float | None) -> float | None:

@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 from datetime import timedelta
 
-import plotly.graph_objects as go
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,8 +20,10 @@ from learners.charts.base import (
     Audience,
     Chart,
     base_layout,
+    chart_day,
     interval_bars,
 )
+from learners.charts.figure import Figure, Trace, trace
 from learners.selectors.dashboard import CalibrationStats, DashboardData, StrategyScores
 
 # Learner dashboard -------------------------------------------------------------------------------
@@ -63,17 +64,20 @@ def weekly_minutes_chart(data: DashboardData, audience: Audience = LEARNER) -> C
         "this_week": this_week,
         "streak": streak,
     }
-    labels = [date_format(w.week_start, "M j") for w in weeks]
-    figure = go.Figure(
-        go.Bar(
-            x=labels,
-            y=[w.minutes for w in weeks],
-            marker_color=ACCENT,
-            hovertemplate=_("Week of %{x}: %{y} minutes") + "<extra></extra>",
-        )
+    labels = [chart_day(w.week_start) for w in weeks]
+    figure = Figure(
+        [
+            trace(
+                "bar",
+                x=labels,
+                y=[w.minutes for w in weeks],
+                marker={"color": ACCENT},
+                hovertemplate=_("Week of %{x}: %{y} minutes") + "<extra></extra>",
+            )
+        ]
     )
     base_layout(figure, title=streak)
-    figure.update_yaxes(title_text=_("minutes"), rangemode="tozero")
+    figure.update_yaxes(title={"text": _("minutes")}, rangemode="tozero")
     figure.update_xaxes(type="category")
     return Chart("weekly-minutes", title, summary, figure)
 
@@ -98,15 +102,14 @@ def strategy_scores_chart(data: DashboardData, audience: Audience = LEARNER) -> 
         )
     others = comparison_name(data.comparison_label, audience)
     names = [s.name for s in data.strategy_scores]
-    figure = go.Figure(
+    figure = Figure(
         [_session_points(data.strategy_scores, audience), _strategy_means(data.strategy_scores, audience)]
     )
     compared = [s for s in data.strategy_scores if s.comparison_mean is not None]
     if compared:
         figure.add_trace(_comparison_means(compared, others))
-    base_layout(figure, title="", height=360)
-    figure.update_layout(margin={"t": 16}, legend={"y": -0.3})
-    figure.update_yaxes(title_text=_("self-test score"), range=[0, 105])
+    base_layout(figure, title="", height=380)
+    figure.update_yaxes(title={"text": _("self-test score")}, range=[0, 105])
     figure.update_xaxes(type="category", categoryorder="array", categoryarray=names)
     summary = "; ".join(_strategy_score_text(s, others) for s in data.strategy_scores)
     return Chart("strategy-scores", title, summary + ".", figure)
@@ -116,8 +119,9 @@ def _sessions_name(audience: Audience) -> str:
     return _("Your sessions") if audience == LEARNER else _("Their sessions")
 
 
-def _session_points(scores: Sequence[StrategyScores], audience: Audience) -> go.Scatter:
-    return go.Scatter(
+def _session_points(scores: Sequence[StrategyScores], audience: Audience) -> Trace:
+    return trace(
+        "scatter",
         x=[s.name for s in scores for _score in s.scores],
         y=[score for s in scores for score in s.scores],
         mode="markers",
@@ -135,9 +139,10 @@ def _mean_name(audience: Audience) -> str:
     return _("Their mean (95% interval)")
 
 
-def _strategy_means(scores: Sequence[StrategyScores], audience: Audience) -> go.Scatter:
+def _strategy_means(scores: Sequence[StrategyScores], audience: Audience) -> Trace:
     means = [s.mean for s in scores]
-    return go.Scatter(
+    return trace(
+        "scatter",
         x=[s.name for s in scores],
         y=means,
         mode="markers",
@@ -148,9 +153,10 @@ def _strategy_means(scores: Sequence[StrategyScores], audience: Audience) -> go.
     )
 
 
-def _comparison_means(compared: Sequence[StrategyScores], group: str) -> go.Scatter:
+def _comparison_means(compared: Sequence[StrategyScores], group: str) -> Trace:
     means = [s.comparison_mean for s in compared]
-    return go.Scatter(
+    return trace(
+        "scatter",
         x=[s.name for s in compared],
         y=means,
         mode="markers",
@@ -274,9 +280,10 @@ def calibration_chart(data: DashboardData, audience: Audience = LEARNER) -> Char
             else _("Nothing to compare yet: no session has both a confidence and a score."),
             None,
         )
-    figure = go.Figure()
+    figure = Figure()
     figure.add_trace(
-        go.Scatter(
+        trace(
+            "scatter",
             x=[0, 100],
             y=[0, 100],
             mode="lines",
@@ -286,7 +293,8 @@ def calibration_chart(data: DashboardData, audience: Audience = LEARNER) -> Char
         )
     )
     figure.add_trace(
-        go.Scatter(
+        trace(
+            "scatter",
             x=[p.confidence for p in data.calibration],
             y=[p.score for p in data.calibration],
             mode="markers",
@@ -296,13 +304,16 @@ def calibration_chart(data: DashboardData, audience: Audience = LEARNER) -> Char
             hovertemplate=_("%{text}<br>expected %{x}, scored %{y}") + "<extra></extra>",
         )
     )
-    base_layout(figure, title="", height=360)
-    figure.update_layout(margin={"t": 16})
+    base_layout(figure, title="", height=380)
     figure.update_xaxes(
-        title_text=_("confidence before (expected score)"), range=[-2, 102], constrain="domain"
+        title={"text": _("confidence before (expected score)")}, range=[-2, 102], constrain="domain"
     )
     figure.update_yaxes(
-        title_text=_("self-test score"), range=[-2, 102], scaleanchor="x", scaleratio=1, constrain="domain"
+        title={"text": _("self-test score")},
+        range=[-2, 102],
+        scaleanchor="x",
+        scaleratio=1,
+        constrain="domain",
     )
     figure.add_annotation(
         x=8, y=96, text=_("scored more than expected"), showarrow=False, xanchor="left", font={"color": MUTED}
@@ -347,22 +358,25 @@ def study_calendar_chart(data: DashboardData, audience: Audience = LEARNER) -> C
                 "minutes": m,
             }
     weekdays = [date_format(first_monday + timedelta(days=d), "D") for d in range(7)]
-    weeks = [date_format(first_monday + timedelta(weeks=w), "M j") for w in range(HEATMAP_WEEKS)]
-    figure = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=weeks,
-            y=weekdays,
-            text=text,
-            hovertemplate="%{text}<extra></extra>",
-            colorscale=[[0, "#eef3f1"], [0.01, "#b8d8cc"], [1, ACCENT]],
-            showscale=False,
-            xgap=3,
-            ygap=3,
-        )
+    weeks = [chart_day(first_monday + timedelta(weeks=w)) for w in range(HEATMAP_WEEKS)]
+    figure = Figure(
+        [
+            trace(
+                "heatmap",
+                z=z,
+                x=weeks,
+                y=weekdays,
+                text=text,
+                hovertemplate="%{text}<extra></extra>",
+                colorscale=[[0, "#eef3f1"], [0.01, "#b8d8cc"], [1, ACCENT]],
+                showscale=False,
+                xgap=3,
+                ygap=3,
+            )
+        ]
     )
     base_layout(figure, title="", height=240)
-    figure.update_layout(margin={"t": 16, "l": 40, "b": 32})
+    figure.update_layout(margin={"l": 40, "b": 32})
     figure.update_yaxes(autorange="reversed", type="category")
     figure.update_xaxes(type="category", nticks=8)
     recent = [d for d, m in data.study_days if d >= first_monday and m > 0]
@@ -398,10 +412,11 @@ def profile_chart(
         return Chart("profile", title, _("Fill in the questionnaire to see your profile."), None)
     keys = list(labels)
     names = [str(labels[k]) for k in keys]
-    figure = go.Figure()
+    figure = Figure()
     if previous:
         figure.add_trace(
-            go.Bar(
+            trace(
+                "bar",
                 x=[previous.get(k, 0) for k in keys],
                 y=names,
                 orientation="h",
@@ -410,7 +425,8 @@ def profile_chart(
             )
         )
     figure.add_trace(
-        go.Bar(
+        trace(
+            "bar",
             x=[scores.get(k, 0) for k in keys],
             y=names,
             orientation="h",
@@ -421,7 +437,7 @@ def profile_chart(
     base_layout(figure, title="", height=120 + 48 * len(keys))
     figure.update_layout(
         barmode="group",
-        margin={"t": 24, "l": 8, "r": 8},
+        margin={"l": 8, "r": 8},
         xaxis={"range": [1, 5], "dtick": 1, "title": {"text": _("score, 1 to 5")}},
         yaxis={"autorange": "reversed", "automargin": True},
     )

@@ -85,7 +85,7 @@ def test_calibration_chart_draws_the_diagonal_and_states_the_bias_in_words() -> 
     chart = dashboard_charts(studied())[2]
     assert chart.figure is not None
     diagonal = chart.figure.data[0]
-    assert list(diagonal.x) == [0, 100] and list(diagonal.y) == [0, 100]
+    assert list(diagonal["x"]) == [0, 100] and list(diagonal["y"]) == [0, 100]
     assert "You tend to expect 16 points more than you score." in chart.summary
     assert "Brier score 0.027" in chart.summary
 
@@ -93,7 +93,7 @@ def test_calibration_chart_draws_the_diagonal_and_states_the_bias_in_words() -> 
 def test_strategy_chart_shows_the_comparison_group_beside_the_learners_own_mean() -> None:
     chart = dashboard_charts(studied())[1]
     assert chart.figure is not None
-    assert [t.name for t in chart.figure.data] == [
+    assert [t["name"] for t in chart.figure.data] == [
         "Your sessions",
         "Your mean (95% interval)",
         "All learners (95% interval)",
@@ -142,7 +142,7 @@ def test_profile_chart_overlays_the_previous_profile() -> None:
         labels=labels,
     )
     assert chart.figure is not None
-    assert [t.name for t in chart.figure.data] == ["Previous", "Now"]
+    assert [t["name"] for t in chart.figure.data] == ["Previous", "Now"]
     assert "Planning 4.0 (before 3.0)" in chart.summary
 
 
@@ -153,7 +153,7 @@ def test_an_educators_view_of_a_member_speaks_about_them_not_to_them() -> None:
     data = studied()
     text = " ".join(chart.summary for chart in dashboard_charts(data, EDUCATOR))
     names = " ".join(
-        str(trace.name)
+        str(trace.get("name", ""))
         for chart in dashboard_charts(data, EDUCATOR)
         if chart.figure
         for trace in chart.figure.data
@@ -184,14 +184,13 @@ def test_every_trace_the_charts_draw_is_in_the_served_plotly_bundle() -> None:
     cartesian |= {"image", "pie", "scatter", "scatterternary", "violin"}
     charts = Path(__file__).resolve().parents[2] / "learners" / "charts"
     drawn = {
-        node.func.attr.lower()
+        node.args[0].value
         for path in charts.glob("*.py")
         for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and isinstance(node.func.value, ast.Name)
-        and node.func.value.id == "go"
-        and node.func.attr != "Figure"
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "trace"
+        and isinstance(node.args[0], ast.Constant)
     }
     assert drawn and drawn <= cartesian, drawn - cartesian
 

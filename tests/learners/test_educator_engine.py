@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -77,7 +78,7 @@ def test_a_run_recorded_without_intervals_still_draws(charlie_client: Client) ->
     assert "Measured on" not in page
     figure = engine_rmse_chart(metrics=METRICS).figure
     assert figure is not None
-    assert all(trace.error_y.array is None for trace in figure.data)
+    assert all("error_y" not in trace for trace in figure.data)
 
 
 def test_failed_run_shows_its_error(charlie_client: Client) -> None:
@@ -112,7 +113,65 @@ def test_engine_page_polls_the_active_run(charlie_client: Client) -> None:
 def test_status_endpoint_reports_progress_and_error(charlie_client: Client) -> None:
     run = finished_run(status=EngineRun.Status.FAILED, progress=60, error="boom")
     data = charlie_client.get(reverse("educator-engine-run-status", args=[run.pk])).json()
-    assert data == {"status": "failed", "progress": 60, "error": "boom", "active": False}
+    assert data == {"status": "failed", "status_label": "Failed", "progress": 60, "error": "boom", "active": False}
+
+
+def test_status_endpoint_words_the_status_in_the_readers_language(charlie_client: Client) -> None:
+    run = EngineRun.objects.create(status=EngineRun.Status.RUNNING, progress=35)
+    url = reverse("educator-engine-run-status", args=[run.pk])
+    assert charlie_client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").json()["status_label"] == "进行中"
+
+
+def row_of(page: str, run: EngineRun) -> str:
+    start = page.index(f'<tr id="run-{run.pk}">')
+    return page[start : page.index("</tr>", start)]
+
+
+@pytest.mark.parametrize(
+    ("status", "progress", "said"),
+    [
+        (EngineRun.Status.QUEUED, 0, "Queued (0%)"),
+        (EngineRun.Status.RUNNING, 35, "Running (35%)"),
+        (EngineRun.Status.SUCCEEDED, 100, "Succeeded (100%)"),
+        (EngineRun.Status.FAILED, 40, "Failed"),
+    ],
+)
+def test_progress_and_the_runs_table_word_a_run_alike(
+    charlie_client: Client, status: str, progress: int, said: str
+) -> None:
+    active = status in {EngineRun.Status.QUEUED, EngineRun.Status.RUNNING}
+    run = EngineRun.objects.create(status=status, progress=progress, active=active)
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert f'<span id="engine-progress-text">{said}</span>' in page
+    assert f'data-row="run-{run.pk}"' in page
+    label = said.split(" (")[0]
+    assert f'<span class="status status-{status}">{label}</span>' in row_of(page, run)
+
+
+def test_the_page_holds_the_sections_the_progress_script_refreshes(charlie_client: Client) -> None:
+    finished_run()
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert '<section aria-labelledby="eval-title" id="evaluation">' in page
+    assert '<section aria-labelledby="runs-title" id="runs">' in page
+
+
+TERMS = ["RMSE", "Model", "Memory", "Evidence only", "k", "90% coverage", "Held-out learners", "Status"]
+
+
+def test_every_term_on_the_engine_page_is_explained_on_it(charlie_client: Client) -> None:
+    finished_run()
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    glossary = page[page.index('id="engine-terms"') :]
+    terms = re.findall(r'<dt id="term-[\w-]+">(.*?)</dt>\s*<dd>(.*?)</dd>', glossary, flags=re.S)
+    named = {term for term, _ in terms}
+    for term in TERMS:
+        assert any(name == term or name.startswith(term + " (") for name in named), term
+    assert all(len(text.split()) >= 10 for _, text in terms)
+    assert "snapshot" in glossary
+    # Every header and sentence that points to a term lands on its explanation.
+    targets = set(re.findall(r'href="#(term-[\w-]+)"', page))
+    assert {"term-rmse", "term-k", "term-coverage", "term-held-out"} <= targets
+    assert all(f'id="{target}"' in glossary for target in targets)
 
 
 def test_status_of_a_missing_run_is_404(charlie_client: Client) -> None:

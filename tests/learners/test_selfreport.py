@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -59,7 +60,7 @@ def test_the_profile_is_drawn_against_the_previous_one(alice: Learner, alice_cli
     alice_client.post(reverse("self-report"), all_answers(2))
     alice_client.post(reverse("self-report"), all_answers(4))
     chart = alice_client.get(reverse("self-report")).context["chart"]
-    assert [t.name for t in chart.figure.data] == ["Previous", "Now"]
+    assert [t["name"] for t in chart.figure.data] == ["Previous", "Now"]
 
 
 def test_the_dashboard_prompts_for_a_self_report_after_sign_up(alice: Learner, alice_client: Client) -> None:
@@ -84,3 +85,91 @@ def test_self_report_page_query_count_does_not_grow_with_sessions(
     with CaptureQueriesContext(connection) as queries:
         alice_client.get(reverse("self-report"))
     assert len(queries) == 6
+
+
+class Elements(HTMLParser):
+    """Each element with an id: its tag and attributes, as a test reads a page's structure."""
+
+    def __init__(self, page: str) -> None:
+        super().__init__()
+        self.by_id: dict[str, tuple[str, dict[str, str | None]]] = {}
+        self.feed(page)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.by_id[str(values["id"])] = (tag, values)
+
+    def attrs(self, element_id: str) -> dict[str, str | None]:
+        return self.by_id[element_id][1]
+
+
+def test_a_partial_self_report_marks_each_unanswered_statement(alice_client: Client) -> None:
+    answers = all_answers(3)
+    del answers["mon_drift"], answers["dbg_back"]
+    page = alice_client.post(reverse("self-report"), answers).content.decode()
+    elements = Elements(page)
+    for key in ("mon_drift", "dbg_back"):
+        group = elements.attrs(f"statement-{key}")
+        assert group["aria-invalid"] == "true"
+        assert group["aria-describedby"] == f"id_{key}_error"
+        assert f"id_{key}_error" in elements.by_id
+    answered = elements.attrs("statement-plan_goal")
+    assert "aria-invalid" not in answered and "aria-describedby" not in answered
+    assert page.count("Choose the answer that is most like you.") == 2
+    assert "Please answer every statement." not in page
+
+
+def test_the_summary_counts_the_unanswered_statements_and_links_to_the_first(alice_client: Client) -> None:
+    answers = all_answers(3)
+    del answers["mon_drift"], answers["dbg_back"]
+    page = alice_client.post(reverse("self-report"), answers).content.decode()
+    assert "2 statements have no answer yet." in page
+    link = Elements(page).attrs("first-unanswered")
+    assert link["href"] == "#id_mon_drift_0"
+    assert 'id="id_mon_drift_0"' in page
+    del answers["eval_skip"]
+    answers["mon_drift"] = answers["dbg_back"] = 3
+    assert "One statement has no answer yet." in alice_client.post(reverse("self-report"), answers).content.decode()
+
+
+def test_a_partial_self_report_keeps_the_answers_given(alice_client: Client) -> None:
+    answers = all_answers(2)
+    del answers["info_own"]
+    page = alice_client.post(reverse("self-report"), answers).content.decode()
+    checked = {
+        (values["name"], values["value"])
+        for _, values in Elements(page).by_id.values()
+        if values.get("type") == "radio" and "checked" in values
+    }
+    assert checked == {(key, "2") for key in answers}
+
+
+def test_after_saving_the_page_shows_the_profile_and_a_next_step(alice_client: Client) -> None:
+    response = alice_client.post(reverse("self-report"), all_answers(4), follow=True)
+    page = response.content.decode()
+    elements = Elements(page)
+    assert "Your profile" in page and 'id="chart-profile"' in page
+    assert elements.attrs("next-step-study")["href"] == reverse("study")
+    assert f'href="{reverse("session-new")}"' in page
+    # The questionnaire stays reachable, folded behind "Answer again".
+    tag, questionnaire = elements.by_id["questionnaire"]
+    assert (tag, "open" in questionnaire) == ("details", False)
+    assert "Answer again" in page
+
+
+def test_a_first_visit_shows_the_questionnaire_and_no_next_step(alice_client: Client) -> None:
+    elements = Elements(alice_client.get(reverse("self-report")).content.decode())
+    assert elements.by_id["questionnaire"][0] == "section"
+    assert "next-step" not in elements.by_id
+
+
+def test_a_failed_retake_and_a_due_retake_open_the_questionnaire(alice: Learner, alice_client: Client) -> None:
+    alice_client.post(reverse("self-report"), all_answers(4))
+    answers = all_answers(2)
+    del answers["plan_goal"]
+    failed = Elements(alice_client.post(reverse("self-report"), answers).content.decode())
+    assert "open" in failed.attrs("questionnaire")
+    SelfReport.objects.filter(learner=alice).update(created_at=timezone.now() - timedelta(days=31))
+    due = Elements(alice_client.get(reverse("self-report")).content.decode())
+    assert "open" in due.attrs("questionnaire")

@@ -11,7 +11,8 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         if not settings.DEMO_ALLOWED:
             raise CommandError(
-                "Demo accounts have known passwords; they are created only under the local settings of `make run`."
+                "Demo accounts have known passwords; "
+                "they are created only under the local settings of `make run`."
             )
         accounts = demo_create()
         self.stdout.write(
