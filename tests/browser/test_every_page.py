@@ -1,6 +1,6 @@
 """Every page, as each persona, at phone and desktop widths, in both languages: it fits the width,
-logs no console error, and axe-core finds nothing serious or critical. Phone screenshots of each
-page land in var/screenshots/pages/ to be looked at."""
+logs no console error, keeps its menus on screen, and axe-core finds nothing serious or critical.
+Screenshots of each page land in var/screenshots/pages/ to be looked at."""
 
 from __future__ import annotations
 
@@ -127,12 +127,25 @@ def _check(page: Page, base: str, path: str, expected: int, errors: list[str]) -
             """() => [...document.querySelectorAll('body *')]
                 .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
                 .filter(e => !e.closest('.table-scroll, .js-plotly-plot'))
-                .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-                                     + (e.className && typeof e.className == 'string' ? '.' + e.className : ''))"""
+                .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''))"""
         )
         failures.append(f"scrolls sideways: {width[0]} > {width[1]} px ({', '.join(wide)})")
+    failures += _menus_outside_the_viewport(page)
     failures += [f"console: {e}" for e in errors if not (errors_expected and errors_expected in e)]
     failures += [f"axe: {v}" for v in serious_accessibility_violations(page)]
+    return failures
+
+
+def _menus_outside_the_viewport(page: Page) -> list[str]:
+    """Opens each drop-down menu of the header and reports any that reaches past the screen."""
+    failures = []
+    for menu in page.locator("header details").all():
+        menu.locator("summary").click()
+        box = menu.locator("ul").bounding_box()
+        width = page.evaluate("() => window.innerWidth")
+        if box is None or box["x"] < 0 or box["x"] + box["width"] > width:
+            failures.append(f"menu {menu.locator('summary').inner_text()!r} opens outside the screen: {box}")
+        menu.locator("summary").click()
     return failures
 
 
@@ -167,9 +180,11 @@ def test_every_page_fits_both_widths_in_both_languages(
         for url in urls:
             for label in ("phone", "desktop"):
                 page.set_viewport_size(SIZES[label])
-                failures += [f"{language} {label} {url}: {f}" for f in _check(page, live_server.url, url, who.statuses.get(url, 200), errors)]
-                if label == "phone":
-                    name = re.sub(r"[^a-z0-9]+", "-", url.strip("/")) or "home"
-                    page.screenshot(path=str(shots / f"{persona}-{name}-{language}.png"), full_page=True)
+                failures += [
+                    f"{language} {label} {url}: {f}"
+                    for f in _check(page, live_server.url, url, who.statuses.get(url, 200), errors)
+                ]
+                name = re.sub(r"[^a-z]+", "-", url.strip("/")).strip("-") or "home"
+                page.screenshot(path=str(shots / f"{persona}-{name}-{language}-{label}.png"), full_page=True)
         context.close()
     assert failures == [], "\n".join(failures)
