@@ -37,11 +37,15 @@ def selfreport(request: LearnerHttpRequest) -> HttpResponse:
         {"name": DIMENSIONS[k], "help": DIMENSION_HELP[k], "score": latest.scores.get(k) if latest else None}
         for k in DIMENSIONS
     ]
+    due = selfreport_due(latest=latest)
     context = {
         "form": form,
+        "unanswered": [field for field in form if field.errors],
         "latest": latest,
         "chart": chart,
         "dimensions": dimensions,
-        "due": selfreport_due(latest=latest),
+        "due": due,
+        # With a profile on file the questionnaire folds away unless it is time, or a retake failed.
+        "questionnaire_open": latest is None or due or form.is_bound,
     }
     return render(request, "learners/selfreport.html", context)

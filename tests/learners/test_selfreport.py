@@ -130,7 +130,10 @@ def test_the_summary_counts_the_unanswered_statements_and_links_to_the_first(ali
     assert 'id="id_mon_drift_0"' in page
     del answers["eval_skip"]
     answers["mon_drift"] = answers["dbg_back"] = 3
-    assert "One statement has no answer yet." in alice_client.post(reverse("self-report"), answers).content.decode()
+    assert (
+        "One statement has no answer yet."
+        in alice_client.post(reverse("self-report"), answers).content.decode()
+    )
 
 
 def test_a_partial_self_report_keeps_the_answers_given(alice_client: Client) -> None:
@@ -164,7 +167,9 @@ def test_a_first_visit_shows_the_questionnaire_and_no_next_step(alice_client: Cl
     assert "next-step" not in elements.by_id
 
 
-def test_a_failed_retake_and_a_due_retake_open_the_questionnaire(alice: Learner, alice_client: Client) -> None:
+def test_a_failed_retake_and_a_due_retake_open_the_questionnaire(
+    alice: Learner, alice_client: Client
+) -> None:
     alice_client.post(reverse("self-report"), all_answers(4))
     answers = all_answers(2)
     del answers["plan_goal"]
