@@ -27,13 +27,7 @@ def engine_page(request: HttpRequest) -> HttpResponse:
         "active": active,
         "latest": latest,
         "chart": charts.engine_rmse_chart(metrics=latest.metrics if latest else {}),
-        "progress_labels": {
-            "queued": _("Queued"),
-            "running": _("Running"),
-            "succeeded": _("finished"),
-            "failed": _("failed"),
-            "unreachable": _("Progress cannot be fetched right now; retrying."),
-        },
+        "progress_labels": {"unreachable": _("Progress cannot be fetched right now; retrying.")},
     }
     return render(request, "educator/engine.html", context)
 
@@ -54,5 +48,12 @@ def engine_run_request_view(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def engine_run_status(request: HttpRequest, run_id: int) -> JsonResponse:
     run = coach_selectors.engine_run_get(run_id=run_id)
-    data = {"status": run.status, "progress": run.progress, "error": run.error, "active": run.active}
+    # The status in the reader's language, as the runs table words it, so the two always agree.
+    data = {
+        "status": run.status,
+        "status_label": run.get_status_display(),
+        "progress": run.progress,
+        "error": run.error,
+        "active": run.active,
+    }
     return JsonResponse(data, headers={"Cache-Control": "no-store"})

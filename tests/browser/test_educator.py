@@ -97,20 +97,25 @@ def test_educator_runs_a_cohort_retrains_the_engine_and_exports(
     expect(page.get_by_text("Flashcards with the diagrams hidden")).to_be_visible()
     screenshots(page, "educator-member")
 
-    # Retrain: the progress bar follows the worker to 100%.
+    # Retrain: the progress bar follows the worker to 100%, and the runs table and the evaluation
+    # follow it without a reload (a reload would forget the mark set on the window).
     page.get_by_role("link", name="Engine").click()
     page.get_by_role("button", name="Retrain now").click()
     expect(page.get_by_text("Retrain started.")).to_be_visible()
+    page.evaluate("window.notReloaded = true")
     bar = page.locator("#engine-progress-bar")
     expect(bar).to_be_visible()
     expect(bar).to_have_js_property("value", 100, timeout=120_000)
-    expect(page.locator("#engine-progress-text")).to_contain_text("finished", timeout=10_000)
+    expect(page.locator("#engine-progress-text")).to_have_text("Succeeded (100%)", timeout=10_000)
     run = EngineRun.objects.get()
     assert run.status == EngineRun.Status.SUCCEEDED, run.error
     assert "engine_run_execute" in worker.read_text()
-    page.wait_for_load_state("networkidle")
-    expect(page.locator("table.runs")).to_contain_text("Succeeded")
+    row = page.locator(f"#run-{run.pk}")
+    expect(row.locator(".status")).to_have_text("Succeeded")
+    expect(row).to_contain_text(f"{run.n_learners} / {run.n_sessions}")
     expect(page.locator("#chart-engine-rmse .main-svg").first).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.locator("#engine-terms")).to_contain_text("RMSE (root mean square error)")
     screenshots(page, "educator-engine")
 
     # A second click while a run is active says so.

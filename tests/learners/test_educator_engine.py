@@ -113,7 +113,13 @@ def test_engine_page_polls_the_active_run(charlie_client: Client) -> None:
 def test_status_endpoint_reports_progress_and_error(charlie_client: Client) -> None:
     run = finished_run(status=EngineRun.Status.FAILED, progress=60, error="boom")
     data = charlie_client.get(reverse("educator-engine-run-status", args=[run.pk])).json()
-    assert data == {"status": "failed", "status_label": "Failed", "progress": 60, "error": "boom", "active": False}
+    assert data == {
+        "status": "failed",
+        "status_label": "Failed",
+        "progress": 60,
+        "error": "boom",
+        "active": False,
+    }
 
 
 def test_status_endpoint_words_the_status_in_the_readers_language(charlie_client: Client) -> None:
