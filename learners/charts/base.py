@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -10,7 +11,7 @@ from typing import Any, Literal
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import pgettext
+from django.utils.translation import get_language, pgettext
 
 from learners.charts.figure import Figure
 
@@ -48,10 +49,22 @@ class Chart:
         )
 
 
+def day_text(day: date, format_name: str) -> str:
+    """`day` in a Django date format (a name such as DATE_FORMAT, or a pattern) in the active
+    language. The study calendar alone labels 182 days; the same days recur on every page and
+    for every learner, so each is formatted once per process."""
+    return _day_text(day, format_name, get_language())
+
+
+@functools.lru_cache(maxsize=16384)
+def _day_text(day: date, format_name: str, language: str) -> str:
+    return date_format(day, format_name)
+
+
 def chart_day(day: date) -> str:
     """A short day for an axis: "Sep 14" in English, "9月14日" in Chinese."""
     # Translators: a PHP-style date format for chart axes (Django's date filter); Chinese: n月j日
-    return date_format(day, pgettext("chart axis day", "M j"))
+    return day_text(day, pgettext("chart axis day", "M j"))
 
 
 def base_layout(figure: Figure, *, title: str, height: int = 320) -> Figure:

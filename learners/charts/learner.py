@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 from datetime import timedelta
 
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -21,6 +20,7 @@ from learners.charts.base import (
     Chart,
     base_layout,
     chart_day,
+    day_text,
     interval_bars,
 )
 from learners.charts.figure import Figure, Trace, trace
@@ -300,7 +300,7 @@ def calibration_chart(data: DashboardData, audience: Audience = LEARNER) -> Char
             mode="markers",
             name=_sessions_name(audience),
             marker={"color": ACCENT, "size": 9, "opacity": 0.7},
-            text=[f"{p.strategy}, {date_format(p.day, 'SHORT_DATE_FORMAT')}" for p in data.calibration],
+            text=[f"{p.strategy}, {day_text(p.day, 'SHORT_DATE_FORMAT')}" for p in data.calibration],
             hovertemplate=_("%{text}<br>expected %{x}, scored %{y}") + "<extra></extra>",
         )
     )
@@ -354,10 +354,10 @@ def study_calendar_chart(data: DashboardData, audience: Audience = LEARNER) -> C
             m = minutes.get(day, 0)
             z[weekday][week] = m
             text[weekday][week] = _("%(day)s: %(minutes)d minutes") % {
-                "day": date_format(day, "DATE_FORMAT"),
+                "day": day_text(day, "DATE_FORMAT"),
                 "minutes": m,
             }
-    weekdays = [date_format(first_monday + timedelta(days=d), "D") for d in range(7)]
+    weekdays = [day_text(first_monday + timedelta(days=d), "D") for d in range(7)]
     weeks = [chart_day(first_monday + timedelta(weeks=w)) for w in range(HEATMAP_WEEKS)]
     figure = Figure(
         [
