@@ -71,6 +71,17 @@ SELF_REPORT_COLUMNS = {
     "scores": "scores",
     "answers": "answers",
 }
+# Decimals a CSV shows, by column, as people read the figures on the pages; the JSON export keeps
+# every digit, for programs. Scores and their spreads are points out of 100: one decimal is finer
+# than any self-test, and keeps close strategies apart. Self-report scores are means on 1 to 5,
+# one decimal as the profile page shows them.
+CSV_DECIMALS = {
+    "expected_score": 1,
+    "score_std": 1,
+    "scores": 1,
+}
+# Any other figure with decimals: three, enough for a share or a probability (0.125).
+CSV_DECIMALS_OTHER = 3
 MEMBERSHIP_COLUMNS = {
     "cohort": "cohort__name",
     "educator": "cohort__owner__username",

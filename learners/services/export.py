@@ -1,4 +1,7 @@
-"""Streams exports as CSV or JSON, a row at a time, so memory stays flat however large the data."""
+"""Streams exports as CSV or JSON, a row at a time, so memory stays flat however large the data.
+
+CSV figures are rounded as people read them (`CSV_DECIMALS`); JSON keeps full precision.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 
 from learners.models import Learner
-from learners.selectors.export import LEARNER_TABLES, Table
+from learners.selectors.export import CSV_DECIMALS, CSV_DECIMALS_OTHER, LEARNER_TABLES, Table
 
 # A cell starting with one of these runs as a formula in spreadsheet programs.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -24,11 +27,23 @@ class _Echo:
         return value
 
 
-def _cell(value: Any) -> Any:
+def _rounded(value: Any, decimals: int) -> Any:
+    """Floats rounded, within lists and dicts too; everything else as it is."""
+    if isinstance(value, float):
+        return round(value, decimals)
+    if isinstance(value, dict):
+        return {key: _rounded(item, decimals) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_rounded(item, decimals) for item in value]
+    return value
+
+
+def _cell(value: Any, decimals: int) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
+    value = _rounded(value, decimals)
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True)
     if isinstance(value, str) and value.startswith(FORMULA_START):
@@ -40,11 +55,12 @@ def _cell(value: Any) -> Any:
 
 def csv_stream(table: Table) -> Iterator[str]:
     header, rows = table
+    decimals = [CSV_DECIMALS.get(name, CSV_DECIMALS_OTHER) for name in header]
     writer = csv.writer(_Echo())
     yield "\ufeff"  # lets spreadsheet programs read UTF-8 names and notes correctly
     yield writer.writerow(header)
     for row in rows:
-        yield writer.writerow([_cell(v) for v in row])
+        yield writer.writerow([_cell(v, d) for v, d in zip(row, decimals, strict=True)])
 
 
 def _json_rows(header: list[str], rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from coach.models import Strategy
 from learners.models import Cohort, CohortMembership, Learner, Recommendation, Reflection, SelfReport
+from learners.services.export import csv_stream
 from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory, UserFactory, educator
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +145,32 @@ def test_learner_json_of_a_new_learner_is_valid(alice_client: Client) -> None:
 def test_learner_exports_need_a_login(alice: Learner) -> None:
     assert Client().get(reverse("account-export-json")).status_code == 302
     assert Client().get(reverse("account-export-csv", args=["sessions"])).status_code == 302
+
+
+def test_csv_figures_are_rounded_as_people_read_them(alice_client: Client, alice: Learner) -> None:
+    Recommendation.objects.filter(pk=recommendation(alice).pk).update(
+        expected_score=52.35447299364432, score_std=8.04999123
+    )
+    SelfReport.objects.create(learner=alice, answers={"p1": 4}, scores={"evaluating": 3.3333333333})
+    (row,) = rows(alice_client.get(reverse("account-export-csv", args=["recommendations"])))  # type: ignore[arg-type]
+    assert (row["expected_score"], row["score_std"]) == ("52.4", "8.0")
+    (report,) = rows(alice_client.get(reverse("account-export-csv", args=["self_reports"])))  # type: ignore[arg-type]
+    assert json.loads(report["scores"]) == {"evaluating": 3.3}
+
+
+def test_cohort_csv_figures_are_rounded_too(dana_client: Client, cohort: Cohort, data: None) -> None:
+    Recommendation.objects.update(expected_score=61.98765432, score_std=12.3456)
+    assert {
+        (r["expected_score"], r["score_std"]) for r in export(dana_client, cohort, "recommendations")
+    } == {("62.0", "12.3")}
+
+
+def test_a_figure_no_column_declares_keeps_three_decimals() -> None:
+    body = "".join(csv_stream((["share", "count"], [(0.123456789, 7)])))
+    assert body.splitlines()[1] == "0.123,7"
+
+
+def test_the_json_export_keeps_full_precision(alice_client: Client, alice: Learner) -> None:
+    Recommendation.objects.filter(pk=recommendation(alice).pk).update(expected_score=52.35447299364432)
+    data = json.loads(b"".join(alice_client.get(reverse("account-export-json")).streaming_content))  # type: ignore[attr-defined]
+    assert data["recommendations"][0]["expected_score"] == 52.35447299364432
