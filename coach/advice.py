@@ -18,7 +18,7 @@ from coach.engine import MetaLearner, SessionLog
 from coach.engine.policy import recommend
 from coach.engine.stats import Z90
 from coach.fallback import DEFAULT_POPULATION, Population, evidence_ranking
-from coach.models import AdviceSource, Strategy
+from coach.models import AdviceSource, Strategy, Utility
 from coach.reasons import (
     Fact,
     choice_fact,
@@ -59,6 +59,11 @@ class RankedStrategy:
     @property
     def label(self) -> str:
         return gettext(self.name)
+
+    @property
+    def utility_label(self) -> str:
+        """The published rating ("High", ...) in the active language; "" for rows stored without one."""
+        return str(Utility(self.utility).label) if self.utility else ""
 
     def to_json(self) -> dict[str, Any]:
         return {key: value for key, value in asdict(self).items() if value is not None}
