@@ -131,6 +131,7 @@ def _check(page: Page, base: str, path: str, expected: int, errors: list[str]) -
         )
         failures.append(f"scrolls sideways: {width[0]} > {width[1]} px ({', '.join(wide)})")
     failures += _menus_outside_the_viewport(page)
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
     failures += [f"console: {e}" for e in errors if not (errors_expected and errors_expected in e)]
     failures += [f"axe: {v}" for v in serious_accessibility_violations(page)]
     return failures
