@@ -178,3 +178,10 @@ def test_a_failed_retake_and_a_due_retake_open_the_questionnaire(
     SelfReport.objects.filter(learner=alice).update(created_at=timezone.now() - timedelta(days=31))
     due = Elements(alice_client.get(reverse("self-report")).content.decode())
     assert "open" in due.attrs("questionnaire")
+
+
+def test_the_questionnaire_posts_to_an_address_without_a_fragment(alice_client: Client) -> None:
+    # A form with no action posts to the address with its #fragment (after "Go to the first one"),
+    # and the redirect after saving would keep it: Chromium would open the folded questionnaire.
+    page = alice_client.get(reverse("self-report")).content.decode()
+    assert f'<form method="post" action="{reverse("self-report")}" novalidate>' in page
