@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -19,12 +20,33 @@ from coach.reasons import reason_text
 
 MINUTES_MAX = 600
 FUTURE_SLACK = timedelta(minutes=5)
+# The subject's column has always been 100 wide; the timer and recommendations use the same width.
+SUBJECT_MAX_LENGTH = 100
+# Notes and each reflection answer: a few paragraphs. Checked by forms and full_clean(), not by the
+# database: rows written before the limit may be longer, and a migration must keep them.
+TEXT_MAX_LENGTH = 2000
+# A validator rather than max_length, which on a TextField reaches only form fields (and on SQLite
+# would make the migration rebuild each table).
+TEXT_LIMIT = MaxLengthValidator(TEXT_MAX_LENGTH)
+# No one logs study from further back; a fixed date is one the message can name. Dates before it
+# are typing slips (1900, 0202) that would sit first in every chart and in the engine's history.
+EARLIEST_SESSION_DATE = date(2000, 1, 1)
 
 
 def validate_not_future(value: datetime) -> None:
     # A little slack for clocks that disagree between the browser and the server.
     if value > timezone.now() + FUTURE_SLACK:
         raise ValidationError(_("The start time cannot be in the future."), code="future")
+
+
+def validate_not_too_early(value: datetime) -> None:
+    # The date as the learner reads it, in their time zone, so the bound means what the message says.
+    if timezone.localtime(value).date() < EARLIEST_SESSION_DATE:
+        raise ValidationError(
+            _("The start time cannot be before %(date)s."),
+            code="too_early",
+            params={"date": date_format(EARLIEST_SESSION_DATE, "DATE_FORMAT")},
+        )
 
 
 class TaskKind(models.TextChoices):
@@ -168,12 +190,14 @@ class StudySession(models.Model):
     """One study session; its self-test score is the outcome the engine learns from."""
 
     learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="sessions")
-    subject = models.CharField(_("subject"), max_length=100)
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
     task_kind = models.CharField(_("kind of task"), max_length=20, choices=TaskKind.choices)
     strategy = models.ForeignKey(
         "coach.Strategy", on_delete=models.PROTECT, related_name="sessions", verbose_name=_("strategy")
     )
-    started_at = models.DateTimeField(_("started at"), validators=[validate_not_future])
+    started_at = models.DateTimeField(
+        _("started at"), validators=[validate_not_too_early, validate_not_future]
+    )
     minutes = models.PositiveSmallIntegerField(
         _("minutes"), validators=[MinValueValidator(1), MaxValueValidator(MINUTES_MAX)]
     )
@@ -195,10 +219,13 @@ class StudySession(models.Model):
     focus = models.PositiveSmallIntegerField(
         _("focus"), validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, validators=[TEXT_LIMIT])
     recommendation = models.ForeignKey(
         Recommendation, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
     )
+    # The one-time key of the form that saved the session: a second submission of that form
+    # (back and resubmit, a double click) finds this session instead of saving another.
+    submission_key = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -223,6 +250,11 @@ class StudySession(models.Model):
             models.CheckConstraint(
                 condition=Q(task_kind__in=TaskKind.values), name="session_task_kind_valid"
             ),
+            models.UniqueConstraint(
+                fields=["learner", "submission_key"],
+                condition=Q(submission_key__isnull=False),
+                name="session_submission_once",
+            ),
         ]
         verbose_name = _("study session")
         verbose_name_plural = _("study sessions")
@@ -235,11 +267,12 @@ class Reflection(models.Model):
     """Metacognitive reflection on one session; `next_time` is checked at the next session."""
 
     session = models.OneToOneField(StudySession, on_delete=models.CASCADE, related_name="reflection")
-    plan = models.TextField(_("plan"), blank=True)
-    monitor = models.TextField(_("monitor"), blank=True)
-    evaluate = models.TextField(_("evaluate"), blank=True)
-    what_worked = models.TextField(_("what worked"), blank=True)
-    next_time = models.TextField(_("what to change next time"), blank=True)
+    plan = models.TextField(_("plan"), blank=True, validators=[TEXT_LIMIT])
+    monitor = models.TextField(_("monitor"), blank=True, validators=[TEXT_LIMIT])
+    evaluate = models.TextField(_("evaluate"), blank=True, validators=[TEXT_LIMIT])
+    # Asked by the log form before it asked Plan / Monitor / Evaluate / Next time; kept for older rows.
+    what_worked = models.TextField(_("what worked"), blank=True, validators=[TEXT_LIMIT])
+    next_time = models.TextField(_("what to change next time"), blank=True, validators=[TEXT_LIMIT])
     kept_previous_plan = models.BooleanField(_("kept the previous plan"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -273,7 +306,7 @@ class StudyTimer(models.Model):
     """A study session in progress, kept on the server so a reload or a closed tab loses nothing."""
 
     learner = models.OneToOneField(Learner, on_delete=models.CASCADE, related_name="timer")
-    subject = models.CharField(_("subject"), max_length=100)
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
     task_kind = models.CharField(_("kind of task"), max_length=20, choices=TaskKind.choices)
     strategy = models.ForeignKey("coach.Strategy", on_delete=models.PROTECT, related_name="+")
     confidence = models.PositiveSmallIntegerField(_("confidence before"), validators=[MaxValueValidator(100)])
