@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from coach.models import Strategy
 from learners.models import (
+    EARLIEST_SESSION_DATE,
+    FUTURE_SLACK,
     MINUTES_MAX,
+    SUBJECT_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
     Recommendation,
     Reflection,
     StudySession,
     TaskKind,
     validate_not_future,
+    validate_not_too_early,
 )
 from learners.selfreport import ITEMS, SCALE
 from learners.services.sessions import ReflectionInput, SessionInput
@@ -33,12 +41,156 @@ class StrategyChoiceField(forms.ModelChoiceField):
         return f"{obj.label} ({obj.get_utility_display().lower()})"
 
 
-class StudySessionForm(forms.ModelForm):
+TOO_LONG = ngettext_lazy(
+    "Shorten this to %(limit_value)d character or fewer; it has %(show_value)d.",
+    "Shorten this to %(limit_value)d characters or fewer; it has %(show_value)d.",
+    "limit_value",
+)
+
+
+class CountedCharField(forms.CharField):
+    """Free text with a limit, a message that names it, and a live counter under the field.
+
+    templates/includes/field.html adds the counter and static/js/forms.js keeps it live. No
+    `maxlength` attribute: a browser would cut a pasted text at the limit without a word; the
+    counter shows the overflow instead, and without JavaScript the server's message does.
+    """
+
+    counted = True
+
+    def __init__(self, *, max_length: int = TEXT_MAX_LENGTH, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs["error_messages"] = {"max_length": TOO_LONG, **kwargs.get("error_messages", {})}
+        super().__init__(max_length=max_length, **kwargs)
+
+    def to_python(self, value: Any) -> str:
+        # Browsers send a line break as CR LF; one character, as the page's counter counts it.
+        return str(super().to_python(value)).replace("\r\n", "\n")
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
+def _textarea(rows: int = 2) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+OUT_OF_DATE = _("This page was out of date, so nothing was saved. Check the form and save it again.")
+
+
+class SubmissionKeyInput(forms.TextInput):
+    """A hidden text box rather than `type=hidden`: going back to a page, browsers restore what was
+    typed into a form, even into a page they fetch again, but never a hidden input. Once
+    static/js/forms.js has marked the key as typed, it comes back with the learner's entries."""
+
+    def __init__(self) -> None:
+        super().__init__(attrs={"hidden": True})
+
+    @property
+    def is_hidden(self) -> bool:
+        return True
+
+    def use_required_attribute(self, initial: Any) -> bool:
+        return False
+
+
+class SubmissionKeyField(forms.UUIDField):
+    """The one-time key of a rendered form; a page that lost it is given a new one to submit with."""
+
+    widget = SubmissionKeyInput
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        try:
+            uuid.UUID(str(data))
+        except ValueError:
+            return initial
+        return data
+
+
+class SubmittedOnce(forms.Form):
+    """A form that saves once: submitted again (back and resubmit, a double click), it saves nothing.
+
+    The key is issued when the form is rendered; the service records it with what it saved.
+    """
+
+    submission_key = SubmissionKeyField(
+        initial=uuid.uuid4, error_messages={"required": OUT_OF_DATE, "invalid": OUT_OF_DATE}
+    )
+
+    def submitted_key(self) -> uuid.UUID:
+        key: uuid.UUID = self.cleaned_data["submission_key"]
+        return key
+
+
+DIFFICULTY_LEVELS = [
+    (1, _("very easy")),
+    (2, _("easy")),
+    (3, _("moderate")),
+    (4, _("hard")),
+    (5, _("very hard")),
+]
+FOCUS_LEVELS = [
+    (1, _("constantly distracted")),
+    (2, _("often distracted")),
+    (3, _("sometimes distracted")),
+    (4, _("mostly focused")),
+    (5, _("fully focused")),
+]
+
+
+class LevelField(forms.TypedChoiceField):
+    """A 1–5 rating as a select whose every level says what it means."""
+
+    def __init__(self, *, levels: list[tuple[int, Any]], **kwargs: Any) -> None:
+        choices = [(n, format_lazy("{} · {}", n, label)) for n, label in levels]
+        super().__init__(choices=choices, coerce=int, initial=3, **kwargs)
+
+
+class HowItWentFields(forms.Form):
+    """Difficulty and focus, asked alike by the log form and the timer."""
+
+    difficulty = LevelField(label=_("Difficulty"), levels=DIFFICULTY_LEVELS)
+    focus = LevelField(label=_("Focus"), levels=FOCUS_LEVELS)
+
+
+REFLECTION_PROMPTS = ["plan", "monitor", "evaluate", "next_time"]
+
+
+class ReflectionFields(forms.Form):
+    """The reflection prompts, asked alike by the log form and the timer."""
+
+    plan = CountedCharField(label=_("Plan: what did you set out to do, and how?"), widget=_textarea())
+    monitor = CountedCharField(
+        label=_("Monitor: when did you notice it was working, or not?"), widget=_textarea()
+    )
+    evaluate = CountedCharField(
+        label=_("Evaluate: how well did the strategy work for you today?"), widget=_textarea()
+    )
+    next_time = CountedCharField(
+        label=_("Next time: what will you change?"),
+        help_text=_("You will see it when you start your next session."),
+        widget=_textarea(),
+    )
+
+    def reflection_input(self) -> ReflectionInput:
+        return ReflectionInput(**{name: self.cleaned_data[name] for name in REFLECTION_PROMPTS})
+
+
+class StudySessionForm(HowItWentFields, forms.ModelForm):
     strategy = StrategyChoiceField(queryset=Strategy.objects.order_by("position"), label=_("Strategy"))
     started_at = forms.DateTimeField(
         label=_("Started at"),
-        validators=[validate_not_future],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        validators=[validate_not_too_early, validate_not_future],
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "min": f"{EARLIEST_SESSION_DATE:%Y-%m-%d}T00:00"},
+            format="%Y-%m-%dT%H:%M",
+        ),
+    )
+    subject = CountedCharField(label=_("Subject"), max_length=SUBJECT_MAX_LENGTH, required=True)
+    notes = CountedCharField(
+        label=capfirst(StudySession._meta.get_field("notes").verbose_name), widget=_textarea(3)
     )
 
     class Meta:
@@ -57,38 +209,33 @@ class StudySessionForm(forms.ModelForm):
         ]
         widgets = {
             "minutes": forms.NumberInput(attrs={"min": 1, "max": 600}),
-            "difficulty": forms.NumberInput(attrs={"min": 1, "max": 5}),
             "confidence": forms.NumberInput(attrs={"min": 0, "max": 100}),
             "score": forms.NumberInput(attrs={"min": 0, "max": 100}),
-            "focus": forms.NumberInput(attrs={"min": 1, "max": 5}),
-            "notes": forms.Textarea(attrs={"rows": 3}),
-        }
-        help_texts = {
-            "difficulty": _("1 = very easy, 5 = very hard."),
-            "focus": _("1 = constantly distracted, 5 = fully focused."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        now = timezone.localtime().replace(second=0, microsecond=0)
+        # The date picker offers nothing later than now (with the slack the check allows).
+        self.fields["started_at"].widget.attrs["max"] = f"{now + FUTURE_SLACK:%Y-%m-%dT%H:%M}"
         if not self.is_bound and not self.instance.pk:
-            self.initial.setdefault("started_at", timezone.localtime().replace(second=0, microsecond=0))
+            self.initial.setdefault("started_at", now)
 
     def to_input(self) -> SessionInput:
         return SessionInput(**{name: self.cleaned_data[name] for name in self.Meta.fields})
 
 
-class ReflectionForm(forms.ModelForm):
+class StudySessionNewForm(SubmittedOnce, StudySessionForm):
+    """A new session: submitted twice, it is saved once."""
+
+
+class ReflectionForm(ReflectionFields, forms.ModelForm):
     class Meta:
         model = Reflection
-        fields = ["what_worked", "next_time"]
-        widgets = {
-            "what_worked": forms.Textarea(attrs={"rows": 2}),
-            "next_time": forms.Textarea(attrs={"rows": 2}),
-        }
-        labels = {"what_worked": _("What worked?"), "next_time": _("What will you change next time?")}
+        fields = REFLECTION_PROMPTS
 
     def to_input(self) -> ReflectionInput:
-        return ReflectionInput(**{name: self.cleaned_data[name] for name in self.Meta.fields})
+        return self.reflection_input()
 
 
 class SituationForm(forms.Form):
@@ -105,7 +252,7 @@ class DismissForm(forms.Form):
 
 
 class TimerStartForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=100)
+    subject = CountedCharField(label=_("Subject"), max_length=SUBJECT_MAX_LENGTH, required=True)
     task_kind = forms.ChoiceField(label=_("Kind of task"), choices=TaskKind.choices)
     strategy = StrategyChoiceField(queryset=Strategy.objects.order_by("position"), label=_("Strategy"))
     confidence = forms.IntegerField(
@@ -139,12 +286,13 @@ class TimerStartForm(forms.Form):
         )
 
 
-class TimerFinishForm(forms.Form):
+class TimerFinishForm(SubmittedOnce, HowItWentFields, ReflectionFields):
     minutes = forms.IntegerField(
         label=_("Minutes studied"),
         min_value=1,
         max_value=MINUTES_MAX,
-        help_text=_("From the timer; correct it if needed."),
+        required=False,
+        help_text=_("From the timer; correct it if needed, or leave it empty to save the timer's minutes."),
     )
     score = forms.IntegerField(
         label=_("Self-test score (0–100)"),
@@ -153,48 +301,24 @@ class TimerFinishForm(forms.Form):
         required=False,
         help_text=_("Test yourself now; you can also add it later."),
     )
-    difficulty = forms.TypedChoiceField(
-        label=_("Difficulty"),
-        choices=[(i, str(i)) for i in range(1, 6)],
-        coerce=int,
-        initial=3,
-        help_text=_("1 = very easy, 5 = very hard."),
-    )
-    focus = forms.TypedChoiceField(
-        label=_("Focus"),
-        choices=[(i, str(i)) for i in range(1, 6)],
-        coerce=int,
-        initial=3,
-        help_text=_("1 = constantly distracted, 5 = fully focused."),
-    )
-    plan = forms.CharField(
-        label=_("Plan: what did you set out to do, and how?"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    monitor = forms.CharField(
-        label=_("Monitor: when did you notice it was working, or not?"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    evaluate = forms.CharField(
-        label=_("Evaluate: how well did the strategy work for you today?"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    next_time = forms.CharField(
-        label=_("What will you change next time?"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
+
+    def __init__(self, *args: Any, clock_minutes: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        minutes = self.fields["minutes"]
+        if clock_minutes is not None:
+            # What an empty field saves, shown in it; static/js/timer.js keeps it with the clock.
+            minutes.widget.attrs["placeholder"] = clock_minutes
+            if not self.is_bound:
+                minutes.initial = clock_minutes
+        if not self.is_bound:
+            minutes.widget.attrs["data-follows-clock"] = "true"
 
     def to_input(self) -> tuple[TimerFinish, ReflectionInput]:
         data = self.cleaned_data
         finish = TimerFinish(
             minutes=data["minutes"], difficulty=data["difficulty"], score=data["score"], focus=data["focus"]
         )
-        reflection = ReflectionInput(
-            plan=data["plan"], monitor=data["monitor"], evaluate=data["evaluate"], next_time=data["next_time"]
-        )
-        return finish, reflection
+        return finish, self.reflection_input()
 
 
 class SelfReportForm(forms.Form):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from coach.models import Strategy
 from learners.models import Learner, Reflection, StudySession
@@ -30,14 +31,12 @@ class SessionInput:
 
 @dataclass(frozen=True)
 class ReflectionInput:
-    what_worked: str = ""
-    next_time: str = ""
+    """The answers to the reflection prompts; `what_worked`, no longer asked, is left as it is."""
+
     plan: str = ""
     monitor: str = ""
     evaluate: str = ""
-
-    def is_empty(self) -> bool:
-        return not any(v.strip() for v in vars(self).values())
+    next_time: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,8 @@ class SessionSaved:
     session: StudySession
     # False when the broker could not be reached: the session is saved, the refresh follows later.
     refresh_queued: bool | None
+    # True when the form had been submitted before: nothing new was saved, `session` is that one.
+    already_saved: bool = False
 
 
 def learner_signup(*, username: str, password: str) -> Learner:
@@ -61,14 +62,54 @@ def learner_ensure(*, user: User) -> Learner:
 
 
 def session_create(
-    *, learner: Learner, data: SessionInput, reflection: ReflectionInput | None = None
+    *,
+    learner: Learner,
+    data: SessionInput,
+    reflection: ReflectionInput | None = None,
+    submission_key: UUID | None = None,
 ) -> SessionSaved:
+    """Save a session; a second call with the same `submission_key` returns the first one's session."""
     with transaction.atomic():
-        session = StudySession(learner=learner, **vars(data))
-        session.full_clean()
-        session.save()
-        _reflection_save(session=session, data=reflection)
-    return SessionSaved(session=session, refresh_queued=recommendation_request(learner_id=learner.pk))
+        saved = session_insert(
+            learner=learner, data=data, reflection=reflection, submission_key=submission_key
+        )
+    if saved.already_saved:
+        return saved
+    return SessionSaved(session=saved.session, refresh_queued=recommendation_request(learner_id=learner.pk))
+
+
+def session_insert(
+    *,
+    learner: Learner,
+    data: SessionInput,
+    reflection: ReflectionInput | None = None,
+    submission_key: UUID | None = None,
+) -> SessionSaved:
+    """`session_create` within the caller's transaction, without asking for a refresh."""
+    earlier = session_submitted(learner=learner, submission_key=submission_key)
+    if earlier is not None:
+        return SessionSaved(session=earlier, refresh_queued=None, already_saved=True)
+    session = StudySession(learner=learner, submission_key=submission_key, **vars(data))
+    # The key was looked up just above; the database's unique index settles a race.
+    session.full_clean(exclude=["submission_key"])
+    try:
+        with transaction.atomic():  # a savepoint: the outer transaction survives a lost race
+            session.save()
+    except IntegrityError:
+        # The same form submitted twice at once: the other request saved it first.
+        earlier = session_submitted(learner=learner, submission_key=submission_key)
+        if earlier is None:
+            raise
+        return SessionSaved(session=earlier, refresh_queued=None, already_saved=True)
+    _reflection_save(session=session, data=reflection)
+    return SessionSaved(session=session, refresh_queued=None)
+
+
+def session_submitted(*, learner: Learner, submission_key: UUID | None) -> StudySession | None:
+    """The session saved by the form with this one-time key, if it was saved."""
+    if submission_key is None:
+        return None
+    return StudySession.objects.filter(learner=learner, submission_key=submission_key).first()
 
 
 def session_update(
@@ -93,15 +134,18 @@ def session_delete(*, session: StudySession) -> None:
 def _reflection_save(*, session: StudySession, data: ReflectionInput | None) -> None:
     if data is None:
         return
-    existing = Reflection.objects.filter(session=session).first()
-    if data.is_empty():
-        if existing is not None:
-            existing.delete()
+    reflection = Reflection.objects.filter(session=session).first() or Reflection(session=session)
+    answers = {field: value.strip() for field, value in vars(data).items()}
+    for field, value in answers.items():
+        setattr(reflection, field, value)
+    # A reflection with nothing left in it goes, unless it still holds what no form edits now.
+    holds_more = bool(reflection.what_worked) or reflection.kept_previous_plan is not None
+    if not any(answers.values()) and not holds_more:
+        if reflection.pk is not None:
+            reflection.delete()
         return
-    reflection = existing or Reflection(session=session)
-    for field, value in vars(data).items():
-        setattr(reflection, field, value.strip())
-    reflection.full_clean()
+    # Only what this write sets is checked: an older row may hold a longer `what_worked`.
+    reflection.full_clean(exclude=["what_worked"])
     reflection.save()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +12,14 @@ from django.utils import timezone
 from coach.models import Strategy
 from learners.models import MINUTES_MAX, Learner, Recommendation, Reflection, StudyTimer
 from learners.selectors.study import timer_elapsed_seconds
-from learners.services.sessions import ReflectionInput, SessionInput, SessionSaved, session_create
+from learners.services.recommendations import recommendation_request
+from learners.services.sessions import (
+    ReflectionInput,
+    SessionInput,
+    SessionSaved,
+    session_insert,
+    session_submitted,
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +35,7 @@ class TimerStart:
 
 @dataclass(frozen=True)
 class TimerFinish:
-    minutes: int
+    minutes: int | None  # None: the minutes the timer counted
     difficulty: int
     score: int | None
     focus: int
@@ -65,21 +73,40 @@ def timer_discard(*, timer: StudyTimer) -> None:
 
 
 def timer_minutes(*, timer: StudyTimer, now: datetime | None = None) -> int:
-    """Minutes studied so far, rounded, within what a session may record."""
-    return min(MINUTES_MAX, max(1, round(timer_elapsed_seconds(timer=timer, now=now) / 60)))
+    """Minutes studied so far, within what a session may record; halves round up, as the page's clock does."""
+    return min(MINUTES_MAX, max(1, (timer_elapsed_seconds(timer=timer, now=now) + 30) // 60))
 
 
-def timer_finish(*, timer: StudyTimer, data: TimerFinish, reflection: ReflectionInput) -> SessionSaved:
-    """Turn the timer into a logged session with its reflection, linked to the recommendation it followed."""
+def timer_finish(
+    *,
+    learner: Learner,
+    timer: StudyTimer | None,
+    data: TimerFinish,
+    reflection: ReflectionInput,
+    submission_key: UUID | None = None,
+    now: datetime | None = None,
+) -> SessionSaved | None:
+    """Turn the timer into a logged session with its reflection, linked to the recommendation it followed.
+
+    A finish form submitted again returns the session it saved the first time; None when there is
+    no timer to finish (it was finished or discarded meanwhile).
+    """
     with transaction.atomic():
-        saved = session_create(
-            learner=timer.learner,
+        earlier = session_submitted(learner=learner, submission_key=submission_key)
+        if earlier is not None:
+            return SessionSaved(session=earlier, refresh_queued=None, already_saved=True)
+        # Claimed by deleting it: of two finishes at once, only one finds the row to delete.
+        if timer is None or not StudyTimer.objects.filter(pk=timer.pk).delete()[0]:
+            earlier = session_submitted(learner=learner, submission_key=submission_key)
+            return SessionSaved(session=earlier, refresh_queued=None, already_saved=True) if earlier else None
+        saved = session_insert(
+            learner=learner,
             data=SessionInput(
                 subject=timer.subject,
                 task_kind=timer.task_kind,
                 strategy=timer.strategy,
                 started_at=timer.started_at,
-                minutes=data.minutes,
+                minutes=timer_minutes(timer=timer, now=now) if data.minutes is None else data.minutes,
                 difficulty=data.difficulty,
                 confidence=timer.confidence,
                 score=data.score,
@@ -87,7 +114,11 @@ def timer_finish(*, timer: StudyTimer, data: TimerFinish, reflection: Reflection
                 notes=data.notes,
             ),
             reflection=reflection,
+            submission_key=submission_key,
         )
+        if saved.already_saved:  # the same form saved meanwhile: leave this timer as it was
+            transaction.set_rollback(True)
+            return saved
         session = saved.session
         if timer.recommendation_id is not None:
             session.recommendation_id = timer.recommendation_id
@@ -96,5 +127,5 @@ def timer_finish(*, timer: StudyTimer, data: TimerFinish, reflection: Reflection
             Reflection.objects.update_or_create(
                 session=session, defaults={"kept_previous_plan": timer.kept_previous_plan}
             )
-        timer.delete()
-    return saved
+    # Asked once the session is committed, so a broker that is down is reported to the learner.
+    return SessionSaved(session=session, refresh_queued=recommendation_request(learner_id=learner.pk))

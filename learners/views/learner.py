@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from learners.charts import calibration_sentence, dashboard_charts
-from learners.forms import DismissForm, ReflectionForm, SituationForm, StudySessionForm
+from learners.forms import DismissForm, ReflectionForm, SituationForm, StudySessionForm, StudySessionNewForm
 from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Recommendation, TaskKind
 from learners.selectors import dashboard, recommendations
@@ -29,7 +29,10 @@ from learners.services.sessions import (
 NUDGE = "illusion-of-competence"
 
 
-def _saved_message(request: HttpRequest, saved: SessionSaved) -> None:
+def session_saved_message(request: HttpRequest, saved: SessionSaved) -> None:
+    if saved.already_saved:
+        messages.info(request, _("This session had already been saved; here it is."))
+        return
     messages.success(request, _("Session saved."))
     if saved.refresh_queued is False:
         messages.warning(
@@ -147,11 +150,17 @@ def session_list(request: LearnerHttpRequest) -> HttpResponse:
 @learner_required
 def session_new(request: LearnerHttpRequest) -> HttpResponse:
     learner = request.learner
-    form = StudySessionForm(request.POST or None)
+    form = StudySessionNewForm(request.POST or None)
     reflection_form = ReflectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid() and reflection_form.is_valid():
-        saved = session_create(learner=learner, data=form.to_input(), reflection=reflection_form.to_input())
-        _saved_message(request, saved)
+    # Both forms checked, so every field's error shows at once.
+    if request.method == "POST" and all([form.is_valid(), reflection_form.is_valid()]):
+        saved = session_create(
+            learner=learner,
+            data=form.to_input(),
+            reflection=reflection_form.to_input(),
+            submission_key=form.submitted_key(),
+        )
+        session_saved_message(request, saved)
         return redirect("session-detail", session_id=saved.session.pk)
     context = {
         "form": form,
@@ -173,9 +182,9 @@ def session_edit(request: LearnerHttpRequest, session_id: int) -> HttpResponse:
     reflection = getattr(session, "reflection", None)
     form = StudySessionForm(request.POST or None, instance=session)
     reflection_form = ReflectionForm(request.POST or None, instance=reflection)
-    if request.method == "POST" and form.is_valid() and reflection_form.is_valid():
+    if request.method == "POST" and all([form.is_valid(), reflection_form.is_valid()]):
         saved = session_update(session=session, data=form.to_input(), reflection=reflection_form.to_input())
-        _saved_message(request, saved)
+        session_saved_message(request, saved)
         return redirect("session-detail", session_id=session.pk)
     return render(
         request,

@@ -22,6 +22,7 @@ from learners.services.study import (
     timer_resume,
     timer_start,
 )
+from learners.views.learner import session_saved_message
 
 
 def _recommendation(learner: Learner, raw: object) -> Recommendation | None:
@@ -37,7 +38,7 @@ def study(request: LearnerHttpRequest) -> HttpResponse:
     learner = request.learner
     timer = timer_get(learner=learner)
     if timer is not None:
-        return _running(request, timer, TimerFinishForm(initial={"minutes": timer_minutes(timer=timer)}))
+        return _running(request, timer, TimerFinishForm(clock_minutes=timer_minutes(timer=timer)))
     previous_plan = session_selectors.previous_next_time_plan(learner=learner)
     form = TimerStartForm(
         request.POST or None, initial=_start_initial(learner, request.GET.get("recommendation"))
@@ -119,17 +120,23 @@ def study_discard(request: LearnerHttpRequest) -> HttpResponse:
 @learner_required
 @require_POST
 def study_finish(request: LearnerHttpRequest) -> HttpResponse:
-    timer = _timer_or_redirect(request)
-    if timer is None:
-        return redirect("home")
-    form = TimerFinishForm(request.POST)
+    learner = request.learner
+    timer = timer_get(learner=learner)
+    form = TimerFinishForm(request.POST, clock_minutes=timer_minutes(timer=timer) if timer else None)
     if not form.is_valid():
-        return _running(request, timer, form)
+        return _running(request, timer, form) if timer else _ended(request)
     finish, reflection = form.to_input()
-    saved = timer_finish(timer=timer, data=finish, reflection=reflection)
-    messages.success(request, _("Session saved."))
-    if saved.refresh_queued is False:
-        messages.warning(
-            request, _("The background engine cannot be reached right now; your recommendation will follow.")
-        )
+    saved = timer_finish(
+        learner=learner, timer=timer, data=finish, reflection=reflection, submission_key=form.submitted_key()
+    )
+    if saved is None:
+        return _ended(request)
+    session_saved_message(request, saved)
+    if saved.already_saved:
+        return redirect("session-detail", session_id=saved.session.pk)
+    return redirect("home")
+
+
+def _ended(request: HttpRequest) -> HttpResponse:
+    messages.info(request, _("That session has already ended."))
     return redirect("home")

@@ -12,8 +12,11 @@
   const pomodoro = box.dataset.pomodoro === "true";
   const loadedAt = Date.now();
   const elapsedAtLoad = Number(box.dataset.elapsed) || 0;
-  let minutesEdited = false;
-  if (minutesField) minutesField.addEventListener("input", function () { minutesEdited = true; });
+  // A fresh form follows the clock until the learner types; one sent back with an error keeps
+  // what they sent. An empty field saves the timer's minutes, which its placeholder shows.
+  let followClock = Boolean(minutesField) && minutesField.dataset.followsClock === "true" &&
+    minutesField.value === minutesField.defaultValue;  // not if typed in before this script ran
+  if (minutesField) minutesField.addEventListener("input", function () { followClock = false; });
 
   function pad(n) { return String(n).padStart(2, "0"); }
   function format(seconds) {
@@ -23,7 +26,11 @@
   function tick() {
     const elapsed = paused ? elapsedAtLoad : elapsedAtLoad + Math.floor((Date.now() - loadedAt) / 1000);
     clock.textContent = format(elapsed);
-    if (minutesField && !minutesEdited) minutesField.value = Math.min(600, Math.max(1, Math.round(elapsed / 60)));
+    if (minutesField) {
+      const minutes = String(Math.min(600, Math.max(1, Math.round(elapsed / 60))));
+      minutesField.placeholder = minutes;
+      if (followClock) minutesField.value = minutes;
+    }
     if (pomodoro && !paused) {
       const cycle = 30 * 60, into = elapsed % cycle, round = Math.floor(elapsed / cycle) + 1;
       const onBreak = into >= 25 * 60;

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from unittest import mock
 
@@ -29,8 +30,11 @@ def form_data(**overrides: object) -> dict[str, object]:
         "score": 55,
         "focus": 3,
         "notes": "Chapter 3",
-        "what_worked": "Drawing the mechanisms",
+        "plan": "Mechanisms of chapter 3",
+        "evaluate": "Drawing the mechanisms",
         "next_time": "Test myself before rereading",
+        # A page's one-time key: each call is another page.
+        "submission_key": str(uuid.uuid4()),
     }
     data.update(overrides)
     return data
@@ -116,7 +120,8 @@ def test_learner_edits_their_session(alice: Learner, alice_client: Client) -> No
     session = StudySessionFactory(learner=alice, score=None)
     with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
         alice_client.post(
-            reverse("session-edit", args=[session.pk]), form_data(score=80, what_worked="", next_time="")
+            reverse("session-edit", args=[session.pk]),
+            form_data(score=80, plan="", evaluate="", next_time=""),
         )
     session.refresh_from_db()
     assert session.score == 80

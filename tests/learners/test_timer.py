@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import timedelta
 from unittest import mock
 
@@ -11,11 +13,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from coach.models import Strategy
 from learners.models import Learner, Recommendation, Reflection, StudySession, StudyTimer
 from learners.selectors.study import pomodoro_phase, timer_elapsed_seconds
-from learners.services.study import timer_pause, timer_resume
+from learners.services.study import timer_minutes, timer_pause, timer_resume
 from tests.factories import StudySessionFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +47,7 @@ def finish_data(**overrides: object) -> dict[str, object]:
         "monitor": "Lost track after 20 minutes",
         "evaluate": "Testing showed gaps",
         "next_time": "Shorter blocks",
+        "submission_key": str(uuid.uuid4()),
     }
     data.update(overrides)
     return data
@@ -208,3 +212,122 @@ def test_timer_start_page_query_count_does_not_grow_with_sessions(
     with CaptureQueriesContext(connection) as queries:
         alice_client.get(reverse("study"))
     assert len(queries) == QUERIES_START
+
+
+def started_minutes_ago(learner: Learner, minutes: int) -> StudyTimer:
+    timer = StudyTimer.objects.get(learner=learner)
+    timer.started_at = timezone.now() - timedelta(minutes=minutes, seconds=10)
+    timer.save()
+    return timer
+
+
+def minutes_input(content: str) -> str:
+    match = re.search(r'<input type="number" name="minutes"[^>]*>', content)
+    assert match is not None
+    return match.group(0)
+
+
+def test_empty_minutes_saves_the_timers_own_minutes(alice: Learner, alice_client: Client) -> None:
+    alice_client.post(reverse("study"), start_data())
+    started_minutes_ago(alice, 50)
+    with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
+        response = alice_client.post(reverse("study-finish"), finish_data(minutes=""))
+    assert response.status_code == 302
+    assert StudySession.objects.get(learner=alice).minutes == 50
+
+
+def test_empty_minutes_is_no_error_when_another_field_is_refused(
+    alice: Learner, alice_client: Client
+) -> None:
+    alice_client.post(reverse("study"), start_data())
+    started_minutes_ago(alice, 50)
+    response = alice_client.post(reverse("study-finish"), finish_data(minutes="", score=101))
+    form = response.context["form"]
+    assert "score" in form.errors and "minutes" not in form.errors
+    field = minutes_input(response.content.decode())
+    # Left empty, as sent, with the minutes it will save shown, and no longer refilled by the clock.
+    assert "value=" not in field and 'placeholder="50"' in field
+    assert "data-follows-clock" not in field
+
+
+def test_minutes_typed_by_the_learner_are_kept_after_an_error(alice: Learner, alice_client: Client) -> None:
+    alice_client.post(reverse("study"), start_data())
+    started_minutes_ago(alice, 50)
+    response = alice_client.post(reverse("study-finish"), finish_data(minutes=35, score=101))
+    field = minutes_input(response.content.decode())
+    assert 'value="35"' in field and "data-follows-clock" not in field
+
+
+def test_a_fresh_finish_form_follows_the_clock(alice: Learner, alice_client: Client) -> None:
+    alice_client.post(reverse("study"), start_data())
+    started_minutes_ago(alice, 50)
+    field = minutes_input(alice_client.get(reverse("study")).content.decode())
+    assert 'value="50"' in field and 'placeholder="50"' in field and 'data-follows-clock="true"' in field
+
+
+@pytest.mark.parametrize(("seconds", "minutes"), [(0, 1), (89, 1), (90, 2), (150, 3), (36_000 + 1, 600)])
+def test_timer_minutes_round_halves_up_as_the_clock_does(alice: Learner, seconds: int, minutes: int) -> None:
+    now = timezone.now()
+    timer = StudyTimer(learner=alice, started_at=now - timedelta(seconds=seconds))
+    assert timer_minutes(timer=timer, now=now) == minutes
+
+
+def test_the_finish_form_submitted_twice_saves_once_and_lands_on_the_session(
+    alice: Learner, alice_client: Client
+) -> None:
+    alice_client.post(reverse("study"), start_data())
+    data = finish_data()
+    with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
+        alice_client.post(reverse("study-finish"), data, follow=True)
+        response = alice_client.post(reverse("study-finish"), data, follow=True)
+    session = StudySession.objects.get(learner=alice)
+    assert response.redirect_chain[-1][0] == reverse("session-detail", args=[session.pk])
+    assert "This session had already been saved; here it is." in response.content.decode()
+
+
+def test_an_old_finish_form_sent_again_leaves_the_next_timer_running(
+    alice: Learner, alice_client: Client
+) -> None:
+    alice_client.post(reverse("study"), start_data(subject="History"))
+    data = finish_data()
+    with mock.patch("learners.tasks.recommendation_refresh_task.delay"):
+        alice_client.post(reverse("study-finish"), data)
+        alice_client.post(reverse("study"), start_data(subject="Geography"))
+        alice_client.post(reverse("study-finish"), data)
+    assert StudyTimer.objects.get(learner=alice).subject == "Geography"
+    assert list(StudySession.objects.filter(learner=alice).values_list("subject", flat=True)) == ["History"]
+
+
+def test_a_finish_form_without_its_key_keeps_the_timer(alice: Learner, alice_client: Client) -> None:
+    alice_client.post(reverse("study"), start_data())
+    data = finish_data()
+    del data["submission_key"]
+    response = alice_client.post(reverse("study-finish"), data)
+    assert response.status_code == 200
+    assert "This page was out of date, so nothing was saved." in response.content.decode()
+    assert StudyTimer.objects.filter(learner=alice).exists()
+    assert not StudySession.objects.filter(learner=alice).exists()
+
+
+def test_a_reflection_over_its_limit_keeps_the_timer_and_says_so(
+    alice: Learner, alice_client: Client
+) -> None:
+    alice_client.post(reverse("study"), start_data())
+    response = alice_client.post(reverse("study-finish"), finish_data(evaluate="x" * 2001))
+    assert response.context["form"].errors["evaluate"] == [
+        "Shorten this to 2000 characters or fewer; it has 2001."
+    ]
+    assert StudyTimer.objects.filter(learner=alice).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_finishing_when_the_broker_is_down_says_the_recommendation_will_follow(
+    alice: Learner, alice_client: Client
+) -> None:
+    alice_client.post(reverse("study"), start_data())
+    with mock.patch(
+        "learners.tasks.recommendation_refresh_task.delay", side_effect=OperationalError("refused")
+    ):
+        response = alice_client.post(reverse("study-finish"), finish_data(), follow=True)
+    assert StudySession.objects.filter(learner=alice).count() == 1
+    assert "recommendation will follow" in response.content.decode()
