@@ -34,15 +34,21 @@ def study_with_the_timer(page: Page, *, score: str, next_time: str) -> None:
     page.click("#resume")
     expect(page.locator("#pause")).to_be_visible()
     expect(page.locator("#id_minutes")).to_have_value("1")  # filled in by the live clock
-    page.fill("#id_minutes", "35")
+    # Emptied, the field shows the clock's minutes as its placeholder, and those are what is saved.
+    page.fill("#id_minutes", "")
+    expect(page.locator("#id_minutes")).to_have_attribute("placeholder", "1")
+    page.wait_for_timeout(1500)  # a tick of the clock does not refill it
+    expect(page.locator("#id_minutes")).to_have_value("")
     page.fill("#id_score", score)
     page.select_option("#id_focus", "4")
     page.fill("#id_plan", "Chapter 4, then test myself")
     page.fill("#id_monitor", "Drifted after 20 minutes")
     page.fill("#id_evaluate", "Recall was patchy")
     page.fill("#id_next_time", next_time)
+    expect(page.locator("#id_next_time_count")).to_have_text(f"{len(next_time)} / 2000")
     page.click("#finish-button")
     expect(page.get_by_text("Session saved.")).to_be_visible()
+    expect(page.locator(".error")).to_have_count(0)
 
 
 def test_learner_journey_from_sign_up_to_following_a_recommendation(
@@ -121,6 +127,8 @@ def test_learner_journey_from_sign_up_to_following_a_recommendation(
     assert recommendation.status == Recommendation.Status.FOLLOWED
     latest = StudySession.objects.filter(learner__user__username="fatima").order_by("-id").first()
     assert latest is not None and latest.recommendation_id == recommendation.pk
+    assert latest.minutes == 1  # the clock's minutes, as the emptied field's placeholder said
+    assert latest.focus == 4 and latest.reflection.evaluate == "Recall was patchy"
     assert latest.reflection.kept_previous_plan is True
     expect(page.locator("#chart-calibration svg.main-svg").first).to_be_attached()
     assert console_errors == []
@@ -166,3 +174,36 @@ def test_timer_works_with_javascript_disabled(
     expect(page.get_by_text("Session saved.")).to_be_visible()
     assert StudySession.objects.filter(learner__user__username="noscript", minutes=25).exists()
     context.close()
+
+
+def test_the_clock_leaves_the_minutes_alone_once_the_form_comes_back_with_an_error(
+    live_server,  # type: ignore[no-untyped-def]
+    page: Page,
+    console_errors: list[str],
+) -> None:
+    sign_up(page, live_server.url, "gita")
+    page.goto(f"{live_server.url}/study/")
+    page.fill("#id_subject", "Geometry")
+    page.select_option("#id_task_kind", "solve")
+    page.select_option("#id_strategy", label="Practice testing (high)")
+    page.fill("#id_confidence", "50")
+    page.click("#start")
+    expect(page.locator("#clock")).to_have_text(re.compile(r"^\d+:\d\d$"))  # the live clock runs
+    page.fill("#id_minutes", "35")
+    page.fill("#id_score", "101")
+    page.fill("#id_evaluate", "x" * 2001)
+    page.click("#finish-button")
+    expect(page.locator("#id_score_error")).to_be_visible()
+    expect(page.locator("#id_evaluate_error")).to_have_text(
+        "Shorten this to 2000 characters or fewer; it has 2001."
+    )
+    page.wait_for_timeout(1500)  # a tick of the clock
+    expect(page.locator("#id_minutes")).to_have_value("35")
+    expect(page.locator("#id_minutes_error")).to_have_count(0)
+    page.fill("#id_score", "70")
+    page.fill("#id_evaluate", "Proofs first")
+    page.click("#finish-button")
+    expect(page.get_by_text("Session saved.")).to_be_visible()
+    session = StudySession.objects.get(learner__user__username="gita")
+    assert (session.minutes, session.score, session.reflection.evaluate) == (35, 70, "Proofs first")
+    assert console_errors == []
