@@ -315,3 +315,14 @@ def test_member_page_queries_do_not_grow_with_the_learners_sessions(
     for session in StudySessionFactory.create_batch(40, learner=alice):
         Reflection.objects.create(session=session, what_worked="x")
     assert _queries(dana_client, url) == few
+
+
+def test_a_reflection_from_before_the_length_limit_is_shown_only_up_to_the_limit(
+    dana_client: Client, cohort: Cohort, alice: Learner
+) -> None:
+    join(cohort, alice, share=True)
+    session = StudySessionFactory(learner=alice)
+    # Stored before forms limited reflections to 2,000 characters; written directly, as it was.
+    Reflection.objects.create(session=session, evaluate="x" * 100_000)
+    page = dana_client.get(reverse("educator-member", args=[cohort.pk, alice.pk])).content.decode()
+    assert "x" * 1999 in page and "x" * 2001 not in page
