@@ -44,8 +44,8 @@ run: migrate static
 ifdef DEMO
 	$(BIN)/python manage.py demo
 endif
-	@echo "Metacoach: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web app and the worker)"
-	PORT=$(PORT) $(BIN)/honcho --procfile Procfile.dev start
+	@echo "Metacoach: http://127.0.0.1:$(PORT)/  (Ctrl-C stops the web app, the worker and beat)"
+	PORT=$(PORT) METACOACH_VAR_DIR=$${METACOACH_VAR_DIR:-$(CURDIR)/var} $(BIN)/supervisord -c supervisord.conf
 
 demo:
 	$(MAKE) run DEMO=1
