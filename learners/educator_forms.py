@@ -41,9 +41,12 @@ class JoinCodeForm(forms.Form):
 class JoinForm(forms.Form):
     code = forms.CharField(label=_("Join code"), max_length=32)
     share_reflections = forms.BooleanField(
-        label=_("Let the educators read the text of my reflections"),
+        label=_("Let the educators read my session notes and the text of my reflections"),
         required=False,
-        help_text=_("Your sessions and scores are always shared with the cohort's educators."),
+        help_text=_(
+            "Without this box, your session notes and reflections stay private: educators see only "
+            "the sessions' facts and scores and the recommendations you were given."
+        ),
     )
 
 

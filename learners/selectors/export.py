@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, Q, QuerySet, TextField, Value, When
 
 from learners.models import (
     Cohort,
@@ -104,11 +104,23 @@ def _table(
 LEARNER = {"learner": "learner__user__username"}
 
 
+# Session notes are free text like a reflection, so educators get them only from members who share
+# their reflections with that cohort; everyone else's notes column is empty.
+SHARED_SESSION_COLUMNS = {**SESSION_COLUMNS, "notes": "shared_notes"}
+
+
+def _notes_if(condition: Q) -> Case:
+    return Case(When(condition, then=F("notes")), default=Value(""), output_field=TextField())
+
+
 def cohort_sessions(*, cohort: Cohort) -> Table:
-    sessions = StudySession.objects.filter(learner__memberships__cohort=cohort).order_by(
-        "learner__user__username", "started_at", "pk"
+    sharing = CohortMembership.objects.filter(cohort=cohort, share_reflections=True).values("learner_id")
+    sessions = (
+        StudySession.objects.filter(learner__memberships__cohort=cohort)
+        .annotate(shared_notes=_notes_if(Q(learner_id__in=sharing)))
+        .order_by("learner__user__username", "started_at", "pk")
     )
-    return _table(sessions, SESSION_COLUMNS, prefix=LEARNER)
+    return _table(sessions, SHARED_SESSION_COLUMNS, prefix=LEARNER)
 
 
 def cohort_reflections(*, cohort: Cohort) -> Table:
@@ -129,11 +141,14 @@ def cohort_recommendations(*, cohort: Cohort) -> Table:
 
 def cohorts_sessions(*, cohort_ids: list[int]) -> Table:
     """Sessions of the members of several cohorts, a row per cohort membership (for the admin)."""
-    sessions = StudySession.objects.filter(learner__memberships__cohort_id__in=cohort_ids).order_by(
-        "learner__memberships__cohort__name", "learner__user__username", "started_at", "pk"
+    # The notes condition reuses the filter's membership join: each row follows its own cohort's choice.
+    sessions = (
+        StudySession.objects.filter(learner__memberships__cohort_id__in=cohort_ids)
+        .annotate(shared_notes=_notes_if(Q(learner__memberships__share_reflections=True)))
+        .order_by("learner__memberships__cohort__name", "learner__user__username", "started_at", "pk")
     )
     return _table(
-        sessions, SESSION_COLUMNS, prefix={"cohort": "learner__memberships__cohort__name", **LEARNER}
+        sessions, SHARED_SESSION_COLUMNS, prefix={"cohort": "learner__memberships__cohort__name", **LEARNER}
     )
 
 

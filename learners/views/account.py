@@ -77,9 +77,9 @@ def membership_sharing(request: AuthenticatedHttpRequest, cohort_id: int) -> Htt
             membership=membership, share_reflections=form.cleaned_data["share_reflections"]
         )
         if form.cleaned_data["share_reflections"]:
-            text = _("Your educators in %(cohort)s can now read your reflections.")
+            text = _("Your educators in %(cohort)s can now read your session notes and reflections.")
         else:
-            text = _("Your reflections are no longer shared with %(cohort)s.")
+            text = _("Your session notes and reflections are no longer shared with %(cohort)s.")
         messages.success(request, text % {"cohort": membership.cohort.name})
     return redirect("account-settings")
 

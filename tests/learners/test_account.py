@@ -27,7 +27,7 @@ def test_settings_page_lists_the_learners_cohorts_and_sharing(alice: Learner, al
     CohortMembership.objects.create(cohort=CohortFactory(name="Biology 101"), learner=alice)
     page = alice_client.get(reverse("account-settings")).content.decode()
     assert "Biology 101" in page
-    assert "not the text of your reflections" in page
+    assert "not your session notes or the text of your reflections" in page
 
 
 def test_wrong_password_keeps_the_account(alice: Learner, alice_client: Client) -> None:

@@ -106,7 +106,7 @@ def test_join_link_tells_the_learner_what_is_shared_before_joining(
     response = alice_client.get(reverse("join-code", args=[cohort.join_code]))
     page = response.content.decode()
     assert "Biology 101" in page
-    assert "will see your study sessions and self-test scores" in page
+    assert "will see each of your study sessions" in page
     assert not CohortMembership.objects.exists()
 
 

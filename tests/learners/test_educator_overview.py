@@ -200,7 +200,7 @@ def test_member_page_shows_reflections_only_when_shared(
     bob_page = dana_client.get(reverse("educator-member", args=[cohort.pk, bob.pk])).content.decode()
     assert "Alice flashcards" in alice_page
     assert "Bob secret diary" not in bob_page
-    assert "keeps the text of their reflections private" in bob_page
+    assert "keeps their session notes and the text of their reflections private" in bob_page
 
 
 def test_member_page_shows_the_learners_dashboard_charts(
