@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
@@ -77,3 +78,9 @@ def _english_between_tests() -> Iterator[None]:
     # A request in another language leaves it active in the thread; each test starts in English.
     yield
     translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    # Join-code failure counters live in the cache: one test's guesses must not throttle the next.
+    cache.clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "coach.apps.CoachConfig",
     "learners.apps.LearnersConfig",
+    # Counts failed logins and locks out a user name from an address (admin: Access attempts).
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -41,6 +44,8 @@ MIDDLEWARE = [
     "learners.middleware.LearnerTimezoneMiddleware",
     "learners.middleware.LearnerLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: it turns a refused login into the lockout page (learners.throttle.login_locked_out).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coach.urls"
@@ -102,6 +107,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user name and address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling (django-axes): 5 failures for one user name from one address lock that pair out
+# for 15 minutes. Not the name alone, which would let anyone lock a learner out; not the address
+# alone, which a whole class behind a school's network shares. A success resets the count.
+# Administrators unlock in the admin (Access attempts) or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = env.int("METACOACH_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("METACOACH_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "learners.throttle.login_locked_out"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"
 CSRF_FAILURE_VIEW = "learners.views.errors.csrf_failure"

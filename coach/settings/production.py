@@ -26,6 +26,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 10,
     "visibility_timeout": 3600,
 }
+# Join-code failure counters (learners.throttle) are shared by every gunicorn worker and machine.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("DJANGO_CACHE_URL", default=CELERY_BROKER_URL),
+    }
+}
 
 # HTTPS by default; a deployment behind a TLS-terminating proxy sets DJANGO_SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

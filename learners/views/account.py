@@ -27,6 +27,12 @@ from learners.selectors.export import LEARNER_TABLES
 from learners.services import cohorts as services
 from learners.services.account import account_delete
 from learners.services.export import csv_stream, learner_json_stream
+from learners.throttle import (
+    client_address,
+    join_code_blocked,
+    join_code_blocked_message,
+    join_code_failure_record,
+)
 
 
 @learner_required
@@ -47,11 +53,16 @@ def join(request: LearnerHttpRequest, code: str = "") -> HttpResponse:
     form = JoinForm(request.POST or None, initial={"code": code})
     cohort, problem = None, ""
     lookup = request.POST.get("code", "") if request.method == "POST" else code
+    user_id, address = request.user.pk, client_address(request)
+    if lookup and join_code_blocked(user_id=user_id, address=address):
+        context = {"form": form, "cohort": None, "problem": join_code_blocked_message()}
+        return render(request, "account/join.html", context, status=429)
     if lookup:
         try:
             cohort = services.cohort_by_code(code=lookup)
         except ValidationError as exc:
             problem = " ".join(exc.messages)
+            join_code_failure_record(user_id=user_id, address=address)
     if request.method == "POST" and form.is_valid():
         if cohort is None:
             form.add_error("code", problem)
