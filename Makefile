@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup setup-dev migrate static run demo demo-data test pytest lint browser-tools bench bench-quick vendor-plotly clean
+.PHONY: help setup setup-dev migrate static run demo demo-data test pytest lint browser-tools bench-tools bench bench-pages bench-quick vendor-plotly clean
 
 help:
 	@echo "make run      set up and start the web app (http://127.0.0.1:$(PORT)) and a Celery worker"
 	@echo "make demo     the same, with a demo learner and educator"
 	@echo "make test     set up and run linters and the whole test suite"
-	@echo "make bench    measure the engine and print the figures"
+	@echo "make bench    measure the engine and the product pages and print the figures"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Metacoach needs Python 3.11, found " + sys.version.split()[0]'
@@ -78,9 +78,17 @@ node_modules/.installed: package.json package-lock.json
 pytest: setup-dev browser-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: setup-dev
+# The product pages part needs Chromium, Lighthouse (npm) and locust (its own environment).
+bench-tools: setup-dev browser-tools
+	bash bench/setup_locust.sh
+
+bench: bench-tools
 	bash bench/setup_pybkt.sh
 	$(BIN)/python -m bench.run
+
+# Only the product pages: page weight, server time under load, Lighthouse (a few minutes).
+bench-pages: bench-tools
+	$(BIN)/python -m bench.pages
 
 bench-quick: setup-dev
 	$(BIN)/python -m bench.run --quick

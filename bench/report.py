@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from bench import pages_report
+
 ENGINE = ("model", "memory")
 REGRET_TARGET_K5 = {"model": 0.45, "memory": 0.55}
 AUC_TARGET = {"model": 0.83, "memory": 0.80}
@@ -73,6 +75,7 @@ def checks(results: dict[str, Any]) -> list[Check]:
     for name in ENGINE:
         out += _introprog_checks(results, name)
     out += _product_checks(results)
+    out += pages_report.checks(results.get("pages"))
     total = (results.get("seconds") or {}).get("total")
     if total is not None and not results.get("quick"):
         limit = f"<= {BENCH_SECONDS_MAX:g}"
@@ -363,6 +366,7 @@ def format_table(results: dict[str, Any]) -> str:
         ("speed", _speed_text),
         ("introprog", _introprog_text),
         ("product", _product_text),
+        ("pages", pages_report.text),
     ):
         section = results.get(part)
         if section and "error" not in section:

@@ -1,10 +1,12 @@
 """The bench: simulated learners, speed and IntroProg real learners, with targets.
 
-    python -m bench.run [--quick] [--out var/bench] [--no-pybkt] [--jobs N]
+    python -m bench.run [--quick] [--out var/bench] [--no-pybkt] [--no-pages] [--jobs N]
 
-Prints one table, writes <out>/results.json and <out>/report.html (opens offline). Last, the
-product path (bench/product.py): what the recommendation card shows, through the product's code. `--quick`
-runs tiny sizes to check the pipeline in CI; its numbers are not meaningful.
+Prints one table, writes <out>/results.json and <out>/report.html (opens offline). Then the
+product path (bench/product.py): what the recommendation card shows, through the product's code.
+Last, the product pages (bench/pages.py): page weight, server time under load and Lighthouse,
+against a server started as `make run` starts it; its reports go to <out>/lighthouse/. `--quick`
+runs tiny sizes to check the pipeline in CI, without the pages; its numbers are not meaningful.
 
 Speed runs first and alone, as its timings are targets. Then the simulated populations and
 IntroProg run side by side in `--jobs` single-threaded worker processes (one per core by
@@ -29,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import introprog, report
+from bench import introprog, pages, report
 
 ROOT = Path(__file__).resolve().parent.parent
 LEARNERS = ("model", "memory")
@@ -110,7 +112,9 @@ def run(
     seed: int = 0,
     jobs: int | None = None,
     introprog_data: Path | None = None,
+    pages_out: Path | None = None,
 ) -> tuple[dict[str, Any], bool]:
+    """The bench; the product pages too when `pages_out` names where their reports go."""
     sizes = QUICK if quick else FULL
     jobs = max(1, jobs or os.cpu_count() or 1)
     results: dict[str, Any] = {
@@ -148,6 +152,12 @@ def run(
         ok &= _part("introprog", introprog_job.result, results)
     ok &= _part("product", partial(_timed, partial(_product_path, quick=quick, seed=seed)), results)
     results["seconds"]["total"] = time.perf_counter() - tic
+    if pages_out is None:
+        results["pages"] = {"error": "skipped (--quick or --no-pages; make bench-pages runs them alone)"}
+    else:
+        # Alone, once the engine's parts are done: its timings need the machine to themselves. It has
+        # its own time budget, so `total` stays the engine's.
+        ok &= _part("pages", partial(_timed, partial(pages.run, out=pages_out)), results)
     return results, ok
 
 
@@ -160,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=ROOT / "var" / "bench", help="directory for results and report"
     )
     parser.add_argument("--no-pybkt", action="store_true", help="skip the pyBKT baseline")
+    parser.add_argument("--no-pages", action="store_true", help="skip the product pages (bench/pages.py)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--jobs",
@@ -181,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         jobs=args.jobs,
         introprog_data=args.introprog,
+        pages_out=None if args.quick or args.no_pages else args.out,
     )
     print(report.format_table(results))
     report.write_json(results, args.out / "results.json")
