@@ -7,7 +7,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -28,12 +29,68 @@ from learners.models import (
     validate_not_too_early,
 )
 from learners.selfreport import ITEMS, SCALE
+from learners.services.email_address import email_validate
 from learners.services.sessions import ReflectionInput, SessionInput
 from learners.services.study import TimerFinish, TimerStart
 
 
 class SignupForm(UserCreationForm):
-    """Django's own sign-up form: username, password1, password2, with its password checks."""
+    """Django's own sign-up form (username, password1, password2, its password checks) and an
+    e-mail address, required and not used by anyone else, so the password can be recovered."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        help_text=_("We send a link to confirm it, and a reset link if you forget your password."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username", "email")
+
+    def clean_email(self) -> str:
+        return _email_cleaned(self.cleaned_data["email"], user_id=None)
+
+
+def _email_cleaned(email: str, *, user_id: int | None) -> str:
+    try:
+        return email_validate(email=email, user_id=user_id)
+    except ValidationError as exc:
+        raise forms.ValidationError(exc.messages, code="taken") from exc
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def __init__(self, *args: Any, user_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user_id = user_id
+
+    def clean_email(self) -> str:
+        return _email_cleaned(self.cleaned_data["email"], user_id=self.user_id)
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form; the name field also takes the e-mail address (learners.backends)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Username or e-mail address")
+        self.error_messages = {
+            **self.error_messages,
+            "invalid_login": _(
+                "That username or e-mail address and password do not match an account. "
+                "Both are case-sensitive except the e-mail address."
+            ),
+        }
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 class StrategyChoiceField(forms.ModelChoiceField):

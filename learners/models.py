@@ -62,6 +62,8 @@ class Learner(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner")
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # When the user's current e-mail address was confirmed through its signed link; cleared on change.
+    email_verified_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
     goals = models.TextField(_("goals"), blank=True)
     # Scores from the latest metacognition self-report, by dimension.
     profile = models.JSONField(default=dict, blank=True)

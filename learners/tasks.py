@@ -11,7 +11,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from coach import training
-from learners.services import engine_runs, recommendations
+from learners.services import email_address, engine_runs, recommendations
 
 RETRY: dict[str, Any] = {
     "autoretry_for": (DatabaseError,),
@@ -48,3 +48,14 @@ def engine_run_execute_task(run_id: int) -> None:
 @shared_task(name="learners.engine_run_schedule", ignore_result=True)
 def engine_run_schedule_task() -> None:
     engine_runs.engine_run_schedule()
+
+
+# Mail: sending twice is harmless (the newest link works), so a retry may resend.
+@shared_task(name="learners.email_verification_send", acks_late=True, ignore_result=True, **RETRY)
+def email_verification_send_task(user_id: int, base_url: str, language: str) -> None:
+    email_address.email_verification_send(user_id=user_id, base_url=base_url, language=language)
+
+
+@shared_task(name="learners.password_reset_send", acks_late=True, ignore_result=True, **RETRY)
+def password_reset_send_task(user_id: int, base_url: str, language: str) -> None:
+    email_address.password_reset_send(user_id=user_id, base_url=base_url, language=language)

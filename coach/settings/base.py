@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "learners.context_processors.roles",
+                "learners.context_processors.email_status",
             ],
         },
     },
@@ -111,6 +112,8 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out user name and address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # After ModelBackend, which matches user names: what it leaves may be an e-mail address.
+    "learners.backends.EmailBackend",
 ]
 # Login throttling (django-axes): 5 failures for one user name from one address lock that pair out
 # for 15 minutes. Not the name alone, which would let anyone lock a learner out; not the address
@@ -149,6 +152,13 @@ DEMO_ALLOWED = False
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Metacoach <noreply@localhost>")
+# SMTP, for the backend production uses by default.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
 
 # Celery: the embedded default is kombu's filesystem transport, a broker that needs no server.
 BROKER_DIR = VAR_DIR / "broker"

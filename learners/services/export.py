@@ -77,6 +77,7 @@ def learner_json_stream(*, learner: Learner) -> Iterator[str]:
     account = {
         "username": user.get_username(),
         "email": user.email,
+        "email_verified_at": learner.email_verified_at,
         "date_joined": user.date_joined,
         "timezone": learner.timezone,
         "language": learner.language,

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from coach.models import Strategy
 from learners.models import Learner, Reflection, StudySession
+from learners.services.email_address import email_validate
 from learners.services.recommendations import recommendation_request
 
 
@@ -48,11 +49,14 @@ class SessionSaved:
     already_saved: bool = False
 
 
-def learner_signup(*, username: str, password: str) -> Learner:
-    """A new user and their learner profile, together or not at all."""
+def learner_signup(*, username: str, password: str, email: str = "", timezone: str = "UTC") -> Learner:
+    """A new user and their learner profile, together or not at all; the e-mail address is
+    confirmed later through its link (learners.services.email_address)."""
+    if email:
+        email = email_validate(email=email)
     with transaction.atomic():
-        user = get_user_model().objects.create_user(username=username, password=password)
-        return Learner.objects.create(user=user)
+        user = get_user_model().objects.create_user(username=username, password=password, email=email)
+        return Learner.objects.create(user=user, timezone=timezone)
 
 
 def learner_ensure(*, user: User) -> Learner:

@@ -1,9 +1,11 @@
 from django.urls import path
 
-from learners.views import account
+from learners.views import account, email_address
 
 urlpatterns = [
     path("", account.settings_page, name="account-settings"),
+    path("email/", email_address.change, name="email-change"),
+    path("email/resend/", email_address.resend, name="email-resend"),
     path("join/", account.join, name="join"),
     path("join/<str:code>/", account.join, name="join-code"),
     path("cohorts/<int:cohort_id>/sharing/", account.membership_sharing, name="membership-sharing"),

@@ -43,6 +43,7 @@ def settings_page(request: LearnerHttpRequest) -> HttpResponse:
         "memberships": learner_memberships(learner=learner),
         "join_form": JoinForm(),
         "export_kinds": list(LEARNER_TABLES),
+        "email_confirmed": learner.email_verified_at is not None,
     }
     return render(request, "account/settings.html", context)
 

@@ -1,9 +1,11 @@
 from django.contrib.auth import login
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 
 from learners.forms import SignupForm
 from learners.http import AuthenticatedHttpRequest
+from learners.services.email_address import email_verification_request
 from learners.services.sessions import learner_signup
 
 
@@ -13,7 +15,14 @@ def signup(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         learner = learner_signup(
-            username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+            username=form.cleaned_data["username"],
+            password=form.cleaned_data["password1"],
+            email=form.cleaned_data["email"],
+        )
+        email_verification_request(
+            user_id=learner.user_id,
+            base_url=request.build_absolute_uri("/"),
+            language=translation.get_language(),
         )
         login(request, learner.user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")

@@ -43,6 +43,7 @@ def _demo_learner_pages() -> list[str]:
         reverse("study"),
         reverse("self-report"),
         reverse("account-settings"),
+        reverse("email-change"),
         reverse("join"),
         reverse("account-delete"),
         reverse("password_change"),
@@ -73,7 +74,7 @@ def _admin_pages() -> list[str]:
 
 
 def _visitor_pages() -> list[str]:
-    return [reverse("login"), reverse("signup")]
+    return [reverse("login"), reverse("signup"), reverse("password_reset"), reverse("password_reset_done")]
 
 
 PERSONAS = {

@@ -20,6 +20,7 @@ def test_new_learner_logs_a_session_and_gets_a_recommendation(
 ) -> None:
     page.goto(f"{live_server.url}/accounts/signup/")
     page.fill("#id_username", "erin")
+    page.fill("#id_email", "erin@example.com")
     page.fill("#id_password1", "a-long-unusual-passphrase-42")
     page.fill("#id_password2", "a-long-unusual-passphrase-42")
     page.click("main button[type=submit]")
@@ -56,6 +57,7 @@ def test_new_learner_logs_a_session_and_gets_a_recommendation(
 def sign_up(page: Page, url: str, username: str) -> None:
     page.goto(f"{url}/accounts/signup/")
     page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.com")
     page.fill("#id_password1", "a-long-unusual-passphrase-42")
     page.fill("#id_password2", "a-long-unusual-passphrase-42")
     page.click("main button[type=submit]")

@@ -20,6 +20,7 @@ CHARTS = ["weekly-minutes", "strategy-scores", "calibration", "study-calendar"]
 def sign_up(page: Page, url: str, username: str) -> None:
     page.goto(f"{url}/accounts/signup/")
     page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.com")
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
     page.click("main button[type=submit]")

@@ -14,10 +14,11 @@ PASSWORD = "a-long-unusual-passphrase-42"
 def test_signing_up_creates_the_learner_profile_and_logs_in() -> None:
     client = Client()
     response = client.post(
-        reverse("signup"), {"username": "dana", "password1": PASSWORD, "password2": PASSWORD}
+        reverse("signup"),
+        {"username": "dana", "email": "dana@example.com", "password1": PASSWORD, "password2": PASSWORD},
     )
     assert response.status_code == 302
-    assert Learner.objects.filter(user__username="dana").exists()
+    assert Learner.objects.filter(user__username="dana", user__email="dana@example.com").exists()
     assert client.get(reverse("session-list")).status_code == 200
 
 

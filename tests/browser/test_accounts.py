@@ -1,0 +1,75 @@
+"""Accounts that recover, in a real browser with a real worker: sign up with an e-mail address,
+confirm it through the link the worker prints, log in by address, reset the password by mail."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from learners.models import Learner
+from tests.browser.conftest import BROWSER, screenshots, serious_accessibility_violations
+from tests.worker import wait_for
+
+pytestmark = BROWSER
+PASSWORD = "a-long-unusual-passphrase-42"
+NEW_PASSWORD = "another-unusual-passphrase-73"
+
+
+def _mailed_link(worker_log: Path, url: str, path_part: str, seen: int = 0) -> str:
+    """The newest link to `path_part` in the mail the worker's console backend printed."""
+    pattern = re.compile(re.escape(url) + r"(/accounts/" + path_part + r"/\S+)")
+    wait_for(lambda: len(pattern.findall(worker_log.read_text())) > seen, timeout=30)
+    links = pattern.findall(worker_log.read_text())
+    assert len(links) > seen, worker_log.read_text()[-2000:]
+    return str(links[-1])
+
+
+def test_sign_up_confirm_the_address_and_reset_the_password_by_mail(
+    live_server,  # type: ignore[no-untyped-def]
+    page: Page,
+    worker: Path,
+    console_errors: list[str],
+) -> None:
+    url = live_server.url
+    page.goto(f"{url}/accounts/signup/")
+    page.fill("#id_username", "fay")
+    page.fill("#id_email", "Fay@Example.org")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.get_by_role("heading", name="Hello, fay")).to_be_visible()
+    expect(page.locator(".email-banner")).to_contain_text("Fay@example.org")
+
+    page.goto(url + _mailed_link(worker, url, "verify"))
+    expect(page.get_by_role("status")).to_contain_text("Fay@example.org is confirmed")
+    assert Learner.objects.get(user__username="fay").email_verified_at is not None
+    page.goto(f"{url}/")
+    expect(page.locator(".email-banner")).to_have_count(0)
+    page.click("nav summary")
+    page.get_by_role("button", name="Log out").click()
+
+    # Forgotten password: the login page links to the app's own reset page.
+    page.get_by_role("link", name="Forgot your password?").click()
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    screenshots(page, "password-reset")
+    assert serious_accessibility_violations(page) == []
+    page.fill("#id_email", "fay@example.org")
+    page.click("main button[type=submit]")
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+
+    page.goto(url + _mailed_link(worker, url, "reset"))
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    page.fill("#id_new_password1", NEW_PASSWORD)
+    page.fill("#id_new_password2", NEW_PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.get_by_text("Your new password is in place.")).to_be_visible()
+
+    # The new password works with the address in place of the username.
+    page.goto(f"{url}/accounts/login/")
+    page.fill("#id_username", "FAY@example.org")
+    page.fill("#id_password", NEW_PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.get_by_role("heading", name="Hello, fay")).to_be_visible()
+    assert console_errors == []
