@@ -21,6 +21,7 @@ from learners.models import (
     MINUTES_MAX,
     SUBJECT_MAX_LENGTH,
     TEXT_MAX_LENGTH,
+    TIMEZONE_NAMES,
     Recommendation,
     Reflection,
     StudySession,
@@ -45,11 +46,45 @@ class SignupForm(UserCreationForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
+    # Filled by static/js/timezone.js with the browser's zone; without JavaScript, UTC until changed.
+    timezone = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput(attrs={"data-detect-timezone": ""})
+    )
+
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")
 
     def clean_email(self) -> str:
         return _email_cleaned(self.cleaned_data["email"], user_id=None)
+
+    def clean_timezone(self) -> str:
+        # Not a reason to refuse a sign-up: an unknown zone falls back to UTC, editable in settings.
+        name = self.cleaned_data["timezone"]
+        return name if name in TIMEZONE_NAMES else "UTC"
+
+
+def timezone_choices(current: str = "") -> list[tuple[str, str]]:
+    """Area/City names, which people recognise, and UTC; the learner's own zone if it is another."""
+    names = {n for n in TIMEZONE_NAMES if "/" in n and not n.startswith("Etc/")} | {"UTC"}
+    if current in TIMEZONE_NAMES:
+        names.add(current)
+    return [(n, n.replace("_", " ")) for n in sorted(names)]
+
+
+class TimezoneForm(forms.Form):
+    timezone = forms.ChoiceField(
+        label=_("Time zone"),
+        help_text=_("Times, days, weeks and streaks are shown and counted in this zone."),
+    )
+
+    def __init__(self, *args: Any, current: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["timezone"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = timezone_choices(current)
+        field.error_messages["invalid_choice"] = _(
+            "“%(value)s” is not a time zone we know. Choose one from the list, such as Europe/London."
+        )
 
 
 def _email_cleaned(email: str, *, user_id: int | None) -> str:

@@ -23,7 +23,11 @@ class LearnerTimezoneMiddleware:
             timezone.activate(zoneinfo.ZoneInfo(name)) if name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # Never leaks into whatever the thread runs next (another request, a test).
+            timezone.deactivate()
 
 
 class LearnerLanguageMiddleware:

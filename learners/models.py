@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -33,6 +34,19 @@ TEXT_LIMIT = MaxLengthValidator(TEXT_MAX_LENGTH)
 EARLIEST_SESSION_DATE = date(2000, 1, 1)
 
 
+# The IANA names Python's zoneinfo knows (the tzdata package where the system has none).
+TIMEZONE_NAMES = frozenset(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+def validate_timezone(value: str) -> None:
+    if value not in TIMEZONE_NAMES:
+        raise ValidationError(
+            _("“%(value)s” is not a time zone we know. Choose one from the list, such as Europe/London."),
+            code="unknown_timezone",
+            params={"value": value},
+        )
+
+
 def validate_not_future(value: datetime) -> None:
     # A little slack for clocks that disagree between the browser and the server.
     if value > timezone.now() + FUTURE_SLACK:
@@ -61,7 +75,7 @@ class Learner(models.Model):
     """The learning profile of a user; created when they sign up."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="learner")
-    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
     # When the user's current e-mail address was confirmed through its signed link; cleared on change.
     email_verified_at = models.DateTimeField(_("e-mail confirmed at"), null=True, blank=True)
     goals = models.TextField(_("goals"), blank=True)

@@ -1,11 +1,11 @@
-"""Writes on a person's own account: deleting it with everything stored about them."""
+"""Writes on a person's own account: their time zone, and deleting it with everything stored about them."""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from learners.models import Cohort
+from learners.models import Cohort, Learner, validate_timezone
 
 
 def account_delete(*, user: User) -> None:
@@ -25,3 +25,10 @@ def account_delete(*, user: User) -> None:
             else:
                 cohort.delete()
         user.delete()
+
+
+def learner_set_timezone(*, learner: Learner, name: str) -> None:
+    """Show and count the learner's times in the zone `name`; an unknown one raises ValidationError."""
+    validate_timezone(name)
+    learner.timezone = name
+    learner.save(update_fields=["timezone"])

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from coach.models import Strategy
-from learners.models import Learner, Reflection, StudySession
+from learners.models import Learner, Reflection, StudySession, validate_timezone
 from learners.services.email_address import email_validate
 from learners.services.recommendations import recommendation_request
 
@@ -54,6 +54,7 @@ def learner_signup(*, username: str, password: str, email: str = "", timezone: s
     confirmed later through its link (learners.services.email_address)."""
     if email:
         email = email_validate(email=email)
+    validate_timezone(timezone)
     with transaction.atomic():
         user = get_user_model().objects.create_user(username=username, password=password, email=email)
         return Learner.objects.create(user=user, timezone=timezone)

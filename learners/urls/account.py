@@ -4,6 +4,7 @@ from learners.views import account, email_address
 
 urlpatterns = [
     path("", account.settings_page, name="account-settings"),
+    path("timezone/", account.timezone_update, name="account-timezone"),
     path("email/", email_address.change, name="email-change"),
     path("email/resend/", email_address.resend, name="email-resend"),
     path("join/", account.join, name="join"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from learners.educator_forms import AccountDeleteForm, JoinForm, SharingForm
+from learners.forms import TimezoneForm
 from learners.http import (
     CSV,
     JSON,
@@ -25,7 +26,7 @@ from learners.permissions import membership_for_learner
 from learners.selectors.cohorts import learner_memberships
 from learners.selectors.export import LEARNER_TABLES
 from learners.services import cohorts as services
-from learners.services.account import account_delete
+from learners.services.account import account_delete, learner_set_timezone
 from learners.services.export import csv_stream, learner_json_stream
 from learners.throttle import (
     client_address,
@@ -44,8 +45,21 @@ def settings_page(request: LearnerHttpRequest) -> HttpResponse:
         "join_form": JoinForm(),
         "export_kinds": list(LEARNER_TABLES),
         "email_confirmed": learner.email_verified_at is not None,
+        "timezone_form": TimezoneForm(initial={"timezone": learner.timezone}, current=learner.timezone),
     }
     return render(request, "account/settings.html", context)
+
+
+@learner_required
+@require_POST
+def timezone_update(request: LearnerHttpRequest) -> HttpResponse:
+    form = TimezoneForm(request.POST, current=request.learner.timezone)
+    if form.is_valid():
+        learner_set_timezone(learner=request.learner, name=form.cleaned_data["timezone"])
+        messages.success(request, _("Your time zone is now %(zone)s.") % {"zone": request.learner.timezone})
+    else:
+        messages.error(request, " ".join(str(e) for e in form.errors["timezone"]))
+    return redirect("account-settings")
 
 
 @learner_required

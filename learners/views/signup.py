@@ -18,6 +18,7 @@ def signup(request: AuthenticatedHttpRequest) -> HttpResponse:
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password1"],
             email=form.cleaned_data["email"],
+            timezone=form.cleaned_data["timezone"],
         )
         email_verification_request(
             user_id=learner.user_id,

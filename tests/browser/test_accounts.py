@@ -1,11 +1,13 @@
-"""Accounts that recover, in a real browser with a real worker: sign up with an e-mail address,
-confirm it through the link the worker prints, log in by address, reset the password by mail."""
+"""Accounts that recover, in a real browser with a real worker: sign up in Asia/Shanghai with an
+e-mail address, confirm it through the link the worker prints, log in by address, reset the
+password by mail."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from learners.models import Learner
@@ -26,6 +28,7 @@ def _mailed_link(worker_log: Path, url: str, path_part: str, seen: int = 0) -> s
     return str(links[-1])
 
 
+@pytest.mark.browser_context_args(timezone_id="Asia/Shanghai")
 def test_sign_up_confirm_the_address_and_reset_the_password_by_mail(
     live_server,  # type: ignore[no-untyped-def]
     page: Page,
@@ -41,6 +44,12 @@ def test_sign_up_confirm_the_address_and_reset_the_password_by_mail(
     page.click("main button[type=submit]")
     expect(page.get_by_role("heading", name="Hello, fay")).to_be_visible()
     expect(page.locator(".email-banner")).to_contain_text("Fay@example.org")
+    # The browser's zone, detected at sign-up; settings offer it and the export names it.
+    assert Learner.objects.get(user__username="fay").timezone == "Asia/Shanghai"
+    page.goto(f"{url}/settings/")
+    expect(page.locator("#id_timezone")).to_have_value("Asia/Shanghai")
+    expect(page.locator("[data-device-timezone]")).to_have_text("Asia/Shanghai")
+    screenshots(page, "settings-email-timezone")
 
     page.goto(url + _mailed_link(worker, url, "verify"))
     expect(page.get_by_role("status")).to_contain_text("Fay@example.org is confirmed")
