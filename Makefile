@@ -99,6 +99,7 @@ PLOTLY_JS := 4.1.1
 vendor-plotly:
 	cd $$(mktemp -d) && npm pack --silent plotly.js-cartesian-dist-min@$(PLOTLY_JS) >/dev/null && tar xzf *.tgz \
 	  && cp package/plotly-cartesian.min.js package/LICENSE $(CURDIR)/static/vendor/plotly/
+	node tools/plotly-css.js static/vendor/plotly/plotly-cartesian.min.js > static/vendor/plotly/plotly.css
 
 clean:
 	rm -rf var/test-* var/bench

@@ -45,6 +45,9 @@
       const next = fresh.getElementById(id);
       if (now && next) now.replaceWith(document.adoptNode(next));
     });
+    // plotly.js's own rules as a stylesheet, before plotly.js: under the CSP it may not inject them.
+    const sheet = fresh.getElementById("plotly.js-style-global");
+    if (sheet && !document.getElementById(sheet.id)) document.head.appendChild(document.adoptNode(sheet));
     // Scripts the page lacks (a first chart needs plotly.js), and the chart drawer again for the new figure.
     const present = new Set(Array.from(document.querySelectorAll("script[src]"), function (s) { return s.src; }));
     fresh.head.querySelectorAll("script[src]").forEach(function (script) {

@@ -1,5 +1,12 @@
 // While the worker computes a recommendation, poll its status and reload once it is ready.
 (function () {
+  // The expected-score band's range and mark arrive as data attributes, since the Content Security
+  // Policy allows no style attributes; app.css positions them from these custom properties.
+  document.querySelectorAll(".band[data-low]").forEach(function (band) {
+    ["low", "high", "mid"].forEach(function (name) {
+      band.style.setProperty("--" + name, band.dataset[name] + "%");
+    });
+  });
   const card = document.getElementById("recommendation");
   if (!card) return;
   const pending = card.dataset.stale === "true";

@@ -66,10 +66,21 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any], chromium_
     return {**browser_type_launch_args, "executable_path": chromium_path, "args": CHROMIUM_ARGS}
 
 
+# Every Content Security Policy violation, reported or not by the console, becomes a console error.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.lineNumber}`;
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${where}`);
+});
+"""
+
+
 @pytest.fixture
 def console_errors(page: Page) -> list[str]:
-    """Console errors and uncaught exceptions of the page; a test asserts the list stays empty."""
+    """Console errors, uncaught exceptions and CSP violations of the page; a test asserts the list
+    stays empty."""
     errors: list[str] = []
+    page.add_init_script(CSP_LISTENER)
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type == "error":
@@ -118,7 +129,8 @@ def serious_accessibility_violations(page: Page) -> list[str]:
     """axe-core's serious and critical findings on the current page, one line each."""
     if not AXE.exists():
         _missing("Accessibility check skipped: axe-core is not installed (make test runs npm ci)")
-    page.add_script_tag(path=str(AXE))
+    # Evaluated rather than added as a <script> tag, which the page's CSP refuses as inline.
+    page.evaluate(AXE.read_text())
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"

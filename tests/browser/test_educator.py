@@ -53,7 +53,7 @@ def test_educator_runs_a_cohort_retrains_the_engine_and_exports(
     log_in(page, base, "fiona")
     page.goto(f"{base}/settings/join/")
     page.fill("#id_code", code.lower())
-    expect(page.get_by_text("will see your study sessions and self-test scores")).to_be_visible()
+    expect(page.get_by_text("will see each of your study sessions", exact=False)).to_be_visible()
     page.check("#id_share_reflections")
     page.get_by_role("button", name="Join").click()
     expect(page.get_by_text("You joined Biology 101.")).to_be_visible()

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from learners.demo import demo_create
 from learners.models import Cohort, Learner, StudySession
-from tests.browser.conftest import BROWSER, SCREENSHOTS, SIZES, serious_accessibility_violations
+from tests.browser.conftest import BROWSER, CSP_LISTENER, SCREENSHOTS, SIZES, serious_accessibility_violations
 from tests.factories import LearnerFactory, UserFactory
 
 pytestmark = BROWSER
@@ -168,6 +168,7 @@ def test_every_page_fits_both_widths_in_both_languages(
         _speak(who.username, language)
         context = browser.new_context(locale=language, viewport=SIZES["phone"])
         context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+        context.add_init_script(CSP_LISTENER)  # CSP violations count as console errors
         page = context.new_page()
         errors: list[str] = []
 

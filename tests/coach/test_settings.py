@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -57,3 +58,32 @@ def test_a_mistyped_boolean_fails_at_start() -> None:
     result = manage("check", env={**PRODUCTION, "DJANGO_SECURE_SSL_REDIRECT": "flase"})
     assert result.returncode != 0
     assert "DJANGO_SECURE_SSL_REDIRECT" in result.stderr
+
+
+def test_production_sets_the_security_headers_and_cookie_flags() -> None:
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'session': s.SESSION_COOKIE_SECURE, 'csrf': s.CSRF_COOKIE_SECURE, 'csrf_js': s.CSRF_COOKIE_HTTPONLY,"
+        "'language': s.LANGUAGE_COOKIE_SECURE, 'session_js': s.SESSION_COOKIE_HTTPONLY,"
+        "'hsts': s.SECURE_HSTS_SECONDS, 'redirect': s.SECURE_SSL_REDIRECT, 'frame': s.X_FRAME_OPTIONS,"
+        "'nosniff': s.SECURE_CONTENT_TYPE_NOSNIFF, 'referrer': s.SECURE_REFERRER_POLICY,"
+        "'opener': s.SECURE_CROSS_ORIGIN_OPENER_POLICY,"
+        "'script': s.CONTENT_SECURITY_POLICY['DIRECTIVES']['script-src']}))"
+    )
+    result = manage("shell", "-c", script, env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout.strip().splitlines()[-1])
+    assert values == {
+        "session": True,
+        "csrf": True,
+        "csrf_js": True,
+        "language": True,
+        "session_js": True,
+        "hsts": 31536000,
+        "redirect": True,
+        "frame": "DENY",
+        "nosniff": True,
+        "referrer": "same-origin",
+        "opener": "same-origin",
+        "script": ["'self'"],
+    }

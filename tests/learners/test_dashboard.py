@@ -199,7 +199,7 @@ def test_an_exploring_headline_quotes_the_suggested_strategys_own_range(
     page = alice_client.get(reverse("home")).content.decode()
     assert "probably between 21 and 84" in page
     assert "probably between 41 and 72" not in page
-    assert "--low: 21%; --high: 84%" in page
+    assert 'data-low="21" data-high="84"' in page
 
 
 def test_the_reason_follows_a_language_switch_and_back(alice: Learner, alice_client: Client) -> None:
