@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import errors, language, learner, pwa, selfreport, study
+from learners.views import errors, health, language, learner, pwa, selfreport, study
 
 urlpatterns = [
     path("", learner.home, name="home"),
@@ -33,4 +33,5 @@ urlpatterns = [
     path("manifest.webmanifest", pwa.manifest, name="web-manifest"),
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("offline/", pwa.offline, name="offline"),
+    path("health/", health.health, name="health"),
 ]
