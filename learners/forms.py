@@ -29,6 +29,7 @@ from learners.models import (
     validate_not_future,
     validate_not_too_early,
 )
+from learners.selectors.sessions import SessionFilters
 from learners.selfreport import ITEMS, SCALE
 from learners.services.email_address import email_validate
 from learners.services.sessions import ReflectionInput, SessionInput
@@ -126,6 +127,14 @@ class PasswordResetRequestForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
+
+
+# templates/includes/subject_suggestions.html renders the list, from the view's `subject_suggestions`.
+SUBJECT_SUGGESTIONS_ID = "subject-suggestions"
+
+
+def subject_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"list": SUBJECT_SUGGESTIONS_ID, "autocomplete": "off"})
 
 
 class StrategyChoiceField(forms.ModelChoiceField):
@@ -280,7 +289,9 @@ class StudySessionForm(HowItWentFields, forms.ModelForm):
             format="%Y-%m-%dT%H:%M",
         ),
     )
-    subject = CountedCharField(label=_("Subject"), max_length=SUBJECT_MAX_LENGTH, required=True)
+    subject = CountedCharField(
+        label=_("Subject"), max_length=SUBJECT_MAX_LENGTH, required=True, widget=subject_input()
+    )
     notes = CountedCharField(
         label=capfirst(StudySession._meta.get_field("notes").verbose_name), widget=_textarea(3)
     )
@@ -333,7 +344,7 @@ class ReflectionForm(ReflectionFields, forms.ModelForm):
 class SituationForm(forms.Form):
     """Another situation to ask the engine about: a subject and a kind of task."""
 
-    subject = forms.CharField(label=_("Subject"), max_length=100, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=100, required=False, widget=subject_input())
     task_kind = forms.ChoiceField(
         label=_("Kind of task"), choices=[("", _("Any kind of task")), *TaskKind.choices], required=False
     )
@@ -344,7 +355,9 @@ class DismissForm(forms.Form):
 
 
 class TimerStartForm(forms.Form):
-    subject = CountedCharField(label=_("Subject"), max_length=SUBJECT_MAX_LENGTH, required=True)
+    subject = CountedCharField(
+        label=_("Subject"), max_length=SUBJECT_MAX_LENGTH, required=True, widget=subject_input()
+    )
     task_kind = forms.ChoiceField(label=_("Kind of task"), choices=TaskKind.choices)
     strategy = StrategyChoiceField(queryset=Strategy.objects.order_by("position"), label=_("Strategy"))
     confidence = forms.IntegerField(
@@ -430,3 +443,53 @@ class SelfReportForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+SORT_CHOICES = [
+    ("newest", _("Newest first")),
+    ("oldest", _("Oldest first")),
+    ("score", _("Highest score first")),
+    ("minutes", _("Longest first")),
+]
+
+
+class SessionFilterForm(forms.Form):
+    """The session list's filters, sent by GET; every field may stay empty."""
+
+    search = forms.CharField(label=_("Search subjects and notes"), max_length=100, required=False)
+    subject = forms.CharField(
+        label=_("Subject"), max_length=SUBJECT_MAX_LENGTH, required=False, widget=subject_input()
+    )
+    strategy = StrategyChoiceField(
+        queryset=Strategy.objects.order_by("position"),
+        label=_("Strategy"),
+        required=False,
+        empty_label=_("Any strategy"),
+    )
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    sort = forms.ChoiceField(label=_("Sort"), choices=SORT_CHOICES, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("The last day is before the first one."))
+        return data
+
+    def filters(self) -> SessionFilters:
+        """What was asked, or no filter at all while the form has errors (they are shown)."""
+        if not self.is_bound or not self.is_valid():
+            return SessionFilters()
+        data = self.cleaned_data
+        return SessionFilters(
+            subject=data["subject"],
+            strategy=data["strategy"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            search=data["search"],
+            sort=data["sort"] or "newest",
+        )

@@ -2,14 +2,75 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from coach.models import Strategy
 from learners.models import Learner, StudySession
+
+# How the session list can be sorted: key -> ORDER BY; unscored sessions last when sorting by score.
+SESSION_SORTS = {
+    "newest": (F("started_at").desc(), F("id").desc()),
+    "oldest": (F("started_at").asc(), F("id").asc()),
+    "score": (F("score").desc(nulls_last=True), F("started_at").desc()),
+    "minutes": (F("minutes").desc(), F("started_at").desc()),
+}
+SUBJECT_SUGGESTIONS_MAX = 50
+
+
+@dataclass(frozen=True)
+class SessionFilters:
+    subject: str = ""
+    strategy: Strategy | None = None
+    date_from: date | None = None  # the learner's own calendar days, both included
+    date_to: date | None = None
+    search: str = ""
+    sort: str = "newest"
 
 
 def session_list(*, learner: Learner) -> QuerySet[StudySession]:
     return StudySession.objects.filter(learner=learner).select_related("strategy", "reflection")
+
+
+def session_search(*, learner: Learner, filters: SessionFilters) -> QuerySet[StudySession]:
+    """The learner's sessions narrowed and sorted as the session list's filter form asks."""
+    sessions = session_list(learner=learner)
+    if filters.subject:
+        sessions = sessions.filter(subject__iexact=filters.subject.strip())
+    if filters.strategy is not None:
+        sessions = sessions.filter(strategy=filters.strategy)
+    zone = _zone(learner)
+    if filters.date_from is not None:
+        sessions = sessions.filter(started_at__gte=datetime.combine(filters.date_from, time.min, tzinfo=zone))
+    if filters.date_to is not None:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=zone)
+        sessions = sessions.filter(started_at__lt=end)
+    if filters.search.strip():
+        text = filters.search.strip()
+        sessions = sessions.filter(Q(subject__icontains=text) | Q(notes__icontains=text))
+    return sessions.order_by(*SESSION_SORTS.get(filters.sort, SESSION_SORTS["newest"]))
+
+
+def learner_subjects(*, learner: Learner) -> list[str]:
+    """The learner's subjects, most recently studied first, for the forms' suggestions."""
+    rows = (
+        StudySession.objects.filter(learner=learner)
+        .values("subject")
+        .annotate(latest=Max("started_at"), n=Count("id"))
+        .order_by("-latest")[:SUBJECT_SUGGESTIONS_MAX]
+    )
+    return [row["subject"] for row in rows]
+
+
+def _zone(learner: Learner) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(learner.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
 
 
 def session_get(*, learner: Learner, session_id: int) -> StudySession:

@@ -11,11 +11,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from learners.charts import calibration_sentence, dashboard_charts
-from learners.forms import DismissForm, ReflectionForm, SituationForm, StudySessionForm, StudySessionNewForm
+from learners.forms import (
+    DismissForm,
+    ReflectionForm,
+    SessionFilterForm,
+    SituationForm,
+    StudySessionForm,
+    StudySessionNewForm,
+)
 from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Recommendation, TaskKind
 from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as selectors
+from learners.selectors.sessions import SessionFilters
 from learners.selectors.study import timer_get
 from learners.services.dashboard import nudge_dismiss
 from learners.services.recommendations import recommendation_request, recommendation_respond
@@ -70,6 +78,7 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
         "first_selfreport": not reports,
         "timer": timer_get(learner=learner),
         "recent": selectors.session_list(learner=learner)[:5],
+        "subject_suggestions": selectors.learner_subjects(learner=learner),
     }
     return render(request, "learners/home.html", context)
 
@@ -142,9 +151,16 @@ def nudge_dismiss_view(request: LearnerHttpRequest) -> HttpResponse:
 
 @learner_required
 def session_list(request: LearnerHttpRequest) -> HttpResponse:
-    sessions = selectors.session_list(learner=request.learner)
+    filter_form = SessionFilterForm(request.GET or None)
+    sessions = selectors.session_search(learner=request.learner, filters=filter_form.filters())
     page = Paginator(sessions, 25).get_page(request.GET.get("page"))
-    return render(request, "learners/session_list.html", {"page": page})
+    context = {
+        "page": page,
+        "filter_form": filter_form,
+        "filtered": filter_form.filters() != SessionFilters(),
+        "subject_suggestions": selectors.learner_subjects(learner=request.learner),
+    }
+    return render(request, "learners/session_list.html", context)
 
 
 @learner_required
@@ -166,6 +182,7 @@ def session_new(request: LearnerHttpRequest) -> HttpResponse:
         "form": form,
         "reflection_form": reflection_form,
         "next_time": selectors.previous_next_time_plan(learner=learner),
+        "subject_suggestions": selectors.learner_subjects(learner=learner),
     }
     return render(request, "learners/session_form.html", context)
 
@@ -189,7 +206,12 @@ def session_edit(request: LearnerHttpRequest, session_id: int) -> HttpResponse:
     return render(
         request,
         "learners/session_form.html",
-        {"form": form, "reflection_form": reflection_form, "session": session},
+        {
+            "form": form,
+            "reflection_form": reflection_form,
+            "session": session,
+            "subject_suggestions": selectors.learner_subjects(learner=request.learner),
+        },
     )
 
 

@@ -49,7 +49,12 @@ def study(request: LearnerHttpRequest) -> HttpResponse:
         return redirect("study")
     if not previous_plan:
         del form.fields["kept_previous_plan"]
-    return render(request, "learners/study_start.html", {"form": form, "previous_plan": previous_plan})
+    context = {
+        "form": form,
+        "previous_plan": previous_plan,
+        "subject_suggestions": session_selectors.learner_subjects(learner=learner),
+    }
+    return render(request, "learners/study_start.html", context)
 
 
 def _start_initial(learner: Learner, recommendation_id: str | None) -> dict[str, object]:

@@ -23,7 +23,7 @@ from tests.factories import StudySessionFactory
 
 pytestmark = pytest.mark.django_db
 QUERIES_RUNNING = 7
-QUERIES_START = 10
+QUERIES_START = 11  # with the learner's subjects, suggested by the subject field
 
 
 def start_data(**overrides: object) -> dict[str, object]:
