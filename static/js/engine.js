@@ -29,10 +29,11 @@
     }
   }
 
-  function load(src) {
+  function load(original) {
     const script = document.createElement("script");
-    script.src = src;
-    script.async = false; // in order: plotly.js before the charts drawn with it
+    script.src = original.src;
+    Object.assign(script.dataset, original.dataset); // charts.js reads where plotly.js is
+    script.async = false; // in the page's order
     document.head.appendChild(script);
   }
 
@@ -51,7 +52,7 @@
     // Scripts the page lacks (a first chart needs plotly.js), and the chart drawer again for the new figure.
     const present = new Set(Array.from(document.querySelectorAll("script[src]"), function (s) { return s.src; }));
     fresh.head.querySelectorAll("script[src]").forEach(function (script) {
-      if (!present.has(script.src) || CHART_DRAWER.test(script.src)) load(script.src);
+      if (!present.has(script.src) || CHART_DRAWER.test(script.src)) load(script);
     });
   }
 

@@ -106,6 +106,7 @@ def screenshots(page: Page, name: str) -> list[Path]:
     paths = []
     for label, size in SIZES.items():
         page.set_viewport_size(size)
+        draw_charts(page)
         _settle(page)
         path = SCREENSHOTS / f"{name}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
@@ -113,6 +114,16 @@ def screenshots(page: Page, name: str) -> list[Path]:
     if original:
         page.set_viewport_size(original)
     return paths
+
+
+def draw_charts(page: Page) -> None:
+    """Charts draw as they come near the screen: bring each there, wait for its figure, go back up."""
+    charts = page.locator(".plotly-chart")
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        chart.scroll_into_view_if_needed()
+        chart.locator(".main-svg").first.wait_for(state="attached", timeout=15000)
+    page.evaluate("() => window.scrollTo(0, 0)")
 
 
 def _settle(page: Page) -> None:

@@ -80,7 +80,9 @@ def test_educator_runs_a_cohort_retrains_the_engine_and_exports(
     members = page.locator("table.members")
     expect(members.get_by_role("link", name="fiona")).to_be_visible()
     expect(members).to_contain_text("62")
+    page.locator("#chart-cohort-active").scroll_into_view_if_needed()
     expect(page.locator("#chart-cohort-active .main-svg").first).to_be_visible()
+    page.locator("#chart-cohort-scores").scroll_into_view_if_needed()
     expect(page.locator("#chart-cohort-scores .main-svg").first).to_be_visible()
     screenshots(page, "educator-overview")
     assert serious_accessibility_violations(page) == []
@@ -113,6 +115,7 @@ def test_educator_runs_a_cohort_retrains_the_engine_and_exports(
     row = page.locator(f"#run-{run.pk}")
     expect(row.locator(".status")).to_have_text("Succeeded")
     expect(row).to_contain_text(f"{run.n_learners} / {run.n_sessions}")
+    page.locator("#chart-engine-rmse").scroll_into_view_if_needed()
     expect(page.locator("#chart-engine-rmse .main-svg").first).to_be_visible()
     assert page.evaluate("window.notReloaded") is True
     expect(page.locator("#engine-terms")).to_contain_text("RMSE (root mean square error)")

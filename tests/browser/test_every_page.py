@@ -16,7 +16,14 @@ from playwright.sync_api import Browser, ConsoleMessage, Page
 
 from learners.demo import demo_create
 from learners.models import Cohort, Learner, StudySession
-from tests.browser.conftest import BROWSER, CSP_LISTENER, SCREENSHOTS, SIZES, serious_accessibility_violations
+from tests.browser.conftest import (
+    BROWSER,
+    CSP_LISTENER,
+    SCREENSHOTS,
+    SIZES,
+    draw_charts,
+    serious_accessibility_violations,
+)
 from tests.factories import LearnerFactory, UserFactory
 
 pytestmark = BROWSER
@@ -121,6 +128,7 @@ def _check(page: Page, base: str, path: str, expected: int, errors: list[str]) -
     # The browser logs an error page's own status; that one is expected.
     errors_expected = f"status of {expected}" if expected != 200 else None
     page.wait_for_load_state("load")
+    draw_charts(page)
     page.wait_for_timeout(150)  # plotly's responsive charts settle after load
     width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     if width[0] > width[1]:

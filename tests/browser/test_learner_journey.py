@@ -69,6 +69,7 @@ def test_learner_journey_from_sign_up_to_following_a_recommendation(
     for i, item in enumerate(ITEMS):
         page.check(f"input[name={item.key}][value='{2 + i % 3}']")
     page.click("#submit-self-report")
+    page.locator("#chart-profile").scroll_into_view_if_needed()
     expect(page.locator("#chart-profile svg.main-svg").first).to_be_attached()
     screenshots(page, "self-report-profile")
 
@@ -106,6 +107,7 @@ def test_learner_journey_from_sign_up_to_following_a_recommendation(
     )
     expect(page.locator("main table.striped")).to_contain_text("Cell biology")
     for key in CHARTS:
+        page.locator(f"#chart-{key}").scroll_into_view_if_needed()
         expect(page.locator(f"#chart-{key} svg.main-svg").first).to_be_attached()
     assert "recommendation_refresh" in worker.read_text()
     assert serious_accessibility_violations(page) == []
@@ -131,6 +133,7 @@ def test_learner_journey_from_sign_up_to_following_a_recommendation(
     assert latest.minutes == 1  # the clock's minutes, as the emptied field's placeholder said
     assert latest.focus == 4 and latest.reflection.evaluate == "Recall was patchy"
     assert latest.reflection.kept_previous_plan is True
+    page.locator("#chart-calibration").scroll_into_view_if_needed()
     expect(page.locator("#chart-calibration svg.main-svg").first).to_be_attached()
     assert console_errors == []
 
