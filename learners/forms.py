@@ -18,6 +18,8 @@ from coach.models import Strategy
 from learners.models import (
     EARLIEST_SESSION_DATE,
     FUTURE_SLACK,
+    GOAL_MINUTES_MAX,
+    GOAL_MINUTES_MIN,
     MINUTES_MAX,
     SUBJECT_MAX_LENGTH,
     TEXT_MAX_LENGTH,
@@ -493,3 +495,21 @@ class SessionFilterForm(forms.Form):
             search=data["search"],
             sort=data["sort"] or "newest",
         )
+
+
+class GoalForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=SUBJECT_MAX_LENGTH, widget=subject_input())
+    weekly_minutes = forms.IntegerField(
+        label=_("Goal: minutes a week"),
+        min_value=GOAL_MINUTES_MIN,
+        max_value=GOAL_MINUTES_MAX,
+        error_messages={
+            "min_value": _("Set a goal of at least %(limit_value)s minutes a week."),
+            "max_value": _("Set a goal of at most %(limit_value)s minutes a week (40 hours)."),
+        },
+    )
+    exam_date = forms.DateField(
+        label=_("Exam date (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
@@ -342,3 +343,36 @@ class StudyTimer(models.Model):
 
     def __str__(self) -> str:
         return f"Timer of {self.learner}"
+
+
+GOAL_MINUTES_MIN = 10
+# 40 hours a week: beyond it a goal is a typing slip (10,000 minutes is a week of seven 24-hour days).
+GOAL_MINUTES_MAX = 2400
+
+
+class SubjectGoal(models.Model):
+    """A learner's weekly goal for one subject, in minutes, and the date of its exam if there is one."""
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="goals_by_subject")
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
+    weekly_minutes = models.PositiveIntegerField(
+        _("minutes a week"),
+        validators=[MinValueValidator(GOAL_MINUTES_MIN), MaxValueValidator(GOAL_MINUTES_MAX)],
+    )
+    exam_date = models.DateField(_("exam date"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["subject"]
+        verbose_name = _("subject goal")
+        verbose_name_plural = _("subject goals")
+        constraints = [
+            models.UniqueConstraint(Lower("subject"), "learner", name="subject_goal_unique_per_learner"),
+            models.CheckConstraint(
+                condition=Q(weekly_minutes__gte=GOAL_MINUTES_MIN) & Q(weekly_minutes__lte=GOAL_MINUTES_MAX),
+                name="subject_goal_minutes_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.weekly_minutes} min/week"

@@ -19,6 +19,7 @@ from learners.models import (
     Reflection,
     SelfReport,
     StudySession,
+    SubjectGoal,
 )
 
 CHUNK = 2000
@@ -177,11 +178,24 @@ def learner_memberships(*, learner: Learner) -> Table:
     return _table(memberships, MEMBERSHIP_COLUMNS)
 
 
+GOAL_COLUMNS = {
+    "subject": "subject",
+    "weekly_minutes": "weekly_minutes",
+    "exam_date": "exam_date",
+    "created_at": "created_at",
+}
+
+
+def learner_goals(*, learner: Learner) -> Table:
+    return _table(SubjectGoal.objects.filter(learner=learner).order_by("subject", "pk"), GOAL_COLUMNS)
+
+
 LEARNER_TABLES = {
     "sessions": learner_sessions,
     "recommendations": learner_recommendations,
     "self_reports": learner_self_reports,
     "cohorts": learner_memberships,
+    "goals": learner_goals,
 }
 COHORT_TABLES = {
     "sessions": cohort_sessions,

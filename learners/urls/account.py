@@ -1,10 +1,12 @@
 from django.urls import path
 
-from learners.views import account, email_address
+from learners.views import account, email_address, goals
 
 urlpatterns = [
     path("", account.settings_page, name="account-settings"),
     path("timezone/", account.timezone_update, name="account-timezone"),
+    path("goals/", goals.goals, name="goals"),
+    path("goals/<int:goal_id>/remove/", goals.goal_remove, name="goal-remove"),
     path("email/", email_address.change, name="email-change"),
     path("email/resend/", email_address.resend, name="email-resend"),
     path("join/", account.join, name="join"),

@@ -23,6 +23,7 @@ from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Recommendation, TaskKind
 from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as selectors
+from learners.selectors.goals import goal_progress
 from learners.selectors.sessions import SessionFilters
 from learners.selectors.study import timer_get
 from learners.services.dashboard import nudge_dismiss
@@ -79,6 +80,7 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
         "timer": timer_get(learner=learner),
         "recent": selectors.session_list(learner=learner)[:5],
         "subject_suggestions": selectors.learner_subjects(learner=learner),
+        "goals": goal_progress(learner=learner),
     }
     return render(request, "learners/home.html", context)
 

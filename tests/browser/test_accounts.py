@@ -81,4 +81,18 @@ def test_sign_up_confirm_the_address_and_reset_the_password_by_mail(
     page.fill("#id_password", NEW_PASSWORD)
     page.click("main button[type=submit]")
     expect(page.get_by_role("heading", name="Hello, fay")).to_be_visible()
+
+    # A weekly goal with an exam; a goal of 0 minutes is refused first.
+    page.goto(f"{url}/settings/goals/")
+    page.fill("#id_subject", "Physics")
+    page.fill("#id_weekly_minutes", "0")
+    page.click("main button[type=submit]")
+    expect(page.locator("#id_weekly_minutes_error")).to_contain_text("at least 10 minutes")
+    page.fill("#id_weekly_minutes", "120")
+    page.fill("#id_exam_date", "2099-06-01")
+    page.click("main button[type=submit]")
+    expect(page.get_by_text("Your goal for Physics is saved.")).to_be_visible()
+    screenshots(page, "goals")
+    page.goto(f"{url}/")
+    expect(page.locator("ul.goals")).to_contain_text("0 of 120 minutes this week")
     assert console_errors == []

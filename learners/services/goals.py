@@ -1,0 +1,52 @@
+"""Writes on a learner's goals: per subject, minutes a week and an optional exam date."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from learners.models import Learner, SubjectGoal
+
+
+def learner_today(*, learner: Learner) -> date:
+    try:
+        zone = zoneinfo.ZoneInfo(learner.timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    return timezone.localtime(timezone.now(), zone).date()
+
+
+def goal_save(*, learner: Learner, subject: str, weekly_minutes: int, exam_date: date | None) -> SubjectGoal:
+    """Set the goal of a subject (the same subject whatever its case replaces the earlier goal).
+
+    An exam date before the learner's today, in their own time zone, is refused.
+    """
+    subject = subject.strip()
+    if exam_date is not None and exam_date < learner_today(learner=learner):
+        raise ValidationError(
+            {
+                "exam_date": _("The exam date %(date)s has passed. Enter a date from today on.")
+                % {"date": date_format(exam_date, "DATE_FORMAT")}
+            },
+            code="past",
+        )
+    with transaction.atomic():
+        goal = (
+            SubjectGoal.objects.select_for_update().filter(learner=learner, subject__iexact=subject).first()
+        )
+        goal = goal or SubjectGoal(learner=learner)
+        goal.subject, goal.weekly_minutes, goal.exam_date = subject, weekly_minutes, exam_date
+        goal.full_clean(validate_constraints=False)
+        goal.save()
+    return goal
+
+
+def goal_delete(*, learner: Learner, goal_id: int) -> bool:
+    deleted, _rows = SubjectGoal.objects.filter(learner=learner, pk=goal_id).delete()
+    return bool(deleted)
