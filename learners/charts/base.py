@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -40,10 +41,12 @@ class Chart:
         other once plotly.js has loaded, so pages carry no inline script."""
         if self.figure is None:
             return mark_safe("")
+        height = self.figure.layout.get("height", 0)
         return format_html(
-            '<div id="chart-{}" class="plotly-chart"></div>'
+            '<div id="chart-{}" class="plotly-chart chart-h-{}"></div>'
             '<script type="application/json" data-plotly-figure="chart-{}">{}</script>',
             self.key,
+            height,
             self.key,
             mark_safe(self.figure.to_json()),
         )
@@ -67,6 +70,16 @@ def chart_day(day: date) -> str:
     return day_text(day, pgettext("chart axis day", "M j"))
 
 
+# The page holds a figure's height before plotly.js draws it, with one CSS class per height
+# (static/css/app.css: chart-h-200 … chart-h-600), so drawing it later moves nothing.
+CHART_HEIGHTS = range(200, 601, 20)
+
+
+def chart_height(height: int) -> int:
+    """`height` rounded up to one the stylesheet holds room for."""
+    return min(CHART_HEIGHTS[-1], max(CHART_HEIGHTS[0], 20 * math.ceil(height / 20)))
+
+
 def base_layout(figure: Figure, *, title: str, height: int = 320) -> Figure:
     """The look every chart shares: readable font, no clutter, room for small screens.
 
@@ -75,7 +88,7 @@ def base_layout(figure: Figure, *, title: str, height: int = 320) -> Figure:
     """
     figure.update_layout(
         font={"family": FONT, "size": 13},
-        height=height,
+        height=chart_height(height),
         margin={"l": 48, "r": 16, "t": 48 if title else 16, "b": 40},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",

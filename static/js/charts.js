@@ -40,9 +40,6 @@
     var target = document.getElementById(source.dataset.plotlyFigure);
     if (!target || target.dataset.drawn) return;
     target.dataset.drawn = "1";
-    // Hold the figure's height, so drawing it later moves nothing on the page.
-    var height = JSON.parse(source.textContent).layout.height;
-    if (height) target.style.minHeight = height + "px";
     pending.push([target, source]);
   });
   if (!pending.length || !plotlySrc) return;

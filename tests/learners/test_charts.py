@@ -211,3 +211,16 @@ def test_the_served_plotly_bundle_is_the_version_plotly_python_writes_for() -> N
     served = Path(__file__).resolve().parents[2] / "static" / "vendor" / "plotly" / "plotly-cartesian.min.js"
     bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     assert version(served) == version(bundled)
+
+
+def test_the_page_holds_each_figures_height_before_plotly_draws_it() -> None:
+    """A chart's element carries a class the stylesheet gives its figure's exact height, so the
+    page does not move when plotly.js draws it late."""
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "static" / "css" / "app.css").read_text()
+    for chart in dashboard_charts(studied()):
+        assert chart.figure is not None
+        height = chart.figure.layout["height"]
+        assert f'class="plotly-chart chart-h-{height}"' in chart.html()
+        assert f".chart-h-{height} {{ min-height: {height}px; }}" in css
