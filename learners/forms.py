@@ -136,7 +136,8 @@ SUBJECT_SUGGESTIONS_ID = "subject-suggestions"
 
 
 def subject_input() -> forms.TextInput:
-    return forms.TextInput(attrs={"list": SUBJECT_SUGGESTIONS_ID, "autocomplete": "off"})
+    # No autocomplete="off": it would also stop browsers restoring the field on going back.
+    return forms.TextInput(attrs={"list": SUBJECT_SUGGESTIONS_ID})
 
 
 class StrategyChoiceField(forms.ModelChoiceField):
@@ -513,3 +514,20 @@ class GoalForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+
+class SubjectRenameForm(forms.Form):
+    """Renaming a subject; a name the learner already uses merges the two."""
+
+    old = forms.ChoiceField(label=_("Subject"))
+    new = forms.CharField(
+        label=_("New name, or a subject to merge it into"),
+        max_length=SUBJECT_MAX_LENGTH,
+        widget=subject_input(),
+    )
+
+    def __init__(self, *args: Any, subjects: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["old"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(s, s) for s in sorted(subjects, key=str.casefold)]

@@ -1,4 +1,5 @@
-"""Writes on a learner's goals: per subject, minutes a week and an optional exam date."""
+"""Writes on a learner's subjects: per subject a goal (minutes a week, an optional exam date), and
+renaming or merging subjects."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from learners.models import Learner, SubjectGoal
+from learners.models import Learner, StudySession, StudyTimer, SubjectGoal
 
 
 def learner_today(*, learner: Learner) -> date:
@@ -50,3 +51,26 @@ def goal_save(*, learner: Learner, subject: str, weekly_minutes: int, exam_date:
 def goal_delete(*, learner: Learner, goal_id: int) -> bool:
     deleted, _rows = SubjectGoal.objects.filter(learner=learner, pk=goal_id).delete()
     return bool(deleted)
+
+
+def subject_rename(*, learner: Learner, old: str, new: str) -> int:
+    """Rename a subject in every session, the running timer and its goal; renaming it to a subject
+    that exists merges the two. A goal already set for the new name is the one kept. Returns the
+    number of sessions renamed."""
+    old, new = old.strip(), new.strip()
+    if not new:
+        raise ValidationError({"new": _("Enter the new name of the subject.")}, code="blank")
+    with transaction.atomic():
+        moved = StudySession.objects.filter(learner=learner, subject__iexact=old).update(subject=new)
+        # The subject merged into takes the spelling typed too, so the two read as one.
+        StudySession.objects.filter(learner=learner, subject__iexact=new).update(subject=new)
+        StudyTimer.objects.filter(learner=learner, subject__iexact=old).update(subject=new)
+        goals = SubjectGoal.objects.select_for_update().filter(learner=learner)
+        kept = goals.filter(subject__iexact=new).exclude(subject__iexact=old).first()
+        if kept is not None:
+            goals.filter(subject__iexact=old).delete()
+            kept.subject = new
+            kept.save(update_fields=["subject"])
+        else:
+            goals.filter(subject__iexact=old).update(subject=new)
+    return moved

@@ -7,6 +7,7 @@ urlpatterns = [
     path("timezone/", account.timezone_update, name="account-timezone"),
     path("goals/", goals.goals, name="goals"),
     path("goals/<int:goal_id>/remove/", goals.goal_remove, name="goal-remove"),
+    path("subjects/rename/", goals.subject_rename_view, name="subject-rename"),
     path("email/", email_address.change, name="email-change"),
     path("email/resend/", email_address.resend, name="email-resend"),
     path("join/", account.join, name="join"),

@@ -167,3 +167,33 @@ def test_dashboard_goals_query_count_does_not_grow(alice: Learner, django_assert
     StudySessionFactory.create_batch(30, learner=alice, subject="S1")
     with django_assert_max_num_queries(2):
         goal_progress(learner=alice)
+
+
+def _rename(client: Client, old: str, new: str) -> str:
+    return client.post(reverse("subject-rename"), {"old": old, "new": new}, follow=True).content.decode()
+
+
+def test_renaming_a_subject_renames_every_session_of_it(alice: Learner, alice_client: Client) -> None:
+    StudySessionFactory.create_batch(2, learner=alice, subject="Phys")
+    StudySessionFactory(learner=alice, subject="Biology")
+    assert "2 sessions of Phys are now in Physics." in _rename(alice_client, "Phys", "Physics")
+    assert sorted(alice.sessions.values_list("subject", flat=True)) == ["Biology", "Physics", "Physics"]
+
+
+def test_merging_into_a_subject_keeps_the_goal_of_that_subject(alice: Learner, alice_client: Client) -> None:
+    StudySessionFactory(learner=alice, subject="Phys")
+    StudySessionFactory(learner=alice, subject="Physics")
+    SubjectGoal.objects.create(learner=alice, subject="Phys", weekly_minutes=30)
+    SubjectGoal.objects.create(learner=alice, subject="Physics", weekly_minutes=90)
+    _rename(alice_client, "Phys", "physics")
+    assert list(SubjectGoal.objects.values_list("subject", "weekly_minutes")) == [("physics", 90)]
+    assert set(alice.sessions.values_list("subject", flat=True)) == {"physics"}
+
+
+def test_a_subject_the_learner_does_not_have_cannot_be_renamed(
+    alice: Learner, bob: Learner, alice_client: Client
+) -> None:
+    StudySessionFactory(learner=bob, subject="Secret")
+    StudySessionFactory(learner=alice, subject="Physics")
+    _rename(alice_client, "Secret", "Mine")
+    assert bob.sessions.get().subject == "Secret"
