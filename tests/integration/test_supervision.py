@@ -54,7 +54,8 @@ class Stack:
 
     def send_task(self, name: str) -> str:
         broker = self.var_dir / "broker"
-        app = Celery(broker="filesystem://localhost//")
+        # Not the current app: shared tasks of later tests must keep the test run's own broker.
+        app = Celery(broker="filesystem://localhost//", set_as_current=False)
         app.conf.broker_transport_options = {
             "data_folder_in": str(broker / "queue"),
             "data_folder_out": str(broker / "queue"),
