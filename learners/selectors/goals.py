@@ -6,6 +6,7 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -64,3 +65,36 @@ def goal_progress(*, learner: Learner, now: datetime | None = None) -> list[Goal
         )
         for goal in goals
     ]
+
+
+@dataclass(frozen=True)
+class SubjectFigures:
+    subject: str
+    sessions: int
+    minutes: int
+    mean_score: float | None  # over scored sessions only
+    scored: int
+
+
+def subject_figures(*, learner: Learner) -> list[SubjectFigures]:
+    """Per subject (case folded, named as last studied): sessions, minutes and mean score; one query."""
+    groups: dict[str, dict[str, Any]] = {}
+    rows = StudySession.objects.filter(learner=learner).order_by("started_at", "id")
+    for subject, minutes, score in rows.values_list("subject", "minutes", "score"):
+        group = groups.setdefault(subject.strip().casefold(), {"n": 0, "minutes": 0, "scores": []})
+        group["subject"] = subject.strip()
+        group["n"] += 1
+        group["minutes"] += minutes
+        if score is not None:
+            group["scores"].append(score)
+    figures = [
+        SubjectFigures(
+            subject=g["subject"],
+            sessions=g["n"],
+            minutes=g["minutes"],
+            mean_score=sum(g["scores"]) / len(g["scores"]) if g["scores"] else None,
+            scored=len(g["scores"]),
+        )
+        for g in groups.values()
+    ]
+    return sorted(figures, key=lambda f: (-f.minutes, f.subject.casefold()))

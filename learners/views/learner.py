@@ -23,7 +23,7 @@ from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Recommendation, TaskKind
 from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as selectors
-from learners.selectors.goals import goal_progress
+from learners.selectors.goals import goal_progress, subject_figures
 from learners.selectors.sessions import SessionFilters
 from learners.selectors.study import timer_get
 from learners.services.dashboard import nudge_dismiss
@@ -81,6 +81,7 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
         "recent": selectors.session_list(learner=learner)[:5],
         "subject_suggestions": selectors.learner_subjects(learner=learner),
         "goals": goal_progress(learner=learner),
+        "subjects": subject_figures(learner=learner),
     }
     return render(request, "learners/home.html", context)
 

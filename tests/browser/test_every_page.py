@@ -51,6 +51,7 @@ def _demo_learner_pages() -> list[str]:
         reverse("self-report"),
         reverse("account-settings"),
         reverse("email-change"),
+        reverse("goals"),
         reverse("join"),
         reverse("account-delete"),
         reverse("password_change"),

@@ -163,7 +163,7 @@ def test_dashboard_page_query_count_does_not_grow_with_sessions(
     with CaptureQueriesContext(connection) as queries:
         response = alice_client.get(reverse("home"))
     assert response.status_code == 200
-    assert len(queries) == 16  # with the suggested subjects and the goals (none: no session query)
+    assert len(queries) == 17  # with the suggested subjects, the goals (none: no session query), by subject
 
 
 def test_dashboard_shows_the_recommendation_with_its_range_and_reason(

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from learners.models import Learner, SubjectGoal
-from learners.selectors.goals import goal_progress
+from learners.selectors.goals import goal_progress, subject_figures
 from learners.services.account import account_delete, learner_set_timezone
 from learners.services.goals import goal_save
 from tests.factories import StudySessionFactory
@@ -197,3 +197,18 @@ def test_a_subject_the_learner_does_not_have_cannot_be_renamed(
     StudySessionFactory(learner=alice, subject="Physics")
     _rename(alice_client, "Secret", "Mine")
     assert bob.sessions.get().subject == "Secret"
+
+
+def test_dashboard_figures_by_subject(alice: Learner, alice_client: Client) -> None:
+    StudySessionFactory(learner=alice, subject="physics", minutes=30, score=60)
+    StudySessionFactory(learner=alice, subject="Physics", minutes=45, score=80)
+    StudySessionFactory(learner=alice, subject="Physics", minutes=15, score=None)
+    StudySessionFactory(learner=alice, subject="Biology", minutes=20, score=None)
+    figures = subject_figures(learner=alice)
+    assert [(f.subject, f.sessions, f.minutes, f.mean_score, f.scored) for f in figures] == [
+        ("Physics", 3, 90, 70.0, 2),
+        ("Biology", 1, 20, None, 0),
+    ]
+    content = alice_client.get(reverse("home")).content.decode()
+    assert "By subject" in content
+    assert "?subject=Physics" in content
