@@ -7,6 +7,7 @@ others keep working.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from celery import Celery
 
 from tests.worker import ROOT, wait_for
 
@@ -53,15 +53,18 @@ class Stack:
             return False
 
     def send_task(self, name: str) -> str:
-        broker = self.var_dir / "broker"
-        # Not the current app: shared tasks of later tests must keep the test run's own broker.
-        app = Celery(broker="filesystem://localhost//", set_as_current=False)
-        app.conf.broker_transport_options = {
-            "data_folder_in": str(broker / "queue"),
-            "data_folder_out": str(broker / "queue"),
-            "control_folder": str(broker / "control"),
-        }
-        return str(app.send_task(name).id)
+        """Queue a task on the stack's broker from a `celery call` process of its own: a Celery
+        app made in this test process would stay behind and misroute later tests' tasks."""
+        result = subprocess.run(
+            [self._bin("celery"), "-A", "coach", "call", name],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return result.stdout.strip().splitlines()[-1]
 
     def _bin(self, name: str) -> str:
         return str(Path(sys.executable).parent / name)
@@ -112,8 +115,17 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         yield stack
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            # supervisord starts each program in a process group of its own: asked to stop, it
+            # stops them; killed outright, it would leave them running.
+            pids = [stack.pid(program) for program in ("web", "worker", "beat")]
+            process.terminate()
+            try:
+                process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                for pid in [process.pid, *pids]:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(pid, signal.SIGKILL)
+                process.wait()
 
 
 def test_killed_worker_is_restarted_while_the_web_keeps_serving_then_killed_web_returns(stack: Stack) -> None:
