@@ -196,7 +196,7 @@ def test_every_page_fits_both_widths_in_both_languages(
                     f"{language} {label} {url}: {f}"
                     for f in _check(page, live_server.url, url, who.statuses.get(url, 200), errors)
                 ]
-                name = re.sub(r"[^a-z]+", "-", url.strip("/")).strip("-") or "home"
+                name = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\d+", "n", url.strip("/"))).strip("-") or "home"
                 page.screenshot(path=str(shots / f"{persona}-{name}-{language}-{label}.png"), full_page=True)
         context.close()
     assert failures == [], "\n".join(failures)
