@@ -105,7 +105,7 @@ def test_learner_journey_from_sign_up_to_following_a_recommendation(
     expect(page.locator("#calibration-sentence")).to_have_text(
         "You tend to expect 22 points more than you score."
     )
-    expect(page.locator("main table.striped")).to_contain_text("Cell biology")
+    expect(page.locator("section[aria-labelledby=recent-title] table")).to_contain_text("Cell biology")
     for key in CHARTS:
         page.locator(f"#chart-{key}").scroll_into_view_if_needed()
         expect(page.locator(f"#chart-{key} svg.main-svg").first).to_be_attached()
