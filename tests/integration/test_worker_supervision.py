@@ -35,15 +35,8 @@ class Stack:
     url: str
 
     def pid(self, program: str) -> int:
-        result = subprocess.run(
-            [self._bin("supervisorctl"), "-c", "supervisord.conf", "pid", program],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return int(result.stdout.strip()) if result.stdout.strip().isdigit() else 0
+        out = self._run("supervisorctl", "-c", "supervisord.conf", "pid", program, timeout=10, check=False)
+        return int(out) if out.isdigit() else 0
 
     def answers(self) -> bool:
         try:
@@ -53,21 +46,21 @@ class Stack:
             return False
 
     def send_task(self, name: str) -> str:
-        """Queue a task on the stack's broker from a `celery call` process of its own: a Celery
-        app made in this test process would stay behind and misroute later tests' tasks."""
+        """Queue a task on the stack's broker (its settings, its var dir) with `celery call`."""
+        return self._run("celery", "-A", "coach", "call", name, timeout=60, check=True).splitlines()[-1]
+
+    def _run(self, program: str, *args: str, timeout: float, check: bool) -> str:
+        """One of the venv's commands, in the stack's environment; its output, stripped."""
         result = subprocess.run(
-            [self._bin("celery"), "-A", "coach", "call", name],
+            [str(Path(sys.executable).parent / program), *args],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=60,
-            check=True,
+            timeout=timeout,
+            check=check,
         )
-        return result.stdout.strip().splitlines()[-1]
-
-    def _bin(self, name: str) -> str:
-        return str(Path(sys.executable).parent / name)
+        return result.stdout.strip()
 
 
 def _free_port() -> int:
