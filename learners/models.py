@@ -376,3 +376,51 @@ class SubjectGoal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject}: {self.weekly_minutes} min/week"
+
+
+class PlannedSession(models.Model):
+    """A study session planned for a day (the learner's local date), from a spacing schedule."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Skipped")
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="planned_sessions")
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
+    strategy = models.ForeignKey(
+        "coach.Strategy", on_delete=models.PROTECT, related_name="+", verbose_name=_("strategy")
+    )
+    planned_for = models.DateField(_("planned for"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PLANNED)
+    # The session that fulfilled it; a deleted session leaves the plan done.
+    session = models.ForeignKey(
+        StudySession, on_delete=models.SET_NULL, null=True, blank=True, related_name="planned"
+    )
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.SET_NULL, null=True, blank=True, related_name="planned"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["planned_for", "id"]
+        indexes = [models.Index(fields=["learner", "planned_for"], name="planned_learner_day")]
+        constraints = [
+            # At most one open plan per subject and day.
+            models.UniqueConstraint(
+                Lower("subject"),
+                "learner",
+                "planned_for",
+                condition=Q(status="planned"),
+                name="planned_session_one_per_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["planned", "done", "skipped"]), name="planned_session_status_valid"
+            ),
+        ]
+        verbose_name = _("planned session")
+        verbose_name_plural = _("planned sessions")
+
+    def __str__(self) -> str:
+        return f"{self.subject} on {self.planned_for:%Y-%m-%d} ({self.status})"

@@ -6,7 +6,7 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Case, Count, F, Max, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 
 from coach.models import Strategy
@@ -66,6 +66,11 @@ def learner_subjects(*, learner: Learner) -> list[str]:
     return [row["subject"] for row in rows]
 
 
+def learner_zone(*, learner: Learner) -> zoneinfo.ZoneInfo:
+    """The learner's time zone; UTC for a name zoneinfo does not know."""
+    return _zone(learner)
+
+
 def _zone(learner: Learner) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(learner.timezone or "UTC")
@@ -78,12 +83,17 @@ def session_get(*, learner: Learner, session_id: int) -> StudySession:
     return get_object_or_404(session_list(learner=learner), pk=session_id)
 
 
-def previous_next_time_plan(*, learner: Learner) -> str:
-    """The 'next time' plan of the learner's latest reflection, to check at the next session."""
+def previous_next_time_plan(*, learner: Learner, subject: str = "") -> str:
+    """The 'next time' plan of the learner's latest reflection, to check at the next session: of
+    that subject when one is given, and if it has none, of any subject."""
+    plans = StudySession.objects.filter(learner=learner, reflection__isnull=False).exclude(
+        reflection__next_time=""
+    )
+    # One query: the subject's own plans sort first.
+    same = Case(When(subject__iexact=subject.strip(), then=1), default=0) if subject.strip() else Value(0)
     plan = (
-        StudySession.objects.filter(learner=learner, reflection__isnull=False)
-        .exclude(reflection__next_time="")
-        .order_by("-started_at", "-id")
+        plans.annotate(same_subject=same)
+        .order_by("-same_subject", "-started_at", "-id")
         .values_list("reflection__next_time", flat=True)
         .first()
     )

@@ -13,6 +13,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from learners.models import Learner, StudySession, StudyTimer, SubjectGoal
+from learners.services.plan import plan_rename_subject
 
 
 def learner_today(*, learner: Learner) -> date:
@@ -65,6 +66,7 @@ def subject_rename(*, learner: Learner, old: str, new: str) -> int:
         # The subject merged into takes the spelling typed too, so the two read as one.
         StudySession.objects.filter(learner=learner, subject__iexact=new).update(subject=new)
         StudyTimer.objects.filter(learner=learner, subject__iexact=old).update(subject=new)
+        plan_rename_subject(learner=learner, old=old, new=new)
         goals = SubjectGoal.objects.select_for_update().filter(learner=learner)
         kept = goals.filter(subject__iexact=new).exclude(subject__iexact=old).first()
         if kept is not None:

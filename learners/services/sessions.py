@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from coach.models import Strategy
 from learners.models import Learner, Reflection, StudySession, validate_timezone
 from learners.services.email_address import email_validate
+from learners.services.plan import plan_fulfil
 from learners.services.recommendations import recommendation_request
 
 
@@ -107,6 +108,7 @@ def session_insert(
             raise
         return SessionSaved(session=earlier, refresh_queued=None, already_saved=True)
     _reflection_save(session=session, data=reflection)
+    plan_fulfil(session=session)
     return SessionSaved(session=session, refresh_queued=None)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import errors, health, language, learner, pwa, selfreport, study
+from learners.views import errors, health, language, learner, plan, pwa, selfreport, study
 
 urlpatterns = [
     path("", learner.home, name="home"),
@@ -22,6 +22,9 @@ urlpatterns = [
         name="recommendation-dismiss",
     ),
     path("nudges/dismiss/", learner.nudge_dismiss_view, name="nudge-dismiss"),
+    path("plan/", plan.plan_accept_view, name="plan-accept"),
+    path("plan/<int:planned_id>/move/", plan.plan_move_view, name="plan-move"),
+    path("plan/<int:planned_id>/skip/", plan.plan_skip_view, name="plan-skip"),
     path("study/", study.study, name="study"),
     path("study/pause/", study.study_pause, name="study-pause"),
     path("study/resume/", study.study_resume, name="study-resume"),

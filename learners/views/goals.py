@@ -12,7 +12,9 @@ from django.views.decorators.http import require_POST
 
 from learners.forms import GoalForm, SubjectRenameForm
 from learners.http import LearnerHttpRequest, learner_required
+from learners.plan_forms import PlanAcceptForm
 from learners.selectors.goals import goal_progress
+from learners.selectors.plan import plan_upcoming
 from learners.selectors.sessions import learner_subjects
 from learners.services.goals import goal_delete, goal_save, subject_rename
 
@@ -35,6 +37,8 @@ def goals(request: LearnerHttpRequest) -> HttpResponse:
         "goals": goal_progress(learner=request.learner),
         "subject_suggestions": subjects,
         "rename_form": SubjectRenameForm(subjects=subjects),
+        "plan_form": PlanAcceptForm(initial={"subject": subjects[0] if subjects else ""}),
+        "planned": plan_upcoming(learner=request.learner),
     }
     return render(request, "account/goals.html", context)
 

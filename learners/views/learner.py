@@ -21,12 +21,15 @@ from learners.forms import (
 )
 from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Recommendation, TaskKind
+from learners.plan_forms import PlanAcceptForm
 from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as selectors
 from learners.selectors.goals import goal_progress, subject_figures
+from learners.selectors.plan import plan_due
 from learners.selectors.sessions import SessionFilters
 from learners.selectors.study import timer_get
 from learners.services.dashboard import nudge_dismiss
+from learners.services.plan import PLAN_STRATEGY_SLUGS
 from learners.services.recommendations import recommendation_request, recommendation_respond
 from learners.services.sessions import (
     SessionSaved,
@@ -57,6 +60,7 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
         recommendation_request(learner_id=learner.pk)
     data = dashboard.dashboard_data(learner=learner)
     reports = dashboard.selfreport_recent(learner=learner)
+    subjects = selectors.learner_subjects(learner=learner)
     context = {
         "data": data,
         "charts": dashboard_charts(data),
@@ -79,11 +83,29 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
         "first_selfreport": not reports,
         "timer": timer_get(learner=learner),
         "recent": selectors.session_list(learner=learner)[:5],
-        "subject_suggestions": selectors.learner_subjects(learner=learner),
+        "subject_suggestions": subjects,
         "goals": goal_progress(learner=learner),
         "subjects": subject_figures(learner=learner),
+        "plan": plan_due(learner=learner),
+        "plan_form": _plan_form(recommendation, subjects=subjects),
     }
     return render(request, "learners/home.html", context)
+
+
+def _plan_form(recommendation: Recommendation | None, *, subjects: list[str]) -> PlanAcceptForm | None:
+    """The card's offer of a spaced plan, when the recommended strategy is one a plan serves."""
+    if recommendation is None or recommendation.strategy.slug not in PLAN_STRATEGY_SLUGS:
+        return None
+    if recommendation.status == Recommendation.Status.DISMISSED:
+        return None
+    subject = recommendation.subject or (subjects[0] if subjects else "")
+    return PlanAcceptForm(
+        initial={
+            "subject": subject,
+            "strategy": recommendation.strategy.slug,
+            "recommendation": recommendation.pk,
+        }
+    )
 
 
 @learner_required

@@ -13,6 +13,7 @@ from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Learner, Recommendation, StudyTimer
 from learners.selectors import recommendations
 from learners.selectors import sessions as session_selectors
+from learners.selectors.plan import planned_get
 from learners.selectors.study import pomodoro_phase, timer_elapsed_seconds, timer_get, timer_prompts
 from learners.services.study import (
     timer_discard,
@@ -39,10 +40,12 @@ def study(request: LearnerHttpRequest) -> HttpResponse:
     timer = timer_get(learner=learner)
     if timer is not None:
         return _running(request, timer, TimerFinishForm(clock_minutes=timer_minutes(timer=timer)))
-    previous_plan = session_selectors.previous_next_time_plan(learner=learner)
-    form = TimerStartForm(
-        request.POST or None, initial=_start_initial(learner, request.GET.get("recommendation"))
+    initial = _start_initial(learner, request.GET.get("recommendation"))
+    initial.update(_planned_initial(learner, request.GET.get("planned")))
+    previous_plan = session_selectors.previous_next_time_plan(
+        learner=learner, subject=str(initial["subject"])
     )
+    form = TimerStartForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         recommendation = _recommendation(learner, form.cleaned_data["recommendation"])
         timer_start(learner=learner, data=form.to_input(recommendation=recommendation))
@@ -75,6 +78,19 @@ def _start_initial(learner: Learner, recommendation_id: str | None) -> dict[str,
     return initial
 
 
+def _planned_initial(learner: Learner, planned_id: str | None) -> dict[str, object]:
+    """A planned session started from the dashboard: its subject and strategy."""
+    try:
+        planned = planned_get(learner=learner, planned_id=int(str(planned_id)))
+    except (TypeError, ValueError, Http404):
+        return {}
+    return {
+        "subject": planned.subject,
+        "strategy": planned.strategy_id,
+        "recommendation": planned.recommendation_id,
+    }
+
+
 def _running(request: HttpRequest, timer: StudyTimer, form: TimerFinishForm) -> HttpResponse:
     elapsed = timer_elapsed_seconds(timer=timer)
     context = {
@@ -83,7 +99,9 @@ def _running(request: HttpRequest, timer: StudyTimer, form: TimerFinishForm) -> 
         "elapsed": elapsed,
         "prompts": timer_prompts(strategy_slug=timer.strategy.slug),
         "phase": pomodoro_phase(elapsed_seconds=elapsed) if timer.pomodoro else None,
-        "previous_plan": session_selectors.previous_next_time_plan(learner=timer.learner)
+        "previous_plan": session_selectors.previous_next_time_plan(
+            learner=timer.learner, subject=timer.subject
+        )
         if timer.kept_previous_plan is None
         else "",
     }

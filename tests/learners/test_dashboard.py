@@ -163,7 +163,8 @@ def test_dashboard_page_query_count_does_not_grow_with_sessions(
     with CaptureQueriesContext(connection) as queries:
         response = alice_client.get(reverse("home"))
     assert response.status_code == 200
-    assert len(queries) == 17  # with the suggested subjects, the goals (none: no session query), by subject
+    # with the suggested subjects, the goals (none: no session query), by subject, the plan due
+    assert len(queries) == 18
 
 
 def test_dashboard_shows_the_recommendation_with_its_range_and_reason(
