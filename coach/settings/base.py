@@ -184,6 +184,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A retrain takes minutes of CPU: on a queue of its own, consumed by its own worker
+# (supervisord.conf's worker-engine), it never holds up a learner's refresh on the default queue.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+ENGINE_QUEUE = "engine"
+CELERY_TASK_ROUTES = {"learners.engine_run_execute": {"queue": ENGINE_QUEUE}}
 # A web request must not hang on a broker that is down: give up publishing quickly and say so.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,

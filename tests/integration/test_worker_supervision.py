@@ -25,6 +25,8 @@ from tests.worker import ROOT, wait_for
 
 pytestmark = pytest.mark.slow
 
+PROGRAMS = ("web", "worker", "worker-engine", "beat")
+
 
 @dataclass(frozen=True)
 class Stack:
@@ -104,13 +106,14 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     stack = Stack(process, env, var_dir, log, f"http://127.0.0.1:{port}")
     try:
         assert wait_for(stack.answers, timeout=60), log.read_text()
-        assert wait_for(lambda: b"ready." in log.read_bytes(), timeout=60), log.read_text()
+        # Both workers: the learners' queue and the engine's.
+        assert wait_for(lambda: log.read_bytes().count(b"ready.") >= 2, timeout=60), log.read_text()
         yield stack
     finally:
         if process.poll() is None:
             # supervisord starts each program in a process group of its own: asked to stop, it
             # stops them; killed outright, it would leave them running.
-            pids = [stack.pid(program) for program in ("web", "worker", "beat")]
+            pids = [stack.pid(program) for program in PROGRAMS]
             process.terminate()
             try:
                 process.wait(timeout=40)
@@ -143,7 +146,7 @@ def test_killed_worker_is_restarted_while_the_web_keeps_serving_then_killed_web_
 
 
 def test_interrupt_stops_every_process(stack: Stack) -> None:
-    pids = [stack.pid(program) for program in ("web", "worker", "beat")]
+    pids = [stack.pid(program) for program in PROGRAMS]
     assert all(pids)
     # Ctrl-C in a terminal signals the whole foreground process group.
     os.killpg(stack.process.pid, signal.SIGINT)
