@@ -1,19 +1,22 @@
-"""Personas shared by the suite: alice studies, bob studies too, charlie teaches another cohort."""
+"""Personas shared by the suite: alice studies, bob studies too, dana teaches a cohort, charlie
+teaches another."""
 
 from __future__ import annotations
 
 import importlib
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
-from learners.models import Learner
+from learners.models import Cohort, Learner
 from tests.factories import CohortFactory, LearnerFactory, UserFactory, educator
 
 PASSWORD = "correct horse battery staple"
@@ -64,13 +67,35 @@ def charlie_client(charlie) -> Client:  # type: ignore[no-untyped-def]
     return client
 
 
+@pytest.fixture
+def dana(db: None) -> User:
+    """An educator with a cohort of her own."""
+    return educator("dana")
+
+
+@pytest.fixture
+def cohort(dana: User) -> Cohort:
+    return CohortFactory(owner=dana, name="Biology 101")
+
+
+@pytest.fixture
+def dana_client(dana: User) -> Client:
+    client = Client()
+    client.force_login(dana)
+    return client
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _remove_test_queue() -> Iterator[None]:
-    """Remove this run's file-system queue at the end; pytest-django removes the test database."""
+    """Remove this run's file-system queue and cache at the end; pytest-django removes the test
+    database."""
     yield
     broker_dir = getattr(settings, "BROKER_DIR", None)
     if broker_dir is not None and broker_dir.name.startswith("test-broker-"):
         shutil.rmtree(broker_dir, ignore_errors=True)
+    cache_dir = Path(settings.CACHES["default"]["LOCATION"])
+    if cache_dir.name.startswith("test-cache-"):
+        shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -82,5 +107,6 @@ def _english_between_tests() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    # Join-code failure counters live in the cache: one test's guesses must not throttle the next.
+    # Join-code failure counters and cached page parts live in the cache: one test's guesses must
+    # not throttle the next, nor its pages show in another's (ids repeat between tests).
     cache.clear()

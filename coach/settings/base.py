@@ -162,6 +162,17 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 
+# One cache for every process, so a change the worker writes reaches the web app's cached pages
+# (learners.versions) and counters hold across processes: files under var/ in the embedded default,
+# Redis in production.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 10000},
+    }
+}
+
 # Celery: the embedded default is kombu's filesystem transport, a broker that needs no server.
 BROKER_DIR = VAR_DIR / "broker"
 # The filesystem transport ignores the host; naming one keeps kombu from warning that none was given.

@@ -26,6 +26,12 @@ if not env.str("CELERY_BROKER_URL", default=""):
         "store_processed": False,
         "polling_interval": 0.1,
     }
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / f"test-cache-{_suffix}"),
+    }
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

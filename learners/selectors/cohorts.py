@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db.models import (
     Avg,
     BooleanField,
@@ -28,8 +29,10 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from coach.models import Strategy
+from learners import versions
 from learners.models import Cohort, CohortMembership, Learner, Recommendation, Reflection, StudySession
 from learners.permissions import cohorts_for_educator
 from learners.scores import (
@@ -91,6 +94,25 @@ def _estimate(label: str, n: int, mean: float | None, mean_sq: float | None) -> 
 def _week_start(now: datetime) -> date:
     today = timezone.localdate(now)
     return today - timedelta(days=today.weekday())
+
+
+# Kept until a member's data, the membership, the week, the time zone or the language changes.
+OVERVIEW_SECONDS = 24 * 3600
+
+
+def cohort_overview_key(*, cohort: Cohort, now: datetime | None = None) -> str:
+    """A key for everything the cohort page builds from its members' data (learners.versions)."""
+    week = _week_start(now or timezone.now())
+    parts = [cohort.pk, versions.cohort_version(cohort.pk), week, timezone.get_current_timezone_name()]
+    return ":".join(str(part) for part in [*parts, get_language()])
+
+
+def cohort_overview_cached(*, cohort: Cohort, key: str) -> CohortOverview:
+    """cohort_overview(), built once for each key."""
+    return cast(
+        CohortOverview,
+        cache.get_or_set(f"cohort-overview:{key}", lambda: cohort_overview(cohort=cohort), OVERVIEW_SECONDS),
+    )
 
 
 def cohort_overview(*, cohort: Cohort, now: datetime | None = None) -> CohortOverview:

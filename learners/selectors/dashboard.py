@@ -11,14 +11,16 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
-from django.db.models import Avg, Count, F, FloatField
+from django.core.cache import cache
+from django.db.models import Count, F, FloatField, Sum
 from django.db.models.functions import Cast
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
+from learners import versions
 from learners.models import CohortMembership, Learner, SelfReport, StudySession
 from learners.scores import OVERCONFIDENCE_MIN_SESSIONS, OVERCONFIDENCE_POINTS, WEEKS_SHOWN, score_interval
 
@@ -120,9 +122,7 @@ def dashboard_data(*, learner: Learner, now: datetime | None = None) -> Dashboar
     for row in rows:
         minutes_by_day[row["day"]] += row["minutes"]
     scored = [row for row in rows if row["score"] is not None]
-    comparison_label, comparison = _comparison(
-        learner=learner, strategy_ids={r["strategy_id"] for r in scored}
-    )
+    comparison_label, comparison = _comparison(learner=learner, scored=scored)
     low = [r for r in scored if r["strategy__utility"] == "low"]
 
     return DashboardData(
@@ -143,6 +143,35 @@ def dashboard_data(*, learner: Learner, now: datetime | None = None) -> Dashboar
         today=today,
         low_utility_bias=(sum(r["confidence"] - r["score"] for r in low) / len(low)) if low else None,
         low_utility_n=len(low),
+    )
+
+
+# Kept until the learner's data, day, time zone or language changes, or the comparison is renewed.
+DASHBOARD_SECONDS = 24 * 3600
+
+
+def dashboard_key(*, learner: Learner, now: datetime | None = None) -> str:
+    """A key for everything the dashboard builds from the learner's data (learners.versions)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now, _zone(learner.timezone)).date()
+    # Other learners' figures are renewed every COMPARISON_SECONDS, whatever the learner does.
+    renewal = int(now.timestamp() // COMPARISON_SECONDS)
+    parts = [
+        learner.pk,
+        versions.learner_version(learner.pk),
+        today,
+        learner.timezone,
+        get_language(),
+        renewal,
+    ]
+    return ":".join(str(part) for part in parts)
+
+
+def dashboard_data_cached(*, learner: Learner, key: str) -> DashboardData:
+    """dashboard_data(), built once for each key."""
+    return cast(
+        DashboardData,
+        cache.get_or_set(f"dashboard-data:{key}", lambda: dashboard_data(learner=learner), DASHBOARD_SECONDS),
     )
 
 
@@ -234,33 +263,62 @@ def _strategy_scores(
 
 
 def _comparison(
-    *, learner: Learner, strategy_ids: set[int]
+    *, learner: Learner, scored: list[dict[str, Any]]
 ) -> tuple[str, dict[int, tuple[int, float, float]]]:
-    """Mean, spread and count of other learners' scores by strategy: the cohort's, else everyone's."""
-    cohort_id = (
+    """Count, mean and spread of other learners' scores by strategy: the cohort's, else everyone's."""
+    cohort_id = _comparison_cohort(learner)
+    group = _group_sums(cohort_id)
+    # The group's sums less the learner's own: the others, without a query per learner.
+    own: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for row in scored:
+        sums = own[row["strategy_id"]]
+        sums[0] += 1
+        sums[1] += row["score"]
+        sums[2] += row["score"] ** 2
+    result = {}
+    for strategy_id in own:
+        group_n, group_total, group_total_sq = group.get(strategy_id, (0, 0.0, 0.0))
+        own_n, own_total, own_total_sq = own[strategy_id]
+        n, total, total_sq = int(group_n - own_n), group_total - own_total, group_total_sq - own_total_sq
+        if n < COMPARISON_MIN_SESSIONS:
+            continue
+        mean = total / n
+        variance = max(0.0, total_sq / n - mean**2) * n / (n - 1)
+        result[strategy_id] = (n, mean, math.sqrt(variance))
+    return ("cohort" if cohort_id is not None else "population"), result
+
+
+def _comparison_cohort(learner: Learner) -> int | None:
+    """The cohort a learner is compared with: the first they joined that still runs."""
+    return (
         CohortMembership.objects.filter(learner=learner, cohort__archived=False)
         .order_by("joined_at")
         .values_list("cohort_id", flat=True)
         .first()
     )
-    others = StudySession.objects.filter(score__isnull=False, strategy_id__in=strategy_ids).exclude(
-        learner=learner
-    )
-    label = "population"
+
+
+# Other learners' figures change with every session anyone logs; as the background to a learner's
+# own they are recomputed at most this often, so that a dashboard stays cached between its own changes.
+COMPARISON_SECONDS = 600
+
+
+def _group_sums(cohort_id: int | None) -> dict[int, tuple[int, float, float]]:
+    """Per strategy, the count, sum and sum of squares of the scores of a cohort or of everyone."""
+    key = f"comparison-sums:{versions.FORMAT}:{cohort_id or 'all'}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cast(dict[int, tuple[int, float, float]], cached)
+    sessions = StudySession.objects.filter(score__isnull=False)
     if cohort_id is not None:
-        others = others.filter(learner__memberships__cohort_id=cohort_id)
-        label = "cohort"
-    if not strategy_ids:
-        return label, {}
+        sessions = sessions.filter(learner__memberships__cohort_id=cohort_id)
     score = Cast(F("score"), FloatField())
-    rows = others.values("strategy_id").annotate(n=Count("id"), mean=Avg(score), mean_sq=Avg(score * score))
-    result = {}
-    for row in rows:
-        if row["n"] < COMPARISON_MIN_SESSIONS:
-            continue
-        variance = max(0.0, row["mean_sq"] - row["mean"] ** 2) * row["n"] / (row["n"] - 1)
-        result[row["strategy_id"]] = (row["n"], float(row["mean"]), math.sqrt(variance))
-    return label, result
+    rows = sessions.values("strategy_id").annotate(
+        n=Count("id"), total=Sum(score), total_sq=Sum(score * score)
+    )
+    sums = {row["strategy_id"]: (row["n"], float(row["total"]), float(row["total_sq"])) for row in rows}
+    cache.set(key, sums, COMPARISON_SECONDS)
+    return sums
 
 
 # Self-report ---------------------------------------------------------------------------------------

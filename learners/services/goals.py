@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from learners import versions
 from learners.models import Learner, StudySession, StudyTimer, SubjectGoal
 from learners.services.plan import plan_rename_subject
 
@@ -75,4 +76,6 @@ def subject_rename(*, learner: Learner, old: str, new: str) -> int:
             kept.save(update_fields=["subject"])
         else:
             goals.filter(subject__iexact=old).update(subject=new)
+        # Bulk updates send no signals: the pages built from the old name are let go here.
+        versions.learner_changed(learner.pk)
     return moved

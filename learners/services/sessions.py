@@ -63,8 +63,11 @@ def learner_signup(*, username: str, password: str, email: str = "", timezone: s
 
 def learner_ensure(*, user: User) -> Learner:
     """The user's learner profile; users made with createsuperuser or the admin get one on first use."""
-    learner, _ = Learner.objects.get_or_create(user=user)
-    return learner
+    try:
+        return user.learner  # already loaded by the middleware for the time zone and language
+    except Learner.DoesNotExist:
+        learner, _ = Learner.objects.get_or_create(user=user)
+        return learner
 
 
 def session_create(

@@ -8,6 +8,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -47,17 +49,28 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def cohort_detail(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpResponse:
     cohort = cohort_for_educator(user=request.user, cohort_id=cohort_id)
-    overview = selectors.cohort_overview(cohort=cohort)
+    # The overview and its charts are kept until a member's data changes: the template caches
+    # them under this key and builds the charts only when it has no copy.
+    key = selectors.cohort_overview_key(cohort=cohort)
+    overview = selectors.cohort_overview_cached(cohort=cohort, key=key)
     search = MemberSearchForm(request.GET)
     query = search.cleaned_data.get("q", "") if search.is_valid() else ""
     sort = search.cleaned_data.get("sort", "") if search.is_valid() else ""
-    members = selectors.member_table(cohort=cohort, search=query, sort=sort or "name")
-    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    page_number = request.GET.get("page", "")
+    # Built only when the template has no copy of this page of the table for the day.
+    page = SimpleLazyObject(
+        lambda: Paginator(
+            selectors.member_table(cohort=cohort, search=query, sort=sort or "name"), MEMBERS_PER_PAGE
+        ).get_page(page_number)
+    )
     context = {
         "cohort": cohort,
         "overview": overview,
-        "charts": _overview_charts(overview),
+        "overview_key": key,
+        "overview_seconds": selectors.OVERVIEW_SECONDS,
+        "charts": SimpleLazyObject(lambda: _overview_charts(overview)),
         "page": page,
+        "members_key": ":".join([key, str(timezone.localdate()), query, sort, page_number]),
         "query": query,
         "sort": sort or "name",
         "is_owner": cohort.owner_id == request.user.pk,

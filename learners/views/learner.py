@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -58,12 +59,17 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
     recommendation = recommendations.recommendation_latest(learner=learner)
     if recommendation is None and learner.refresh_requested_at is None:
         recommendation_request(learner_id=learner.pk)
-    data = dashboard.dashboard_data(learner=learner)
+    # The figures, charts and tables below the card are kept until the learner's data changes: the
+    # template caches them under this key and builds from the lazy values only when it has no copy.
+    key = dashboard.dashboard_key(learner=learner)
+    data = dashboard.dashboard_data_cached(learner=learner, key=key)
     reports = dashboard.selfreport_recent(learner=learner)
     subjects = selectors.learner_subjects(learner=learner)
     context = {
         "data": data,
-        "charts": dashboard_charts(data),
+        "panel_key": key,
+        "panel_seconds": dashboard.DASHBOARD_SECONDS,
+        "charts": SimpleLazyObject(lambda: dashboard_charts(data)),
         "calibration_sentence": calibration_sentence(data.calibration_stats)
         if data.calibration_stats
         else "",
@@ -84,8 +90,8 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
         "timer": timer_get(learner=learner),
         "recent": selectors.session_list(learner=learner)[:5],
         "subject_suggestions": subjects,
-        "goals": goal_progress(learner=learner),
-        "subjects": subject_figures(learner=learner),
+        "goals": SimpleLazyObject(lambda: goal_progress(learner=learner)),
+        "subjects": SimpleLazyObject(lambda: subject_figures(learner=learner)),
         "plan": plan_due(learner=learner),
         "plan_form": _plan_form(recommendation, subjects=subjects),
     }

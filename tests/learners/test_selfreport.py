@@ -84,7 +84,7 @@ def test_self_report_page_query_count_does_not_grow_with_sessions(
     alice_client.post(reverse("self-report"), all_answers())
     with CaptureQueriesContext(connection) as queries:
         alice_client.get(reverse("self-report"))
-    assert len(queries) == 6
+    assert len(queries) == 5
 
 
 class Elements(HTMLParser):

@@ -22,8 +22,8 @@ from learners.services.study import timer_minutes, timer_pause, timer_resume
 from tests.factories import StudySessionFactory
 
 pytestmark = pytest.mark.django_db
-QUERIES_RUNNING = 7
-QUERIES_START = 11  # with the learner's subjects, suggested by the subject field
+QUERIES_RUNNING = 6
+QUERIES_START = 10  # with the learner's subjects, suggested by the subject field
 
 
 def start_data(**overrides: object) -> dict[str, object]:
