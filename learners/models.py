@@ -87,6 +87,8 @@ class Learner(models.Model):
     dismissed_nudges = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     refresh_requested_at = models.DateTimeField(null=True, blank=True)
+    # The secret in the private calendar feed's address (learners.services.calendar); null: no feed.
+    calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("learner")

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -27,6 +28,7 @@ from learners.selectors.cohorts import learner_memberships
 from learners.selectors.export import LEARNER_TABLES
 from learners.services import cohorts as services
 from learners.services.account import account_delete, learner_set_timezone
+from learners.services.calendar import calendar_token_renew, calendar_token_revoke
 from learners.services.export import csv_stream, learner_json_stream
 from learners.throttle import (
     client_address,
@@ -46,8 +48,31 @@ def settings_page(request: LearnerHttpRequest) -> HttpResponse:
         "export_kinds": list(LEARNER_TABLES),
         "email_confirmed": learner.email_verified_at is not None,
         "timezone_form": TimezoneForm(initial={"timezone": learner.timezone}, current=learner.timezone),
+        "calendar_url": request.build_absolute_uri(reverse("calendar-feed", args=[learner.calendar_token]))
+        if learner.calendar_token
+        else "",
     }
     return render(request, "account/settings.html", context)
+
+
+@learner_required
+@require_POST
+def calendar_renew(request: LearnerHttpRequest) -> HttpResponse:
+    had_one = bool(request.learner.calendar_token)
+    calendar_token_renew(learner=request.learner)
+    if had_one:
+        messages.success(request, _("Your calendar has a new address; the old one no longer works."))
+    else:
+        messages.success(request, _("Your calendar feed is ready. Add its address to your calendar app."))
+    return redirect(f"{reverse('account-settings')}#calendar-title")
+
+
+@learner_required
+@require_POST
+def calendar_revoke(request: LearnerHttpRequest) -> HttpResponse:
+    calendar_token_revoke(learner=request.learner)
+    messages.success(request, _("Your calendar feed is turned off; its address no longer works."))
+    return redirect(f"{reverse('account-settings')}#calendar-title")
 
 
 @learner_required
