@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from coach.models import EngineSnapshot, Strategy
+from coach.models import EngineSnapshot, FailedTask, Strategy
 
 
 @admin.register(Strategy)
@@ -35,3 +35,11 @@ class EngineSnapshotAdmin(ReadOnlyAdmin):
     @admin.display(description=_("strategies"))
     def strategy_count(self, snapshot: EngineSnapshot) -> int:
         return len(snapshot.strategy_slugs)
+
+
+@admin.register(FailedTask)
+class FailedTaskAdmin(ReadOnlyAdmin):
+    list_display = ["failed_at", "task_name", "task_id", "exception_type", "retries"]
+    list_filter = ["task_name", "exception_type"]
+    search_fields = ["task_id", "task_name"]
+    date_hierarchy = "failed_at"

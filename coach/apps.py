@@ -11,7 +11,7 @@ class CoachConfig(AppConfig):
     def ready(self) -> None:
         # Importing the app here makes it the current app for every process that loads Django,
         # so shared tasks enqueued from a web request reach the configured broker; task_events
-        # connects the task signals (an event per task run).
+        # connects the task signals (an event per task run, failed tasks recorded).
         from coach import task_events  # noqa: F401
         from coach.celery import app  # noqa: F401
 

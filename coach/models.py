@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -123,3 +124,25 @@ class EngineSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"Snapshot {self.pk} of run {self.run_id}"
+
+
+class FailedTask(models.Model):
+    """A background task that failed for good, its retries spent: shown to administrators."""
+
+    task_name = models.CharField(_("task"), max_length=200)
+    task_id = models.CharField(_("task id"), max_length=255, db_index=True)
+    # Ids only: any other argument is stored as null (coach.services.failed_task_record).
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    exception_type = models.CharField(_("exception"), max_length=200)
+    exception_message = models.TextField(_("message"), blank=True)
+    retries = models.PositiveSmallIntegerField(_("retries"), default=0)
+    failed_at = models.DateTimeField(_("failed at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-failed_at", "-id"]
+        verbose_name = _("failed task")
+        verbose_name_plural = _("failed tasks")
+
+    def __str__(self) -> str:
+        return f"{self.task_name} {self.task_id}"
