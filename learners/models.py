@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -89,6 +89,9 @@ class Learner(models.Model):
     refresh_requested_at = models.DateTimeField(null=True, blank=True)
     # The secret in the private calendar feed's address (learners.services.calendar); null: no feed.
     calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    # The daily reminder e-mail (learners.services.reminders): off until the learner turns it on.
+    reminder_enabled = models.BooleanField(_("daily reminder"), default=False)
+    reminder_time = models.TimeField(_("reminder time"), default=time(18, 0))
 
     class Meta:
         verbose_name = _("learner")
@@ -426,3 +429,21 @@ class PlannedSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} on {self.planned_for:%Y-%m-%d} ({self.status})"
+
+
+class ReminderSent(models.Model):
+    """One reminder e-mail per learner and local day: the row is written before the mail goes, so a
+    second worker or a retry finds it and sends nothing."""
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="reminders_sent")
+    day = models.DateField(_("day"))
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [models.UniqueConstraint(fields=["learner", "day"], name="reminder_once_a_day")]
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+
+    def __str__(self) -> str:
+        return f"Reminder to {self.learner} on {self.day:%Y-%m-%d}"

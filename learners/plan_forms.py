@@ -1,4 +1,5 @@
-"""Forms of the study plan: accept a spaced plan for a subject, move a planned session."""
+"""Forms of the study plan: accept a spaced plan for a subject, move a planned session, and the
+daily reminder's settings."""
 
 from __future__ import annotations
 
@@ -56,3 +57,12 @@ class PlanMoveForm(forms.Form):
                 params={"date": date_format(day, "DATE_FORMAT")},
             )
         return day
+
+
+class ReminderForm(forms.Form):
+    reminder_enabled = forms.BooleanField(label=_("E-mail me a reminder each day"), required=False)
+    reminder_time = forms.TimeField(
+        label=_("At (your local time)"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={"invalid": _("Enter a time such as 18:00.")},
+    )

@@ -5,13 +5,14 @@ Each is named `<service>_task` after the service it calls.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from celery import shared_task
 from django.db import DatabaseError
 
 from coach import training
-from learners.services import email_address, engine_runs, recommendations
+from learners.services import email_address, engine_runs, recommendations, reminders
 
 RETRY: dict[str, Any] = {
     "autoretry_for": (DatabaseError,),
@@ -59,3 +60,15 @@ def email_verification_send_task(user_id: int, base_url: str, language: str) -> 
 @shared_task(name="learners.password_reset_send", acks_late=True, ignore_result=True, **RETRY)
 def password_reset_send_task(user_id: int, base_url: str, language: str) -> None:
     email_address.password_reset_send(user_id=user_id, base_url=base_url, language=language)
+
+
+@shared_task(name="learners.reminder_dispatch", ignore_result=True)
+def reminder_dispatch_task() -> None:
+    reminders.reminder_dispatch()
+
+
+# At most once a day: the service claims the day with a unique row before it sends, so a retry
+# or a second worker sends nothing.
+@shared_task(name="learners.reminder_send", acks_late=True, ignore_result=True, **RETRY)
+def reminder_send_task(learner_id: int, day: str) -> None:
+    reminders.reminder_send(learner_id=learner_id, day=date.fromisoformat(day))

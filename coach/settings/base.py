@@ -163,6 +163,8 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
+# Where the app is reached, for links in mail sent without a request to take it from (reminders).
+SITE_URL = env.str("METACOACH_SITE_URL", default="http://127.0.0.1:8000")
 
 # One cache for every process, so a change the worker writes reaches the web app's cached pages
 # (learners.versions) and counters hold across processes: files under var/ in the embedded default,
@@ -214,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
     "recommendation-catch-up": {
         "task": "learners.recommendation_catch_up",
         "schedule": env.float("METACOACH_CATCH_UP_SECONDS", default=300.0),
+    },
+    # Each learner's reminder goes out within this many seconds after their chosen local time.
+    "reminder-dispatch": {
+        "task": "learners.reminder_dispatch",
+        "schedule": env.float("METACOACH_REMINDER_SECONDS", default=300.0),
     },
 }
 ENGINE_RETRAIN_CRONTAB = env.str("METACOACH_RETRAIN_CRONTAB", default="0 3 * * *")

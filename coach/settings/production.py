@@ -48,6 +48,8 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# The address in links of mail sent without a request (reminders): wrong, every link would be broken.
+SITE_URL = env_required("METACOACH_SITE_URL")
 
 # One JSON object per line on standard error, for the log collector: every record, and one event
 # per request and per task run (coach.logs). The worker keeps this handler instead of its own.

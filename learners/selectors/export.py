@@ -15,8 +15,10 @@ from learners.models import (
     Cohort,
     CohortMembership,
     Learner,
+    PlannedSession,
     Recommendation,
     Reflection,
+    ReminderSent,
     SelfReport,
     StudySession,
     SubjectGoal,
@@ -190,12 +192,38 @@ def learner_goals(*, learner: Learner) -> Table:
     return _table(SubjectGoal.objects.filter(learner=learner).order_by("subject", "pk"), GOAL_COLUMNS)
 
 
+PLANNED_COLUMNS = {
+    "planned_id": "pk",
+    "subject": "subject",
+    "strategy": "strategy__slug",
+    "planned_for": "planned_for",
+    "status": "status",
+    "session_id": "session_id",
+    "recommendation_id": "recommendation_id",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+}
+REMINDER_COLUMNS = {"day": "day", "sent_at": "sent_at"}
+
+
+def learner_planned_sessions(*, learner: Learner) -> Table:
+    planned = PlannedSession.objects.filter(learner=learner).order_by("planned_for", "pk")
+    return _table(planned, PLANNED_COLUMNS)
+
+
+def learner_reminders(*, learner: Learner) -> Table:
+    """The days a reminder was sent (the settings themselves are in the account's part)."""
+    return _table(ReminderSent.objects.filter(learner=learner).order_by("day"), REMINDER_COLUMNS)
+
+
 LEARNER_TABLES = {
     "sessions": learner_sessions,
     "recommendations": learner_recommendations,
     "self_reports": learner_self_reports,
     "cohorts": learner_memberships,
     "goals": learner_goals,
+    "planned_sessions": learner_planned_sessions,
+    "reminders": learner_reminders,
 }
 COHORT_TABLES = {
     "sessions": cohort_sessions,

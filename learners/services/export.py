@@ -83,6 +83,10 @@ def learner_json_stream(*, learner: Learner) -> Iterator[str]:
         "language": learner.language,
         "goals": learner.goals,
         "profile": learner.profile,
+        "reminder_enabled": learner.reminder_enabled,
+        "reminder_time": learner.reminder_time,
+        # Whether the private calendar feed is on; its secret address is not repeated here.
+        "calendar_feed": learner.calendar_token is not None,
     }
     yield '{\n  "account": ' + json.dumps(account, cls=DjangoJSONEncoder, ensure_ascii=False)
     for name, select in LEARNER_TABLES.items():

@@ -8,6 +8,7 @@ urlpatterns = [
     path("goals/", goals.goals, name="goals"),
     path("goals/<int:goal_id>/remove/", goals.goal_remove, name="goal-remove"),
     path("subjects/rename/", goals.subject_rename_view, name="subject-rename"),
+    path("reminders/", account.reminder_update, name="reminder-update"),
     path("calendar/renew/", account.calendar_renew, name="calendar-renew"),
     path("calendar/revoke/", account.calendar_revoke, name="calendar-revoke"),
     path("email/", email_address.change, name="email-change"),

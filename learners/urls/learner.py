@@ -1,6 +1,17 @@
 from django.urls import path
 
-from learners.views import calendar, errors, health, language, learner, plan, pwa, selfreport, study
+from learners.views import (
+    calendar,
+    errors,
+    health,
+    language,
+    learner,
+    plan,
+    pwa,
+    reminders,
+    selfreport,
+    study,
+)
 
 urlpatterns = [
     path("", learner.home, name="home"),
@@ -26,6 +37,7 @@ urlpatterns = [
     path("plan/<int:planned_id>/move/", plan.plan_move_view, name="plan-move"),
     path("plan/<int:planned_id>/skip/", plan.plan_skip_view, name="plan-skip"),
     path("calendar/<str:token>.ics", calendar.feed, name="calendar-feed"),
+    path("reminders/unsubscribe/<str:token>/", reminders.unsubscribe, name="reminder-unsubscribe"),
     path("study/", study.study, name="study"),
     path("study/pause/", study.study_pause, name="study-pause"),
     path("study/resume/", study.study_resume, name="study-resume"),

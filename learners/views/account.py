@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,12 +25,14 @@ from learners.http import (
     learner_required,
 )
 from learners.permissions import membership_for_learner
+from learners.plan_forms import ReminderForm
 from learners.selectors.cohorts import learner_memberships
 from learners.selectors.export import LEARNER_TABLES
 from learners.services import cohorts as services
 from learners.services.account import account_delete, learner_set_timezone
 from learners.services.calendar import calendar_token_renew, calendar_token_revoke
 from learners.services.export import csv_stream, learner_json_stream
+from learners.services.reminders import reminder_settings_save
 from learners.throttle import (
     client_address,
     join_code_blocked,
@@ -48,11 +51,34 @@ def settings_page(request: LearnerHttpRequest) -> HttpResponse:
         "export_kinds": list(LEARNER_TABLES),
         "email_confirmed": learner.email_verified_at is not None,
         "timezone_form": TimezoneForm(initial={"timezone": learner.timezone}, current=learner.timezone),
+        "reminder_form": ReminderForm(
+            initial={"reminder_enabled": learner.reminder_enabled, "reminder_time": learner.reminder_time}
+        ),
         "calendar_url": request.build_absolute_uri(reverse("calendar-feed", args=[learner.calendar_token]))
         if learner.calendar_token
         else "",
     }
     return render(request, "account/settings.html", context)
+
+
+@learner_required
+@require_POST
+def reminder_update(request: LearnerHttpRequest) -> HttpResponse:
+    form = ReminderForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(f"{reverse('account-settings')}#reminder-title")
+    learner = reminder_settings_save(
+        learner=request.learner,
+        enabled=form.cleaned_data["reminder_enabled"],
+        at=form.cleaned_data["reminder_time"],
+    )
+    if learner.reminder_enabled:
+        at = time_format(learner.reminder_time, "TIME_FORMAT")
+        messages.success(request, _("You will get a reminder each day at %(time)s.") % {"time": at})
+    else:
+        messages.success(request, _("Daily reminders are off."))
+    return redirect(f"{reverse('account-settings')}#reminder-title")
 
 
 @learner_required

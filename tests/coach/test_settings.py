@@ -17,11 +17,16 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "metacoach.example.org",
     "DATABASE_URL": "postgres://metacoach:secret@127.0.0.1:5432/metacoach",
     "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "METACOACH_SITE_URL": "https://metacoach.example.org",
 }
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "METACOACH_"))
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -39,7 +44,8 @@ def test_deploy_check_is_clean_with_every_variable_set() -> None:
 
 
 @pytest.mark.parametrize(
-    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"]
+    "missing",
+    ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "METACOACH_SITE_URL"],
 )
 def test_start_up_fails_naming_the_missing_variable(missing: str) -> None:
     env = {k: v for k, v in PRODUCTION.items() if k != missing}

@@ -3,6 +3,7 @@ skipped, done when a session of the subject is saved; nobody else's plan is reac
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from django.utils import timezone
 from coach.models import Strategy
 from learners.models import Learner, PlannedSession, Recommendation, Reflection, SubjectGoal
 from learners.selectors.plan import plan_due
+from learners.services.account import account_delete
 from learners.services.goals import learner_today, subject_rename
 from learners.services.plan import plan_accept, plan_move, plan_skip
 from learners.services.sessions import ReflectionInput, SessionInput, session_create
@@ -321,3 +323,21 @@ def test_session_create_with_a_reflection_still_fulfils(alice: Learner) -> None:
     session_create(learner=alice, data=_session_input(), reflection=ReflectionInput(next_time="More cards"))
     planned.refresh_from_db()
     assert planned.status == "done"
+
+
+def test_the_plan_is_exported_and_removed_with_the_account(alice: Learner, alice_client: Client) -> None:
+    planned = _planned(alice, date(2030, 6, 1))
+    body = b"".join(alice_client.get(reverse("account-export-json")).streaming_content)  # type: ignore[attr-defined]
+    (row,) = json.loads(body)["planned_sessions"]
+    assert (row["planned_id"], row["subject"], row["planned_for"], row["status"]) == (
+        planned.pk,
+        "Physics",
+        "2030-06-01",
+        "planned",
+    )
+    csv = b"".join(
+        alice_client.get(reverse("account-export-csv", args=["planned_sessions"])).streaming_content
+    )  # type: ignore[attr-defined]
+    assert b"Physics,distributed-practice,2030-06-01,planned" in csv
+    account_delete(user=alice.user)
+    assert not PlannedSession.objects.exists()
