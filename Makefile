@@ -106,13 +106,13 @@ bench-pages: bench-tools
 bench-quick: setup-dev
 	$(BIN)/python -m bench.run --quick
 
-# plotly.js's cartesian bundle, vendored under static/ so the app needs no CDN and no npm at run
-# time; its version follows the plotly.js that the pinned plotly (Python) was built against.
+# plotly.js's basic bundle (bar, scatter, pie), vendored under static/ so the app needs no CDN and
+# no npm at run time; its version follows the plotly.js that the pinned plotly (Python) was built against.
 PLOTLY_JS := 4.1.1
 vendor-plotly:
-	cd $$(mktemp -d) && npm pack --silent plotly.js-cartesian-dist-min@$(PLOTLY_JS) >/dev/null && tar xzf *.tgz \
-	  && cp package/plotly-cartesian.min.js package/LICENSE $(CURDIR)/static/vendor/plotly/
-	node tools/plotly-css.js static/vendor/plotly/plotly-cartesian.min.js > static/vendor/plotly/plotly.css
+	cd $$(mktemp -d) && npm pack --silent plotly.js-basic-dist-min@$(PLOTLY_JS) >/dev/null && tar xzf *.tgz \
+	  && cp package/plotly-basic.min.js package/LICENSE $(CURDIR)/static/vendor/plotly/
+	node tools/plotly-css.js static/vendor/plotly/plotly-basic.min.js > static/vendor/plotly/plotly.css
 
 clean:
 	rm -rf var/test-* var/bench

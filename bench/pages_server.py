@@ -171,8 +171,8 @@ def _caught_up(server: Server) -> bool:
 
 
 def _run_worker(server: Server, env: dict[str, str], log: Path) -> str:
-    """A worker as Procfile.dev starts it (without beat: no periodic work while measuring), until
-    the demo has caught up; then it is stopped."""
+    """One worker for both of supervisord.conf's queues (without beat: no periodic work while
+    measuring), until the demo has caught up; then it is stopped."""
     command = [
         str(CELERY),
         "-A",
@@ -182,6 +182,8 @@ def _run_worker(server: Server, env: dict[str, str], log: Path) -> str:
         "threads",
         "--concurrency",
         "2",
+        "--queues",
+        "celery,engine",
         "--loglevel",
         "INFO",
     ]

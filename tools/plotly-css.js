@@ -1,8 +1,9 @@
 // Writes plotly.js's global style rules (what it would inject as a <style> element) as a stylesheet:
-// node tools/plotly-css.js static/vendor/plotly/plotly-cartesian.min.js > static/vendor/plotly/plotly.css
+// node tools/plotly-css.js static/vendor/plotly/plotly-basic.min.js > static/vendor/plotly/plotly.css
 const fs = require("fs");
 const src = fs.readFileSync(process.argv[2], "utf8");
-const start = src.indexOf("KE={\"X,X div\"") + 3;
+// The rules are an object literal whose first key is "X,X div"; the variable's minified name varies.
+const start = src.indexOf("={\"X,X div\"") + 1;
 let depth = 0, i = start, inStr = null;
 for (; i < src.length; i++) {
   const c = src[i];

@@ -344,41 +344,51 @@ def study_calendar_chart(data: DashboardData, audience: Audience = LEARNER) -> C
     today = data.today
     first_monday = today - timedelta(days=today.weekday()) - timedelta(weeks=HEATMAP_WEEKS - 1)
     minutes = dict(data.study_days)
-    z: list[list[float | None]] = [[None] * HEATMAP_WEEKS for _day in range(7)]
-    text: list[list[str]] = [[""] * HEATMAP_WEEKS for _day in range(7)]
-    for week in range(HEATMAP_WEEKS):
-        for weekday in range(7):
-            day = first_monday + timedelta(weeks=week, days=weekday)
-            if day > today:
-                continue
-            m = minutes.get(day, 0)
-            z[weekday][week] = m
-            text[weekday][week] = _("%(day)s: %(minutes)d minutes") % {
-                "day": day_text(day, "DATE_FORMAT"),
-                "minutes": m,
-            }
-    weekdays = [day_text(first_monday + timedelta(days=d), "D") for d in range(7)]
     weeks = [chart_day(first_monday + timedelta(weeks=w)) for w in range(HEATMAP_WEEKS)]
-    figure = Figure(
-        [
+    most = max(minutes.values(), default=0) or 1
+    # A grid of days as stacked bars, one trace per weekday: one cell high each, coloured by the
+    # minutes studied, with gaps drawn in the page's colour. The served plotly.js bundle has no
+    # heatmap trace, and bars fill the width at every screen size as a heatmap does.
+    traces = []
+    for weekday in range(7):
+        days = [first_monday + timedelta(weeks=week, days=weekday) for week in range(HEATMAP_WEEKS)]
+        traces.append(
             trace(
-                "heatmap",
-                z=z,
+                "bar",
                 x=weeks,
-                y=weekdays,
-                text=text,
+                y=[0 if day > today else 1 for day in days],
+                text=[
+                    ""
+                    if day > today
+                    else _("%(day)s: %(minutes)d minutes")
+                    % {"day": day_text(day, "DATE_FORMAT"), "minutes": minutes.get(day, 0)}
+                    for day in days
+                ],
+                textposition="none",
                 hovertemplate="%{text}<extra></extra>",
-                colorscale=[[0, "#eef3f1"], [0.01, "#b8d8cc"], [1, ACCENT]],
-                showscale=False,
-                xgap=3,
-                ygap=3,
+                marker={
+                    "color": [minutes.get(day, 0) for day in days],
+                    "colorscale": [[0, "#eef3f1"], [0.01, "#b8d8cc"], [1, ACCENT]],
+                    "cmin": 0,
+                    "cmax": most,
+                    "line": {"width": 2, "color": "#ffffff"},
+                },
+                name=day_text(days[0], "D"),
+                showlegend=False,
             )
-        ]
-    )
+        )
+    figure = Figure(traces)
     base_layout(figure, title="", height=240)
-    figure.update_layout(margin={"l": 40, "b": 32})
-    figure.update_yaxes(autorange="reversed", type="category")
-    figure.update_xaxes(type="category", nticks=8)
+    figure.update_layout(margin={"l": 40, "b": 32}, barmode="stack", bargap=0.08)
+    # Monday on top, as in a calendar.
+    figure.update_yaxes(
+        range=[7, 0],
+        tickvals=[weekday + 0.5 for weekday in range(7)],
+        ticktext=[day_text(first_monday + timedelta(days=d), "D") for d in range(7)],
+        showgrid=False,
+        zeroline=False,
+    )
+    figure.update_xaxes(type="category", nticks=8, showgrid=False)
     recent = [d for d, m in data.study_days if d >= first_monday and m > 0]
     values = {"days": len(recent), "weeks": HEATMAP_WEEKS}
     if audience == EDUCATOR:
@@ -406,7 +416,7 @@ def profile_chart(
     *, scores: dict[str, float], previous: dict[str, float] | None, labels: dict[str, str]
 ) -> Chart:
     """A metacognition profile (dimension → 1..5) as horizontal bars, beside the previous one.
-    Bars on one 1-5 axis read more exactly than a radar, and need only plotly's cartesian traces."""
+    Bars on one 1-5 axis read more exactly than a radar, and need only plotly's bar traces."""
     title = _("Your metacognition profile")
     if not scores:
         return Chart("profile", title, _("Fill in the questionnaire to see your profile."), None)

@@ -1,5 +1,5 @@
 // Draws each figure the page embeds as JSON (learners/charts) into the element it names, when that
-// element comes near the screen. plotly.js (1.5 MB to parse) is fetched only then, so a page whose
+// element comes near the screen. plotly.js (1.2 MB to parse) is fetched only then, so a page whose
 // charts are below the fold, as on a phone, becomes usable without it. Safe to run again (the
 // engine page does, after bringing in a new figure).
 (function () {

@@ -113,7 +113,7 @@ def test_overview_page_shows_the_members_and_all_charts(
     for key in ("cohort-active", "cohort-minutes", "cohort-mix", "cohort-scores", "cohort-bias"):
         assert f'id="chart-{key}"' in page
     assert cohort.join_code in page
-    assert "vendor/plotly/plotly-cartesian.min.js" in page
+    assert "vendor/plotly/plotly-basic.min.js" in page
 
 
 def test_member_table_flags_inactive_and_overconfident_learners(
