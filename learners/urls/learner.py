@@ -50,4 +50,5 @@ urlpatterns = [
     path("sw.js", pwa.service_worker, name="service-worker"),
     path("offline/", pwa.offline, name="offline"),
     path("health/", health.health, name="health"),
+    path("health/live/", health.liveness, name="health-live"),
 ]

@@ -1,4 +1,4 @@
-"""The health endpoint: database, broker and the newest snapshot's age, for load balancers."""
+"""The health endpoints: readiness (database, broker, the newest snapshot's age) and liveness."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,3 +47,25 @@ def test_database_down_answers_503(client: Client) -> None:
         response = client.get(reverse("health"))
     assert response.status_code == 503
     assert response.json() == {"ok": False, "database": False, "broker": True, "snapshot_age_seconds": None}
+
+
+def test_liveness_answers_ok_without_a_login_or_a_query(client: Client) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("health-live"))
+    assert len(queries) == 0
+    assert response.status_code == 200
+    assert response.content == b"ok"
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_liveness_answers_ok_while_the_database_and_the_broker_are_down(client: Client) -> None:
+    with (
+        mock.patch("learners.selectors.health.connection.cursor", side_effect=DatabaseError("gone")),
+        mock.patch("learners.selectors.health.app.connection_for_write", side_effect=OSError("refused")),
+    ):
+        assert client.get(reverse("health")).status_code == 503
+        assert client.get(reverse("health-live")).status_code == 200
+
+
+def test_liveness_refuses_a_post(client: Client) -> None:
+    assert client.post(reverse("health-live")).status_code == 405
