@@ -357,6 +357,24 @@ class DismissForm(forms.Form):
     reason = forms.CharField(label=_("Why not now? (optional)"), max_length=200, required=False)
 
 
+def kept_plan_field() -> forms.TypedChoiceField:
+    """Whether the learner kept the 'next time' plan of their last reflection: three answers, as
+    an unticked box could not tell "no" from "not answered"."""
+    return forms.TypedChoiceField(
+        label=_("Did you keep it?"),
+        choices=[("", _("Not sure")), ("yes", _("Yes, I kept it")), ("no", _("No, not this time"))],
+        coerce=lambda v: v == "yes",
+        empty_value=None,
+        required=False,
+    )
+
+
+class KeptPlanForm(forms.Form):
+    """The log form's question about the last 'next time' plan (the timer asks it when it starts)."""
+
+    kept_previous_plan = kept_plan_field()
+
+
 class TimerStartForm(forms.Form):
     subject = CountedCharField(
         label=_("Subject"), max_length=SUBJECT_MAX_LENGTH, required=True, widget=subject_input()
@@ -372,13 +390,7 @@ class TimerStartForm(forms.Form):
     pomodoro = forms.BooleanField(
         label=_("Pomodoro: 25 minutes of focus, then a 5-minute break"), required=False
     )
-    kept_previous_plan = forms.TypedChoiceField(
-        label=_("Did you keep it?"),
-        choices=[("", _("Not sure")), ("yes", _("Yes, I kept it")), ("no", _("No, not this time"))],
-        coerce=lambda v: v == "yes",
-        empty_value=None,
-        required=False,
-    )
+    kept_previous_plan = kept_plan_field()
     recommendation = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def to_input(self, *, recommendation: Recommendation | None) -> TimerStart:

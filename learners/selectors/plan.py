@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -47,6 +48,20 @@ def planned_get(*, learner: Learner, planned_id: int) -> PlannedSession:
     return get_object_or_404(
         PlannedSession.objects.select_related("strategy", "learner"), learner=learner, pk=planned_id
     )
+
+
+def planned_prefill(*, learner: Learner, planned_id: str | None) -> dict[str, object]:
+    """A planned session started from the dashboard, as form initial values; nothing for an id
+    that is not the learner's (or not an id)."""
+    try:
+        planned = planned_get(learner=learner, planned_id=int(str(planned_id)))
+    except (TypeError, ValueError, Http404):
+        return {}
+    return {
+        "subject": planned.subject,
+        "strategy": planned.strategy_id,
+        "recommendation": planned.recommendation_id,
+    }
 
 
 def plan_due(*, learner: Learner, now: datetime | None = None) -> PlanDue:

@@ -76,11 +76,16 @@ def session_create(
     data: SessionInput,
     reflection: ReflectionInput | None = None,
     submission_key: UUID | None = None,
+    kept_previous_plan: bool | None = None,
 ) -> SessionSaved:
     """Save a session; a second call with the same `submission_key` returns the first one's session."""
     with transaction.atomic():
         saved = session_insert(
-            learner=learner, data=data, reflection=reflection, submission_key=submission_key
+            learner=learner,
+            data=data,
+            reflection=reflection,
+            submission_key=submission_key,
+            kept_previous_plan=kept_previous_plan,
         )
     if saved.already_saved:
         return saved
@@ -93,8 +98,13 @@ def session_insert(
     data: SessionInput,
     reflection: ReflectionInput | None = None,
     submission_key: UUID | None = None,
+    kept_previous_plan: bool | None = None,
 ) -> SessionSaved:
-    """`session_create` within the caller's transaction, without asking for a refresh."""
+    """`session_create` within the caller's transaction, without asking for a refresh.
+
+    `kept_previous_plan`, the learner's answer on the last 'next time' plan, is kept on the new
+    session's reflection: it is about this session.
+    """
     earlier = session_submitted(learner=learner, submission_key=submission_key)
     if earlier is not None:
         return SessionSaved(session=earlier, refresh_queued=None, already_saved=True)
@@ -111,6 +121,10 @@ def session_insert(
             raise
         return SessionSaved(session=earlier, refresh_queued=None, already_saved=True)
     _reflection_save(session=session, data=reflection)
+    if kept_previous_plan is not None:
+        Reflection.objects.update_or_create(
+            session=session, defaults={"kept_previous_plan": kept_previous_plan}
+        )
     plan_fulfil(session=session)
     return SessionSaved(session=session, refresh_queued=None)
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coach.models import Strategy
-from learners.models import MINUTES_MAX, Learner, Recommendation, Reflection, StudyTimer
+from learners.models import MINUTES_MAX, Learner, Recommendation, StudyTimer
 from learners.selectors.study import timer_elapsed_seconds
 from learners.services.recommendations import recommendation_request
 from learners.services.sessions import (
@@ -115,6 +115,7 @@ def timer_finish(
             ),
             reflection=reflection,
             submission_key=submission_key,
+            kept_previous_plan=timer.kept_previous_plan,
         )
         if saved.already_saved:  # the same form saved meanwhile: leave this timer as it was
             transaction.set_rollback(True)
@@ -123,9 +124,5 @@ def timer_finish(
         if timer.recommendation_id is not None:
             session.recommendation_id = timer.recommendation_id
             session.save(update_fields=["recommendation"])
-        if timer.kept_previous_plan is not None:
-            Reflection.objects.update_or_create(
-                session=session, defaults={"kept_previous_plan": timer.kept_previous_plan}
-            )
     # Asked once the session is committed, so a broker that is down is reported to the learner.
     return SessionSaved(session=session, refresh_queued=recommendation_request(learner_id=learner.pk))

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from learners.charts import calibration_sentence, dashboard_charts
 from learners.forms import (
     DismissForm,
+    KeptPlanForm,
     ReflectionForm,
     SessionFilterForm,
     SituationForm,
@@ -26,7 +27,7 @@ from learners.plan_forms import PlanAcceptForm
 from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as selectors
 from learners.selectors.goals import goal_progress, subject_figures
-from learners.selectors.plan import plan_due
+from learners.selectors.plan import plan_due, planned_prefill
 from learners.selectors.sessions import SessionFilters
 from learners.selectors.study import timer_get
 from learners.services.dashboard import nudge_dismiss
@@ -197,22 +198,29 @@ def session_list(request: LearnerHttpRequest) -> HttpResponse:
 @learner_required
 def session_new(request: LearnerHttpRequest) -> HttpResponse:
     learner = request.learner
-    form = StudySessionNewForm(request.POST or None)
+    prefill = planned_prefill(learner=learner, planned_id=request.GET.get("planned"))
+    prefill.pop("recommendation", None)
+    form = StudySessionNewForm(request.POST or None, initial=prefill)
     reflection_form = ReflectionForm(request.POST or None)
-    # Both forms checked, so every field's error shows at once.
-    if request.method == "POST" and all([form.is_valid(), reflection_form.is_valid()]):
+    next_time = selectors.previous_next_time_plan(learner=learner, subject=str(prefill.get("subject", "")))
+    kept_form = KeptPlanForm(request.POST or None) if next_time else None
+    # Every form checked, so every field's error shows at once.
+    checked = [form.is_valid(), reflection_form.is_valid(), kept_form is None or kept_form.is_valid()]
+    if request.method == "POST" and all(checked):
         saved = session_create(
             learner=learner,
             data=form.to_input(),
             reflection=reflection_form.to_input(),
             submission_key=form.submitted_key(),
+            kept_previous_plan=kept_form.cleaned_data["kept_previous_plan"] if kept_form else None,
         )
         session_saved_message(request, saved)
         return redirect("session-detail", session_id=saved.session.pk)
     context = {
         "form": form,
         "reflection_form": reflection_form,
-        "next_time": selectors.previous_next_time_plan(learner=learner),
+        "kept_form": kept_form,
+        "next_time": next_time,
         "subject_suggestions": selectors.learner_subjects(learner=learner),
     }
     return render(request, "learners/session_form.html", context)

@@ -13,7 +13,7 @@ from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Learner, Recommendation, StudyTimer
 from learners.selectors import recommendations
 from learners.selectors import sessions as session_selectors
-from learners.selectors.plan import planned_get
+from learners.selectors.plan import planned_prefill
 from learners.selectors.study import pomodoro_phase, timer_elapsed_seconds, timer_get, timer_prompts
 from learners.services.study import (
     timer_discard,
@@ -41,7 +41,7 @@ def study(request: LearnerHttpRequest) -> HttpResponse:
     if timer is not None:
         return _running(request, timer, TimerFinishForm(clock_minutes=timer_minutes(timer=timer)))
     initial = _start_initial(learner, request.GET.get("recommendation"))
-    initial.update(_planned_initial(learner, request.GET.get("planned")))
+    initial.update(planned_prefill(learner=learner, planned_id=request.GET.get("planned")))
     previous_plan = session_selectors.previous_next_time_plan(
         learner=learner, subject=str(initial["subject"])
     )
@@ -76,19 +76,6 @@ def _start_initial(learner: Learner, recommendation_id: str | None) -> dict[str,
         initial["subject"] = recommendation.subject or initial["subject"]
         initial["task_kind"] = recommendation.task_kind or initial["task_kind"]
     return initial
-
-
-def _planned_initial(learner: Learner, planned_id: str | None) -> dict[str, object]:
-    """A planned session started from the dashboard: its subject and strategy."""
-    try:
-        planned = planned_get(learner=learner, planned_id=int(str(planned_id)))
-    except (TypeError, ValueError, Http404):
-        return {}
-    return {
-        "subject": planned.subject,
-        "strategy": planned.strategy_id,
-        "recommendation": planned.recommendation_id,
-    }
 
 
 def _running(request: HttpRequest, timer: StudyTimer, form: TimerFinishForm) -> HttpResponse:

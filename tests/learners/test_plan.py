@@ -341,3 +341,39 @@ def test_the_plan_is_exported_and_removed_with_the_account(alice: Learner, alice
     assert b"Physics,distributed-practice,2030-06-01,planned" in csv
     account_delete(user=alice.user)
     assert not PlannedSession.objects.exists()
+
+
+def test_log_form_from_a_plan_shows_the_subjects_next_time_and_asks_if_it_was_kept(
+    alice: Learner, alice_client: Client
+) -> None:
+    old = StudySessionFactory(learner=alice, subject="Geology", started_at=timezone.now() - timedelta(days=2))
+    Reflection.objects.create(session=old, next_time="Draw the rock cycle from memory")
+    newer = StudySessionFactory(learner=alice, subject="Maths", started_at=timezone.now() - timedelta(days=1))
+    Reflection.objects.create(session=newer, next_time="Do the odd exercises")
+    planned = _planned(alice, learner_today(learner=alice), "Geology")
+    url = f"{reverse('session-new')}?planned={planned.pk}"
+    content = alice_client.get(url).content.decode()
+    assert "Draw the rock cycle from memory" in content and "Do the odd exercises" not in content
+    assert 'value="Geology"' in content and 'name="kept_previous_plan"' in content
+    started = (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    data = {
+        "subject": "Geology",
+        "task_kind": "memorise",
+        "strategy": planned.strategy_id,
+        "started_at": started,
+        "minutes": 30,
+        "difficulty": 3,
+        "confidence": 60,
+        "focus": 3,
+        "kept_previous_plan": "no",
+        "submission_key": "5a1f0c43-43a9-4a41-a7a4-2b2c1c7e9d01",
+    }
+    alice_client.post(url, data)
+    new = Reflection.objects.exclude(pk__in=[old.reflection.pk, newer.reflection.pk]).get()
+    assert new.kept_previous_plan is False and new.session.subject == "Geology"
+    planned.refresh_from_db()
+    assert planned.status == "done"
+
+
+def test_log_form_asks_nothing_without_an_earlier_plan(alice: Learner, alice_client: Client) -> None:
+    assert 'name="kept_previous_plan"' not in alice_client.get(reverse("session-new")).content.decode()
