@@ -17,6 +17,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -57,12 +58,27 @@ def reminder_dispatch(*, now: datetime | None = None) -> list[ReminderDue]:
 
 
 def reminders_due(*, now: datetime | None = None) -> list[ReminderDue]:
-    """Two queries whatever the number of learners: those with reminders on and a confirmed
-    address, and the ones already reminded on their local today."""
+    """Two queries whatever the number of learners: those with reminders on, a confirmed address
+    and something to remind of, and the ones already reminded on their local today."""
     now = now or timezone.now()
-    learners = Learner.objects.filter(
-        reminder_enabled=True, email_verified_at__isnull=False, user__is_active=True
-    ).exclude(user__email="")
+    # Only learners with something to say: an open planned session by the latest today on Earth
+    # (UTC+14), or a session without a score from the last week; reminder_send checks exactly.
+    latest_today = (now + timedelta(hours=14)).date()
+    has_due = Exists(
+        PlannedSession.objects.filter(
+            learner=OuterRef("pk"), status=PlannedSession.Status.PLANNED, planned_for__lte=latest_today
+        )
+    )
+    has_unscored = Exists(
+        StudySession.objects.filter(
+            learner=OuterRef("pk"), score__isnull=True, created_at__gte=now - timedelta(days=FOLLOW_UP_DAYS)
+        )
+    )
+    learners = (
+        Learner.objects.filter(reminder_enabled=True, email_verified_at__isnull=False, user__is_active=True)
+        .exclude(user__email="")
+        .filter(has_due | has_unscored)
+    )
     candidates = []
     for learner in learners.only("pk", "timezone", "reminder_time"):
         local = timezone.localtime(now, learner_zone(learner=learner))

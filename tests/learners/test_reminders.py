@@ -24,7 +24,7 @@ from learners.services.reminders import (
     unsubscribe_token,
 )
 from learners.tasks import reminder_send_task
-from tests.factories import StudySessionFactory
+from tests.factories import LearnerFactory, StudySessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,7 @@ def test_reminders_are_off_by_default(alice: Learner) -> None:
 
 def test_due_at_the_learners_local_time_with_their_local_day(alice: Learner) -> None:
     _subscribe(alice, zone="Asia/Shanghai", at=time(8, 0))
+    _plan(alice, date(2026, 3, 2))
     # 23:30 UTC on 1 March is 07:30 on 2 March in Shanghai: not yet.
     assert reminders_due(now=datetime(2026, 3, 1, 23, 30, tzinfo=UTC)) == []
     # 00:05 UTC is 08:05 there, and the day is Shanghai's 2 March.
@@ -60,13 +61,23 @@ def test_due_at_the_learners_local_time_with_their_local_day(alice: Learner) -> 
 def test_due_across_a_daylight_saving_change(alice: Learner) -> None:
     # Los Angeles moves to UTC-7 on 8 March 2026: 18:00 local is 01:00 UTC the next day.
     _subscribe(alice, zone="America/Los_Angeles", at=time(18, 0))
+    _plan(alice, date(2026, 3, 9))
     assert reminders_due(now=datetime(2026, 3, 10, 0, 55, tzinfo=UTC)) == []
     [due] = reminders_due(now=datetime(2026, 3, 10, 1, 5, tzinfo=UTC))
     assert due.day == date(2026, 3, 9)
 
 
+def test_reminders_due_query_count_is_constant(alice: Learner, django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    for _k in range(5):
+        learner = _subscribe(LearnerFactory(), at=time(0, 0))
+        _plan(learner, timezone.localdate())
+    with django_assert_num_queries(2):
+        assert len(reminders_due()) == 5
+
+
 def test_no_reminder_to_an_unconfirmed_address(alice: Learner) -> None:
     _subscribe(alice, at=time(0, 0))
+    _plan(alice, timezone.localdate())
     alice.email_verified_at = None
     alice.save()
     assert reminders_due() == []
@@ -140,7 +151,9 @@ def test_reminder_is_in_the_learners_language(alice: Learner) -> None:
 
 def test_dispatch_queues_one_task_per_learner_due(alice: Learner, bob: Learner) -> None:
     _subscribe(alice, at=time(0, 0))
+    _subscribe(bob, at=time(0, 0))  # nothing due: not queued
     now = timezone.now()
+    _plan(alice, timezone.localdate(now))
     with mock.patch("learners.tasks.reminder_send_task.delay") as delay:
         due = reminder_dispatch(now=now)
     day = timezone.localdate(now)
