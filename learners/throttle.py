@@ -30,6 +30,17 @@ def _keys(*, user_id: int, address: str) -> list[tuple[str, int]]:
     ]
 
 
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address: the connection's, or behind settings.PROXY_COUNT proxies that each
+    append the address they were reached from to X-Forwarded-For, the entry the first of them
+    wrote, counted from the right. Entries further left come from the client and prove nothing."""
+    count = settings.PROXY_COUNT
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    if count > 0 and len(forwarded) >= count:
+        return forwarded[-count]
+    return request.META.get("REMOTE_ADDR")
+
+
 def client_address(request: HttpRequest) -> str:
     return get_client_ip_address(request) or "unknown"
 

@@ -128,6 +128,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("METACOACH_LOGIN_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "learners.throttle.login_locked_out"
+# Behind reverse proxies every request comes from the last proxy's address: METACOACH_PROXY_COUNT
+# says how many proxies append to X-Forwarded-For, and throttles read the client's address there
+# (learners.throttle.client_ip). 0, the default: the header is ignored, as a client can forge it.
+PROXY_COUNT = env.int("METACOACH_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "learners.throttle.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "landing"
 CSRF_FAILURE_VIEW = "learners.views.errors.csrf_failure"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from learners.models import CohortMembership, Learner
-from learners.throttle import JOIN_CODE_LIMIT_PER_ADDRESS, JOIN_CODE_LIMIT_PER_LEARNER
+from learners.throttle import JOIN_CODE_LIMIT_PER_ADDRESS, JOIN_CODE_LIMIT_PER_LEARNER, client_address
 from tests.conftest import PASSWORD
 from tests.factories import CohortFactory, LearnerFactory, UserFactory
 
@@ -117,3 +117,51 @@ def learner_client(username: str) -> Client:
     client = Client()
     client.force_login(LearnerFactory(user=UserFactory(username=username)).user)
     return client
+
+
+def behind_proxy(client: Client, password: str, forwarded_for: str):  # type: ignore[no-untyped-def]
+    """A login through a reverse proxy at 10.9.9.9 that appends the client's address."""
+    return client.post(
+        reverse("login"),
+        {"username": "alice", "password": password},
+        REMOTE_ADDR="10.9.9.9",
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def test_without_a_proxy_setting_a_forged_forwarded_for_does_not_escape_the_lockout(alice: Learner) -> None:
+    client = Client()
+    statuses = [behind_proxy(client, "wrong", f"198.51.100.{i}").status_code for i in range(LIMIT)]
+    assert statuses[-1] == 429  # one address, 10.9.9.9, whatever the header says
+
+
+@override_settings(PROXY_COUNT=1)
+def test_behind_a_proxy_each_client_is_locked_out_on_its_own_address(alice: Learner) -> None:
+    client = Client()
+    # What the client puts first is ignored: the proxy's entry, the last, is its address.
+    statuses = [
+        behind_proxy(client, "wrong", f"198.51.100.{i}, 203.0.113.5").status_code for i in range(LIMIT)
+    ]
+    assert statuses[-1] == 429
+    assert behind_proxy(Client(), PASSWORD, "203.0.113.5").status_code == 429
+    # Another client behind the same proxy still logs in.
+    assert behind_proxy(Client(), PASSWORD, "203.0.113.77").status_code == 302
+
+
+@override_settings(PROXY_COUNT=2)
+def test_behind_two_proxies_the_address_is_the_second_entry_from_the_right(alice: Learner) -> None:
+    client = Client()
+    # client -> CDN (appends the client) -> load balancer (appends the CDN) -> app
+    for i in range(LIMIT):
+        behind_proxy(client, "wrong", f"198.51.100.{i}, 203.0.113.5, 192.0.2.10")
+    assert behind_proxy(Client(), PASSWORD, "203.0.113.5, 192.0.2.10").status_code == 429
+    assert behind_proxy(Client(), PASSWORD, "203.0.113.6, 192.0.2.10").status_code == 302
+
+
+def test_join_codes_are_throttled_on_the_same_address_as_logins() -> None:
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert client_address(request) == "10.9.9.9"
+    with override_settings(PROXY_COUNT=1):
+        assert client_address(request) == "203.0.113.5"
