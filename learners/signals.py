@@ -14,6 +14,7 @@ from django.db.models import Model, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from coach.models import Strategy
 from learners import versions
 from learners.models import (
     Cohort,
@@ -89,6 +90,11 @@ def _membership_changed(sender: Any, instance: CohortMembership, **kwargs: Any) 
     # A learner who joins or leaves changes their comparison group and the cohort's figures.
     versions.learner_changed(instance.learner_id)
     versions.cohort_changed(instance.cohort_id)
+
+
+@receiver([post_save, post_delete], sender=Strategy)
+def _strategy_changed(sender: Any, **kwargs: Any) -> None:
+    versions.catalogue_changed()
 
 
 @receiver(post_save, sender=Cohort)

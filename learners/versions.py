@@ -44,12 +44,17 @@ def _version(key: str) -> str:
     return found
 
 
+# The strategy catalogue's names and ratings are on every page built here; an administrator's edit
+# renews them all.
+_CATALOGUE_KEY = f"version:{FORMAT}:catalogue"
+
+
 def learner_version(learner_id: int) -> str:
-    return _version(_learner_key(learner_id))
+    return _version(_learner_key(learner_id)) + _version(_CATALOGUE_KEY)
 
 
 def cohort_version(cohort_id: int) -> str:
-    return _version(_cohort_key(cohort_id))
+    return _version(_cohort_key(cohort_id)) + _version(_CATALOGUE_KEY)
 
 
 def learner_changed(learner_id: int, *, own_pages: bool = True) -> None:
@@ -62,6 +67,10 @@ def learner_changed(learner_id: int, *, own_pages: bool = True) -> None:
 
 def cohort_changed(cohort_id: int) -> None:
     _renew([_cohort_key(cohort_id)])
+
+
+def catalogue_changed() -> None:
+    _renew([_CATALOGUE_KEY])
 
 
 def _renew(keys: list[str]) -> None:

@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from coach.models import Strategy
 from learners import versions
 from learners.models import Cohort, CohortMembership, Learner, Reflection, StudySession
 from learners.services.account import account_delete
@@ -149,3 +150,14 @@ def test_a_change_written_by_another_process_reaches_this_one(alice: Learner, al
     }
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
     assert sessions_logged(alice_client) == 2
+
+
+def test_a_renamed_strategy_shows_on_a_kept_dashboard(alice: Learner, alice_client: Client) -> None:
+    StudySessionFactory.create_batch(
+        2, learner=alice, score=60, strategy=Strategy.objects.get(slug="rereading")
+    )
+    assert "Rereading" in alice_client.get(reverse("home")).content.decode()
+    strategy = Strategy.objects.get(slug="rereading")
+    strategy.name = "Re-reading the notes"
+    strategy.save()
+    assert "Re-reading the notes" in alice_client.get(reverse("home")).content.decode()
