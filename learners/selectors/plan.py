@@ -8,10 +8,9 @@ from datetime import date, datetime, timedelta
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from learners.models import Learner, PlannedSession
-from learners.selectors.sessions import learner_zone
+from learners.selectors.sessions import learner_today
 
 WEEK_DAYS = 7
 
@@ -66,7 +65,7 @@ def planned_prefill(*, learner: Learner, planned_id: str | None) -> dict[str, ob
 
 def plan_due(*, learner: Learner, now: datetime | None = None) -> PlanDue:
     """One query whatever the number of planned sessions."""
-    today = timezone.localtime(now or timezone.now(), learner_zone(learner=learner)).date()
+    today = learner_today(learner=learner, now=now)
     rows = planned_open(learner=learner).filter(planned_for__lt=today + timedelta(days=WEEK_DAYS))
     items = [_item(row, today) for row in rows.order_by("planned_for", "subject")]
     return PlanDue(
@@ -78,7 +77,7 @@ def plan_due(*, learner: Learner, now: datetime | None = None) -> PlanDue:
 
 def plan_upcoming(*, learner: Learner, now: datetime | None = None) -> tuple[PlannedItem, ...]:
     """Every open planned session, oldest first: the plan as a whole, for the goals page."""
-    today = timezone.localtime(now or timezone.now(), learner_zone(learner=learner)).date()
+    today = learner_today(learner=learner, now=now)
     return tuple(
         _item(row, today) for row in planned_open(learner=learner).order_by("planned_for", "subject")
     )

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Case, Count, F, Max, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from coach.models import Strategy
 from learners.models import Learner, StudySession
@@ -69,6 +70,11 @@ def learner_subjects(*, learner: Learner) -> list[str]:
 def learner_zone(*, learner: Learner) -> zoneinfo.ZoneInfo:
     """The learner's time zone; UTC for a name zoneinfo does not know."""
     return _zone(learner)
+
+
+def learner_today(*, learner: Learner, now: datetime | None = None) -> date:
+    """Today's date where the learner is."""
+    return timezone.localtime(now or timezone.now(), _zone(learner)).date()
 
 
 def _zone(learner: Learner) -> zoneinfo.ZoneInfo:

@@ -3,26 +3,17 @@ renaming or merging subjects."""
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from learners import versions
 from learners.models import Learner, StudySession, StudyTimer, SubjectGoal
+from learners.selectors.sessions import learner_today
 from learners.services.plan import plan_rename_subject
-
-
-def learner_today(*, learner: Learner) -> date:
-    try:
-        zone = zoneinfo.ZoneInfo(learner.timezone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo("UTC")
-    return timezone.localtime(timezone.now(), zone).date()
 
 
 def goal_save(*, learner: Learner, subject: str, weekly_minutes: int, exam_date: date | None) -> SubjectGoal:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from coach.engine.spacing import spacing_schedule
 from coach.models import Strategy
 from learners.models import Learner, PlannedSession, Recommendation, StudySession, SubjectGoal
-from learners.selectors.sessions import learner_zone
+from learners.selectors.sessions import learner_today, learner_zone
 
 # The strategies a schedule serves: both are about coming back to the material after a gap.
 PLAN_STRATEGY_SLUGS = ("distributed-practice", "practice-testing")
@@ -44,7 +44,7 @@ def plan_accept(
         raise ValidationError({"subject": _("Enter the subject to plan.")}, code="blank")
     if recommendation is not None and recommendation.learner_id != learner.pk:
         raise ValueError("the recommendation is another learner's")
-    today = today or _today(learner)
+    today = today or learner_today(learner=learner)
     exam = (
         SubjectGoal.objects.filter(learner=learner, subject__iexact=subject)
         .values_list("exam_date", flat=True)
@@ -83,7 +83,7 @@ def plan_accept(
 
 def plan_move(*, planned: PlannedSession, planned_for: date, today: date | None = None) -> PlannedSession:
     """Move an open planned session to another day, from the learner's today on."""
-    today = today or _today(planned.learner)
+    today = today or learner_today(learner=planned.learner)
     if planned.status != PlannedSession.Status.PLANNED:
         raise ValidationError(_("This session is no longer planned, so it cannot be moved."), code="closed")
     if planned_for < today:
@@ -141,10 +141,6 @@ def plan_rename_subject(*, learner: Learner, old: str, new: str) -> None:
     taken = _open(learner, new).exclude(subject__iexact=old).values_list("planned_for", flat=True)
     _open(learner, old).filter(planned_for__in=list(taken)).delete()
     PlannedSession.objects.filter(learner=learner, subject__iexact=old.strip()).update(subject=new.strip())
-
-
-def _today(learner: Learner) -> date:
-    return timezone.localtime(timezone.now(), learner_zone(learner=learner)).date()
 
 
 def _open(learner: Learner, subject: str) -> QuerySet[PlannedSession]:

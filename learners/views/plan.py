@@ -18,7 +18,7 @@ from learners.models import Recommendation
 from learners.plan_forms import PlanAcceptForm, PlanMoveForm
 from learners.selectors.plan import planned_get
 from learners.selectors.recommendations import recommendation_get
-from learners.services.goals import learner_today
+from learners.selectors.sessions import learner_today
 from learners.services.plan import plan_accept, plan_move, plan_skip
 
 

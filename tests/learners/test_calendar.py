@@ -15,8 +15,8 @@ from django.urls import reverse
 
 from coach.models import Strategy
 from learners.models import Learner, PlannedSession, SubjectGoal
+from learners.selectors.sessions import learner_today
 from learners.services.calendar import calendar_token_renew, calendar_token_revoke
-from learners.services.goals import learner_today
 
 pytestmark = pytest.mark.django_db
 

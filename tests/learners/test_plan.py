@@ -19,8 +19,9 @@ from django.utils import timezone
 from coach.models import Strategy
 from learners.models import Learner, PlannedSession, Recommendation, Reflection, SubjectGoal
 from learners.selectors.plan import plan_due
+from learners.selectors.sessions import learner_today
 from learners.services.account import account_delete
-from learners.services.goals import learner_today, subject_rename
+from learners.services.goals import subject_rename
 from learners.services.plan import plan_accept, plan_move, plan_skip
 from learners.services.sessions import ReflectionInput, SessionInput, session_create
 from tests.factories import StudySessionFactory
