@@ -24,6 +24,7 @@ from learners.models import (
     SUBJECT_MAX_LENGTH,
     TEXT_MAX_LENGTH,
     TIMEZONE_NAMES,
+    PlannedSession,
     Recommendation,
     Reflection,
     StudySession,
@@ -392,8 +393,11 @@ class TimerStartForm(forms.Form):
     )
     kept_previous_plan = kept_plan_field()
     recommendation = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    planned = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def to_input(self, *, recommendation: Recommendation | None) -> TimerStart:
+    def to_input(
+        self, *, recommendation: Recommendation | None, planned: PlannedSession | None = None
+    ) -> TimerStart:
         data = self.cleaned_data
         return TimerStart(
             subject=data["subject"],
@@ -403,6 +407,7 @@ class TimerStartForm(forms.Form):
             pomodoro=data["pomodoro"],
             kept_previous_plan=data["kept_previous_plan"],
             recommendation=recommendation,
+            planned=planned,
         )
 
 

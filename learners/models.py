@@ -336,6 +336,10 @@ class StudyTimer(models.Model):
         Recommendation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     kept_previous_plan = models.BooleanField(null=True, blank=True)
+    # The planned session the timer was started from: the session it saves fulfils that one.
+    planned = models.ForeignKey(
+        "PlannedSession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     pomodoro = models.BooleanField(default=False)
     started_at = models.DateTimeField()
     paused_at = models.DateTimeField(null=True, blank=True)

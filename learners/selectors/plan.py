@@ -49,17 +49,25 @@ def planned_get(*, learner: Learner, planned_id: int) -> PlannedSession:
     )
 
 
-def planned_prefill(*, learner: Learner, planned_id: str | None) -> dict[str, object]:
-    """A planned session started from the dashboard, as form initial values; nothing for an id
-    that is not the learner's (or not an id)."""
+def planned_or_none(*, learner: Learner, planned_id: object) -> PlannedSession | None:
+    """The learner's planned session with this id from a form or a query string; None for an id
+    that is not theirs, or not an id."""
     try:
-        planned = planned_get(learner=learner, planned_id=int(str(planned_id)))
+        return planned_get(learner=learner, planned_id=int(str(planned_id)))
     except (TypeError, ValueError, Http404):
+        return None
+
+
+def planned_prefill(*, learner: Learner, planned_id: object) -> dict[str, object]:
+    """A planned session started from the dashboard, as form initial values."""
+    planned = planned_or_none(learner=learner, planned_id=planned_id)
+    if planned is None:
         return {}
     return {
         "subject": planned.subject,
         "strategy": planned.strategy_id,
         "recommendation": planned.recommendation_id,
+        "planned": planned.pk,
     }
 
 

@@ -117,18 +117,17 @@ def plan_skip(*, planned: PlannedSession) -> bool:
     return bool(updated)
 
 
-def plan_fulfil(*, session: StudySession) -> PlannedSession | None:
-    """Mark done the planned session a newly saved session fulfils: the earliest open one of its
-    subject planned for its day or before (an overdue one is caught up first). Within the
-    caller's transaction."""
-    day = timezone.localtime(session.started_at, learner_zone(learner=session.learner)).date()
-    planned = (
-        _open(session.learner, session.subject)
-        .filter(planned_for__lte=day)
-        .select_for_update()
-        .order_by("planned_for")
-        .first()
-    )
+def plan_fulfil(*, session: StudySession, planned: PlannedSession | None = None) -> PlannedSession | None:
+    """Mark done the planned session a newly saved session fulfils: the one it was started from,
+    if still open and of its subject (so a session studied early counts); else the earliest open
+    one of its subject planned for its day or before (an overdue one is caught up first). Within
+    the caller's transaction."""
+    candidates = _open(session.learner, session.subject).select_for_update()
+    chosen = candidates.filter(pk=planned.pk).first() if planned is not None else None
+    if chosen is None:
+        day = timezone.localtime(session.started_at, learner_zone(learner=session.learner)).date()
+        chosen = candidates.filter(planned_for__lte=day).order_by("planned_for").first()
+    planned = chosen
     if planned is None:
         return None
     planned.status, planned.session = PlannedSession.Status.DONE, session

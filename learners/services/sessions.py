@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from coach.models import Strategy
-from learners.models import Learner, Reflection, StudySession, validate_timezone
+from learners.models import Learner, PlannedSession, Reflection, StudySession, validate_timezone
 from learners.services.email_address import email_validate
 from learners.services.plan import plan_fulfil
 from learners.services.recommendations import recommendation_request
@@ -77,6 +77,7 @@ def session_create(
     reflection: ReflectionInput | None = None,
     submission_key: UUID | None = None,
     kept_previous_plan: bool | None = None,
+    planned: PlannedSession | None = None,
 ) -> SessionSaved:
     """Save a session; a second call with the same `submission_key` returns the first one's session."""
     with transaction.atomic():
@@ -86,6 +87,7 @@ def session_create(
             reflection=reflection,
             submission_key=submission_key,
             kept_previous_plan=kept_previous_plan,
+            planned=planned,
         )
     if saved.already_saved:
         return saved
@@ -99,11 +101,13 @@ def session_insert(
     reflection: ReflectionInput | None = None,
     submission_key: UUID | None = None,
     kept_previous_plan: bool | None = None,
+    planned: PlannedSession | None = None,
 ) -> SessionSaved:
     """`session_create` within the caller's transaction, without asking for a refresh.
 
     `kept_previous_plan`, the learner's answer on the last 'next time' plan, is kept on the new
-    session's reflection: it is about this session.
+    session's reflection: it is about this session. `planned`, the planned session it was started
+    from, is the one it fulfils (else the earliest one due of its subject).
     """
     earlier = session_submitted(learner=learner, submission_key=submission_key)
     if earlier is not None:
@@ -125,7 +129,7 @@ def session_insert(
         Reflection.objects.update_or_create(
             session=session, defaults={"kept_previous_plan": kept_previous_plan}
         )
-    plan_fulfil(session=session)
+    plan_fulfil(session=session, planned=planned)
     return SessionSaved(session=session, refresh_queued=None)
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from coach.models import Strategy
-from learners.models import MINUTES_MAX, Learner, Recommendation, StudyTimer
+from learners.models import MINUTES_MAX, Learner, PlannedSession, Recommendation, StudyTimer
 from learners.selectors.study import timer_elapsed_seconds
 from learners.services.recommendations import recommendation_request
 from learners.services.sessions import (
@@ -31,6 +31,7 @@ class TimerStart:
     pomodoro: bool = False
     kept_previous_plan: bool | None = None
     recommendation: Recommendation | None = None
+    planned: PlannedSession | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def timer_finish(
             reflection=reflection,
             submission_key=submission_key,
             kept_previous_plan=timer.kept_previous_plan,
+            planned=timer.planned,
         )
         if saved.already_saved:  # the same form saved meanwhile: leave this timer as it was
             transaction.set_rollback(True)

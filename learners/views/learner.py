@@ -27,7 +27,7 @@ from learners.plan_forms import PlanAcceptForm
 from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as selectors
 from learners.selectors.goals import goal_progress, subject_figures
-from learners.selectors.plan import plan_due, planned_prefill
+from learners.selectors.plan import plan_due, planned_or_none, planned_prefill
 from learners.selectors.sessions import SessionFilters
 from learners.selectors.study import timer_get
 from learners.services.dashboard import nudge_dismiss
@@ -198,7 +198,8 @@ def session_list(request: LearnerHttpRequest) -> HttpResponse:
 @learner_required
 def session_new(request: LearnerHttpRequest) -> HttpResponse:
     learner = request.learner
-    prefill = planned_prefill(learner=learner, planned_id=request.GET.get("planned"))
+    planned = planned_or_none(learner=learner, planned_id=request.GET.get("planned"))
+    prefill = planned_prefill(learner=learner, planned_id=planned.pk if planned else None)
     prefill.pop("recommendation", None)
     form = StudySessionNewForm(request.POST or None, initial=prefill)
     reflection_form = ReflectionForm(request.POST or None)
@@ -213,6 +214,7 @@ def session_new(request: LearnerHttpRequest) -> HttpResponse:
             reflection=reflection_form.to_input(),
             submission_key=form.submitted_key(),
             kept_previous_plan=kept_form.cleaned_data["kept_previous_plan"] if kept_form else None,
+            planned=planned,
         )
         session_saved_message(request, saved)
         return redirect("session-detail", session_id=saved.session.pk)

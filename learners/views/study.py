@@ -13,7 +13,7 @@ from learners.http import LearnerHttpRequest, learner_required
 from learners.models import Learner, Recommendation, StudyTimer
 from learners.selectors import recommendations
 from learners.selectors import sessions as session_selectors
-from learners.selectors.plan import planned_prefill
+from learners.selectors.plan import planned_or_none, planned_prefill
 from learners.selectors.study import pomodoro_phase, timer_elapsed_seconds, timer_get, timer_prompts
 from learners.services.study import (
     timer_discard,
@@ -48,7 +48,8 @@ def study(request: LearnerHttpRequest) -> HttpResponse:
     form = TimerStartForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         recommendation = _recommendation(learner, form.cleaned_data["recommendation"])
-        timer_start(learner=learner, data=form.to_input(recommendation=recommendation))
+        planned = planned_or_none(learner=learner, planned_id=form.cleaned_data["planned"])
+        timer_start(learner=learner, data=form.to_input(recommendation=recommendation, planned=planned))
         return redirect("study")
     if not previous_plan:
         del form.fields["kept_previous_plan"]

@@ -378,3 +378,27 @@ def test_log_form_from_a_plan_shows_the_subjects_next_time_and_asks_if_it_was_ke
 
 def test_log_form_asks_nothing_without_an_earlier_plan(alice: Learner, alice_client: Client) -> None:
     assert 'name="kept_previous_plan"' not in alice_client.get(reverse("session-new")).content.decode()
+
+
+def test_a_session_started_early_from_the_plan_fulfils_that_planned_session(
+    alice: Learner, alice_client: Client
+) -> None:
+    later = _planned(alice, learner_today(learner=alice) + timedelta(days=3), "History")
+    page = alice_client.get(reverse("study"), {"planned": later.pk}).content.decode()
+    assert f'name="planned" value="{later.pk}"' in page
+    data = {"subject": "History", "task_kind": "memorise", "strategy": later.strategy_id, "confidence": 50}
+    alice_client.post(reverse("study"), {**data, "planned": later.pk})
+    alice_client.post(reverse("study-finish"), FINISH)
+    later.refresh_from_db()
+    assert later.status == "done" and later.session is not None
+
+
+def test_another_learners_planned_id_in_the_timer_form_is_ignored(
+    alice: Learner, bob: Learner, alice_client: Client
+) -> None:
+    bobs = _planned(bob, learner_today(learner=bob) + timedelta(days=3), "History")
+    data = {"subject": "History", "task_kind": "memorise", "strategy": bobs.strategy_id, "confidence": 50}
+    alice_client.post(reverse("study"), {**data, "planned": bobs.pk})
+    alice_client.post(reverse("study-finish"), FINISH)
+    bobs.refresh_from_db()
+    assert bobs.status == "planned"
