@@ -80,10 +80,15 @@ def _load(server: Server, visits: dict[str, PageVisit], *, users: int, seconds: 
             for v in pages
         ],
     }
+    return locust_run("bench.pages_load", plan, seconds=seconds)
+
+
+def locust_run(module: str, plan: dict[str, Any], *, seconds: float) -> dict[str, Any]:
+    """`python -m <module> --plan PLAN --out SAMPLES` in locust's environment; the samples."""
     with tempfile.TemporaryDirectory(prefix="metacoach-load-") as scratch:
         plan_path, out = Path(scratch) / "plan.json", Path(scratch) / "samples.json"
         plan_path.write_text(json.dumps(plan))
-        command = [str(LOCUST_PYTHON), "-m", "bench.pages_load", "--plan", str(plan_path), "--out", str(out)]
+        command = [str(LOCUST_PYTHON), "-m", module, "--plan", str(plan_path), "--out", str(out)]
         subprocess.run(command, cwd=ROOT, check=True, timeout=seconds + 120)
         return dict(json.loads(out.read_text()))
 

@@ -16,6 +16,7 @@ import argparse
 import itertools
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,12 +78,17 @@ def run(plan: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Metacoach pages: server time under load")
+def plan_main(run: Callable[[dict[str, Any]], dict[str, Any]], description: str) -> None:
+    """`--plan PLAN.json --out SAMPLES.json`: run(plan), written out as JSON."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--plan", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     args.out.write_text(json.dumps(run(json.loads(args.plan.read_text()))))
+
+
+def main() -> None:
+    plan_main(run, "Metacoach pages: server time under load")
 
 
 if __name__ == "__main__":

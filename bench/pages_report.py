@@ -79,7 +79,7 @@ def latencies(load: dict[str, Any]) -> list[Latency]:
     return rows
 
 
-def _ms(value: float) -> str:
+def ms_text(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.0f}"
 
 
@@ -89,8 +89,8 @@ def latency_table(rows: list[Latency]) -> str:
         [
             r.page,
             str(r.requests),
-            _ms(r.p50_ms),
-            _ms(r.p95_ms),
+            ms_text(r.p50_ms),
+            ms_text(r.p95_ms),
             "-" if math.isnan(r.per_second) else f"{r.per_second:.1f}",
             "-" if math.isnan(r.p95_ratio) else f"{r.p95_ratio:.2f}",
             str(r.failed),

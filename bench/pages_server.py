@@ -65,7 +65,7 @@ class Server:
     worker: str  # what happened to the demo's queued engine run, for the output
 
 
-def _environment(var_dir: Path) -> dict[str, str]:
+def local_environment(var_dir: Path) -> dict[str, str]:
     """make run's environment on a scratch var/: SQLite and the file-system broker under it, and
     none of the developer's overrides (a DATABASE_URL would point the bench at their data)."""
     env = {
@@ -78,7 +78,7 @@ def _environment(var_dir: Path) -> dict[str, str]:
     }
 
 
-def _manage(env: dict[str, str], *args: str) -> str:
+def manage(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -94,11 +94,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_until_up(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_up(base_url: str, server: subprocess.Popen[bytes], log: Path, name: str = "runserver") -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"runserver exited with {server.returncode}: {_tail(log)}")
+            raise RuntimeError(f"{name} exited with {server.returncode}: {log_tail(log)}")
         try:
             with urllib.request.urlopen(base_url + LOGIN_PATH, timeout=5) as response:
                 if response.status == 200:
@@ -106,10 +106,10 @@ def _wait_until_up(base_url: str, server: subprocess.Popen[bytes], log: Path) ->
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"runserver did not answer within {READY_TIMEOUT:g} s: {_tail(log)}")
+    raise RuntimeError(f"{name} did not answer within {READY_TIMEOUT:g} s: {log_tail(log)}")
 
 
-def _tail(log: Path, lines: int = 5) -> str:
+def log_tail(log: Path, lines: int = 5) -> str:
     try:
         return " | ".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
@@ -124,7 +124,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def login(base_url: str, username: str, password: str) -> str:
     """Log in through the login form, as a browser does (CSRF cookie and token); the session id.
     The redirect after it is not followed: where a login lands is another page's business."""
-    jar = http.cookiejar.CookieJar()
+    return login_cookies(base_url, username, password)["sessionid"]
+
+
+def login_cookies(base_url: str, username: str, password: str) -> dict[str, str]:
+    """`login`, returning every cookie the server set (session id, the CSRF cookie rotated at
+    login). Cookies marked Secure, as production sets them, are sent back over loopback's plain
+    HTTP too, where a browser's policy (and the standard library's by default) would keep them."""
+    policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
+    jar = http.cookiejar.CookieJar(policy)
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
     with opener.open(base_url + LOGIN_PATH, timeout=30) as response:
         page = response.read().decode()
@@ -142,10 +150,10 @@ def login(base_url: str, username: str, password: str) -> str:
     except urllib.error.HTTPError as answer:  # the 302 that a successful login answers
         if answer.code != 302:
             raise
-    session = next((c.value for c in jar if c.name == "sessionid"), None)
-    if not session:
+    cookies = {c.name: c.value for c in jar if c.value is not None}
+    if not cookies.get("sessionid"):
         raise RuntimeError(f"logging in as {username} did not start a session")
-    return session
+    return cookies
 
 
 def get_json(base_url: str, path: str, session: str) -> dict[str, object]:
@@ -200,10 +208,10 @@ def _run_worker(server: Server, env: dict[str, str], log: Path) -> str:
             ).close()
             while not _caught_up(server):
                 if worker.poll() is not None:
-                    raise RuntimeError(f"the Celery worker exited with {worker.returncode}: {_tail(log)}")
+                    raise RuntimeError(f"the Celery worker exited with {worker.returncode}: {log_tail(log)}")
                 if time.monotonic() - tic > WORKER_TIMEOUT:
                     raise RuntimeError(
-                        f"the worker had not caught up after {WORKER_TIMEOUT:g} s: {_tail(log)}"
+                        f"the worker had not caught up after {WORKER_TIMEOUT:g} s: {log_tail(log)}"
                     )
                 time.sleep(0.5)
         finally:
@@ -227,11 +235,11 @@ def product_server(*, worker: bool = True) -> Iterator[Server]:
     """The server with the demo loaded and both demo accounts logged in; stopped on exit."""
     with tempfile.TemporaryDirectory(prefix="metacoach-pages-") as scratch:
         var_dir = Path(scratch)
-        env = _environment(var_dir)
-        _manage(env, "migrate", "--noinput", "--verbosity", "0")
-        _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-        _manage(env, "demo")
-        found = re.search(r"^IDS (.*)$", _manage(env, "shell", "--no-imports", "-c", _IDS), re.MULTILINE)
+        env = local_environment(var_dir)
+        manage(env, "migrate", "--noinput", "--verbosity", "0")
+        manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        manage(env, "demo")
+        found = re.search(r"^IDS (.*)$", manage(env, "shell", "--no-imports", "-c", _IDS), re.MULTILINE)
         if found is None:
             raise RuntimeError("could not read the demo cohort's ids")
         ids = DemoIds(**json.loads(found.group(1)))
@@ -242,7 +250,7 @@ def product_server(*, worker: bool = True) -> Iterator[Server]:
         with log.open("wb") as out:
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
-            _wait_until_up(base_url, process, log)
+            wait_until_up(base_url, process, log)
             sessions = {name: login(base_url, name, name) for name in (LEARNER, EDUCATOR)}
             skipped = "skipped: left queued, so the pages show advice from the evidence"
             server = Server(base_url, port, var_dir, ids, sessions, skipped)
