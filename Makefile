@@ -6,13 +6,13 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup setup-dev requirements audit migrate static run demo demo-data test pytest lint browser-tools bench-tools bench bench-pages bench-quick vendor-plotly clean
+.PHONY: help setup setup-dev requirements audit migrate static run demo demo-data test pytest lint browser-tools bench-tools bench bench-pages bench-load bench-quick vendor-plotly clean
 
 help:
 	@echo "make run      set up and start the web app (http://127.0.0.1:$(PORT)) and a Celery worker"
 	@echo "make demo     the same, with a demo learner and educator"
 	@echo "make test     set up and run linters and the whole test suite"
-	@echo "make bench    measure the engine and the product pages and print the figures"
+	@echo "make bench    measure the engine, the product pages and the load, and print the figures"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Metacoach needs Python 3.11, found " + sys.version.split()[0]'
@@ -102,6 +102,12 @@ bench: bench-tools
 # Only the product pages: page weight, server time under load, Lighthouse (a few minutes).
 bench-pages: bench-tools
 	$(BIN)/python -m bench.pages
+
+# Only the load: gunicorn, PostgreSQL and Redis on loopback, 50 simulated learners for 5 minutes.
+# It empties Redis database 13 before and after (bench/load.py).
+bench-load: setup-dev
+	bash bench/setup_locust.sh
+	$(BIN)/python -m bench.load
 
 bench-quick: setup-dev
 	$(BIN)/python -m bench.run --quick

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from bench import pages_report
+from bench import load_report, pages_report
 
 ENGINE = ("model", "memory")
 REGRET_TARGET_K5 = {"model": 0.45, "memory": 0.55}
@@ -76,6 +76,7 @@ def checks(results: dict[str, Any]) -> list[Check]:
         out += _introprog_checks(results, name)
     out += _product_checks(results)
     out += pages_report.checks(results.get("pages"))
+    out += load_report.checks(results.get("load"))
     total = (results.get("seconds") or {}).get("total")
     if total is not None and not results.get("quick"):
         limit = f"<= {BENCH_SECONDS_MAX:g}"
@@ -367,6 +368,7 @@ def format_table(results: dict[str, Any]) -> str:
         ("introprog", _introprog_text),
         ("product", _product_text),
         ("pages", pages_report.text),
+        ("load", load_report.text),
     ):
         section = results.get(part)
         if section and "error" not in section:

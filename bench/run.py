@@ -1,12 +1,14 @@
 """The bench: simulated learners, speed and IntroProg real learners, with targets.
 
-    python -m bench.run [--quick] [--out var/bench] [--no-pybkt] [--no-pages] [--jobs N]
+    python -m bench.run [--quick] [--out var/bench] [--no-pybkt] [--no-pages] [--no-load] [--jobs N]
 
 Prints one table, writes <out>/results.json and <out>/report.html (opens offline). Then the
 product path (bench/product.py): what the recommendation card shows, through the product's code.
-Last, the product pages (bench/pages.py): page weight, server time under load and Lighthouse,
-against a server started as `make run` starts it; its reports go to <out>/lighthouse/. `--quick`
-runs tiny sizes to check the pipeline in CI, without the pages; its numbers are not meaningful.
+Then the product pages (bench/pages.py): page weight, server time under load and Lighthouse,
+against a server started as `make run` starts it; its reports go to <out>/lighthouse/. Last, the
+load (bench/load.py): gunicorn, PostgreSQL and Redis on loopback under 50 simulated learners for
+five minutes; it writes <out>/load.json. `--quick` runs tiny sizes to check the pipeline in CI,
+without the pages or the load; its numbers are not meaningful.
 
 Speed runs first and alone, as its timings are targets. Then the simulated populations and
 IntroProg run side by side in `--jobs` single-threaded worker processes (one per core by
@@ -31,7 +33,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import introprog, pages, report
+from bench import introprog, load, pages, report
 
 ROOT = Path(__file__).resolve().parent.parent
 LEARNERS = ("model", "memory")
@@ -113,8 +115,10 @@ def run(
     jobs: int | None = None,
     introprog_data: Path | None = None,
     pages_out: Path | None = None,
+    load_out: Path | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """The bench; the product pages too when `pages_out` names where their reports go."""
+    """The bench; the product pages too when `pages_out` names where their reports go, and the
+    load when `load_out` names where load.json goes."""
     sizes = QUICK if quick else FULL
     jobs = max(1, jobs or os.cpu_count() or 1)
     results: dict[str, Any] = {
@@ -158,6 +162,11 @@ def run(
         # Alone, once the engine's parts are done: its timings need the machine to themselves. It has
         # its own time budget, so `total` stays the engine's.
         ok &= _part("pages", partial(_timed, partial(pages.run, out=pages_out)), results)
+    if load_out is None:
+        results["load"] = {"error": "skipped (--quick or --no-load; make bench-load runs it alone)"}
+    else:
+        # Last and alone too; without PostgreSQL, Redis or locust it says it was skipped.
+        ok &= _part("load", partial(_timed, partial(load.run, out=load_out)), results)
     return results, ok
 
 
@@ -171,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-pybkt", action="store_true", help="skip the pyBKT baseline")
     parser.add_argument("--no-pages", action="store_true", help="skip the product pages (bench/pages.py)")
+    parser.add_argument("--no-load", action="store_true", help="skip the load (bench/load.py)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--jobs",
@@ -193,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         jobs=args.jobs,
         introprog_data=args.introprog,
         pages_out=None if args.quick or args.no_pages else args.out,
+        load_out=None if args.quick or args.no_load else args.out,
     )
     print(report.format_table(results))
     report.write_json(results, args.out / "results.json")
