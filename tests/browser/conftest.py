@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from playwright.sync_api import ConsoleMessage, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.worker import celery_worker
+from tests.worker import celery_worker, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -97,6 +98,16 @@ def worker(live_server: Any, tmp_path: Path) -> Iterator[Path]:
     log = tmp_path / "worker.log"
     with celery_worker(log):
         yield log
+
+
+def printed_link(worker_log: Path, pattern: str, seen: int = 0) -> str:
+    """The newest link (the pattern's group) in the mail the worker's console backend printed,
+    once more than `seen` such links are there."""
+    found = re.compile(pattern)
+    wait_for(lambda: len(found.findall(worker_log.read_text())) > seen, timeout=30)
+    links = found.findall(worker_log.read_text())
+    assert len(links) > seen, worker_log.read_text()[-2000:]
+    return str(links[-1])
 
 
 def screenshots(page: Page, name: str) -> list[Path]:

@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from learners.models import Learner
-from tests.browser.conftest import BROWSER, screenshots, serious_accessibility_violations
-from tests.worker import wait_for
+from tests.browser.conftest import BROWSER, printed_link, screenshots, serious_accessibility_violations
 
 pytestmark = BROWSER
 PASSWORD = "a-long-unusual-passphrase-42"
@@ -21,11 +20,7 @@ NEW_PASSWORD = "another-unusual-passphrase-73"
 
 def _mailed_link(worker_log: Path, url: str, path_part: str, seen: int = 0) -> str:
     """The newest link to `path_part` in the mail the worker's console backend printed."""
-    pattern = re.compile(re.escape(url) + r"(/accounts/" + path_part + r"/\S+)")
-    wait_for(lambda: len(pattern.findall(worker_log.read_text())) > seen, timeout=30)
-    links = pattern.findall(worker_log.read_text())
-    assert len(links) > seen, worker_log.read_text()[-2000:]
-    return str(links[-1])
+    return printed_link(worker_log, re.escape(url) + r"(/accounts/" + path_part + r"/\S+)", seen)
 
 
 @pytest.mark.browser_context_args(timezone_id="Asia/Shanghai")
