@@ -15,8 +15,10 @@ from learners.models import (
     Cohort,
     CohortMembership,
     Learner,
+    PlannedSession,
     Recommendation,
     Reflection,
+    ReminderSent,
     SelfReport,
     StudySession,
     StudyTimer,
@@ -156,8 +158,27 @@ class StudyTimerAdmin(admin.ModelAdmin):
     list_filter = ["strategy", "pomodoro"]
     search_fields = ["learner__user__username", "subject"]
     list_select_related = ["learner__user", "strategy"]
-    raw_id_fields = ["learner", "recommendation"]
+    raw_id_fields = ["learner", "recommendation", "planned"]
     readonly_fields = ["updated_at"]
+
+
+@admin.register(PlannedSession)
+class PlannedSessionAdmin(admin.ModelAdmin):
+    list_display = ["planned_for", "learner", "subject", "strategy", "status"]
+    list_filter = ["status", "strategy", "planned_for"]
+    search_fields = ["learner__user__username", "subject"]
+    list_select_related = ["learner__user", "strategy"]
+    raw_id_fields = ["learner", "session", "recommendation"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+# Written by the reminder task before it mails; editing one would let a day be mailed twice.
+@admin.register(ReminderSent)
+class ReminderSentAdmin(ReadOnlyAdmin):
+    list_display = ["day", "learner", "sent_at"]
+    list_filter = ["day"]
+    search_fields = ["learner__user__username"]
+    list_select_related = ["learner__user"]
 
 
 @admin.register(Recommendation)

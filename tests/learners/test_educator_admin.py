@@ -25,7 +25,17 @@ def staff_client() -> Client:
 
 @pytest.mark.parametrize(
     "model",
-    ["learner", "cohort", "cohortmembership", "studysession", "reflection", "selfreport", "studytimer"],
+    [
+        "learner",
+        "cohort",
+        "cohortmembership",
+        "studysession",
+        "reflection",
+        "selfreport",
+        "studytimer",
+        "plannedsession",
+        "remindersent",
+    ],
 )
 def test_every_learners_model_lists_in_the_admin(staff_client: Client, alice: Learner, model: str) -> None:
     StudySessionFactory(learner=alice)

@@ -17,14 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from coach.models import Strategy
-from learners.models import Learner, PlannedSession, Recommendation, Reflection, SubjectGoal
+from learners.models import Learner, PlannedSession, Recommendation, Reflection, ReminderSent, SubjectGoal
 from learners.selectors.plan import plan_due
 from learners.selectors.sessions import learner_today
 from learners.services.account import account_delete
 from learners.services.goals import subject_rename
 from learners.services.plan import plan_accept, plan_move, plan_skip
 from learners.services.sessions import ReflectionInput, SessionInput, session_create
-from tests.factories import StudySessionFactory
+from tests.factories import StudySessionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 FINISH = {
@@ -402,3 +402,13 @@ def test_another_learners_planned_id_in_the_timer_form_is_ignored(
     alice_client.post(reverse("study-finish"), FINISH)
     bobs.refresh_from_db()
     assert bobs.status == "planned"
+
+
+def test_planned_sessions_and_reminders_list_in_the_admin(alice: Learner) -> None:
+    _planned(alice, date(2030, 6, 1), "Admin-listed subject")
+    ReminderSent.objects.create(learner=alice, day=date(2030, 5, 31))
+    client = Client()
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:learners_plannedsession_changelist")).content.decode()
+    assert "Admin-listed subject" in page
+    assert "alice" in client.get(reverse("admin:learners_remindersent_changelist")).content.decode()
