@@ -283,3 +283,12 @@ def test_the_calibration_sentence_is_on_the_dashboard(alice: Learner, alice_clie
         "You tend to expect 14 points more than you score."
         in alice_client.get(reverse("home")).content.decode()
     )
+
+
+def test_a_recommendation_without_its_ranking_shows_no_empty_range(
+    alice: Learner, alice_client: Client
+) -> None:
+    recommendation(alice, ranking=[])
+    page = alice_client.get(reverse("home")).content.decode()
+    assert "Expected self-test score: <strong>72</strong> out of 100." in page
+    assert "between  and" not in page and 'class="band"' not in page
