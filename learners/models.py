@@ -96,6 +96,12 @@ class Learner(models.Model):
     class Meta:
         verbose_name = _("learner")
         verbose_name_plural = _("learners")
+        # The reminder dispatch every five minutes reads only the few learners with reminders on.
+        indexes = [
+            models.Index(
+                fields=["reminder_time"], condition=Q(reminder_enabled=True), name="learner_reminder_enabled"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.user.get_username()
@@ -150,7 +156,11 @@ class Recommendation(models.Model):
 
     Source = AdviceSource
 
-    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="recommendations")
+    # Indexed first in recommendation_learner_created (and recommendation_unique_basis), which
+    # serve a lookup by learner alone too: no index of its own.
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="recommendations", db_index=False
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     subject = models.CharField(_("subject"), max_length=100, blank=True)
     task_kind = models.CharField(_("kind of task"), max_length=20, blank=True)
@@ -180,6 +190,10 @@ class Recommendation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # A learner's latest recommendation (the dashboard, the card, the catch-up) without a sort.
+        indexes = [
+            models.Index(fields=["learner", "-created_at", "-id"], name="recommendation_learner_created")
+        ]
         constraints = [
             models.UniqueConstraint(fields=["learner", "basis"], name="recommendation_unique_basis"),
             models.CheckConstraint(
@@ -211,7 +225,9 @@ class Recommendation(models.Model):
 class StudySession(models.Model):
     """One study session; its self-test score is the outcome the engine learns from."""
 
-    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="sessions")
+    # Indexed first in session_learner_started, which serves a lookup by learner alone too: a
+    # second index of its own would cost every insert and leave the planner that narrower one.
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="sessions", db_index=False)
     subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
     task_kind = models.CharField(_("kind of task"), max_length=20, choices=TaskKind.choices)
     strategy = models.ForeignKey(
@@ -395,7 +411,10 @@ class PlannedSession(models.Model):
         DONE = "done", _("Done")
         SKIPPED = "skipped", _("Skipped")
 
-    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="planned_sessions")
+    # Indexed first in planned_learner_day, which serves a lookup by learner alone too.
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="planned_sessions", db_index=False
+    )
     subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
     strategy = models.ForeignKey(
         "coach.Strategy", on_delete=models.PROTECT, related_name="+", verbose_name=_("strategy")

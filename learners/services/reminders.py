@@ -17,7 +17,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -61,6 +61,23 @@ def reminders_due(*, now: datetime | None = None) -> list[ReminderDue]:
     """Two queries whatever the number of learners: those with reminders on, a confirmed address
     and something to remind of, and the ones already reminded on their local today."""
     now = now or timezone.now()
+    candidates = []
+    for learner in reminder_candidates(now=now):
+        local = timezone.localtime(now, learner_zone(learner=learner))
+        if local.time() >= learner.reminder_time:
+            candidates.append(ReminderDue(learner_id=learner.pk, day=local.date()))
+    days = {item.day for item in candidates}
+    sent = set(
+        ReminderSent.objects.filter(
+            learner_id__in=[c.learner_id for c in candidates], day__in=days
+        ).values_list("learner_id", "day")
+    )
+    return [c for c in candidates if (c.learner_id, c.day) not in sent]
+
+
+def reminder_candidates(*, now: datetime) -> QuerySet[Learner]:
+    """Learners with reminders on, a confirmed address and something to remind of, whatever
+    their local time; found through the partial index of learners with reminders on."""
     # Only learners with something to say: an open planned session by the latest today on Earth
     # (UTC+14), or a session without a score from the last week; reminder_send checks exactly.
     latest_today = (now + timedelta(hours=14)).date()
@@ -74,23 +91,12 @@ def reminders_due(*, now: datetime | None = None) -> list[ReminderDue]:
             learner=OuterRef("pk"), score__isnull=True, created_at__gte=now - timedelta(days=FOLLOW_UP_DAYS)
         )
     )
-    learners = (
+    return (
         Learner.objects.filter(reminder_enabled=True, email_verified_at__isnull=False, user__is_active=True)
         .exclude(user__email="")
         .filter(has_due | has_unscored)
+        .only("pk", "timezone", "reminder_time")
     )
-    candidates = []
-    for learner in learners.only("pk", "timezone", "reminder_time"):
-        local = timezone.localtime(now, learner_zone(learner=learner))
-        if local.time() >= learner.reminder_time:
-            candidates.append(ReminderDue(learner_id=learner.pk, day=local.date()))
-    days = {item.day for item in candidates}
-    sent = set(
-        ReminderSent.objects.filter(
-            learner_id__in=[c.learner_id for c in candidates], day__in=days
-        ).values_list("learner_id", "day")
-    )
-    return [c for c in candidates if (c.learner_id, c.day) not in sent]
 
 
 @dataclass(frozen=True)
