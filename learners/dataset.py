@@ -69,11 +69,21 @@ def feature_row(situation: Situation, profile: dict[str, float] | None) -> np.nd
     k = len(kinds)
     row[k] = (situation.difficulty - 1.0) / 4.0
     row[k + 1] = situation.confidence / 100.0
-    for i, dimension in enumerate(PROFILE_DIMENSIONS):
-        value = (profile or {}).get(dimension)
-        row[k + 2 + i] = (float(value) - 1.0) / 4.0 if isinstance(value, (int, float)) else 0.5
+    row[k + 2 : k + 2 + len(PROFILE_DIMENSIONS)] = profile_columns(profile)
     row[-1] = math.log(max(situation.minutes, 1.0)) / _LOG_MINUTES_MAX
     return row
+
+
+def profile_columns(profile: dict[str, float] | None) -> np.ndarray:
+    """The profile's part of a context row: each dimension 1-5 scaled to 0-1, the middle (0.5)
+    where the learner has given no number."""
+    values = [(profile or {}).get(dimension) for dimension in PROFILE_DIMENSIONS]
+    return np.array([(float(v) - 1.0) / 4.0 if isinstance(v, (int, float)) else 0.5 for v in values])
+
+
+CHUNK_ROWS = 20_000  # rows fetched from the database at a time
+# learner id, strategy id, kind of task, difficulty, confidence, minutes, score (never None here)
+_Row = tuple[int, int, str, int, int, int, int | None]
 
 
 def session_log_build(*, strategy_ids: Sequence[int], learner_ids: Iterable[int] | None = None) -> SessionLog:
@@ -81,37 +91,87 @@ def session_log_build(*, strategy_ids: Sequence[int], learner_ids: Iterable[int]
 
     `strategy_ids` is the catalogue in engine order (index i = strategy_ids[i]); sessions with a
     strategy outside it are left out.
+
+    Rows are streamed (`iterator`, CHUNK_ROWS at a time; a server-side cursor on PostgreSQL)
+    into arrays allocated for the count beforehand, and each profile is read once per learner
+    rather than once per session: millions of sessions cost their arrays' memory (about 150
+    bytes a row), not a Python object per row and field.
     """
     index = {pk: i for i, pk in enumerate(strategy_ids)}
     sessions = StudySession.objects.filter(score__isnull=False, strategy_id__in=list(index))
+    people = Learner.objects.all()
     if learner_ids is not None:
-        sessions = sessions.filter(learner_id__in=list(learner_ids))
-    rows = list(
-        sessions.order_by("learner_id", "started_at", "id").values_list(
-            "learner_id",
-            "strategy_id",
-            "task_kind",
-            "difficulty",
-            "confidence",
-            "minutes",
-            "score",
-            "learner__profile",
-        )
+        wanted = list(learner_ids)
+        sessions, people = sessions.filter(learner_id__in=wanted), people.filter(pk__in=wanted)
+    columns = _Columns(sessions.count())
+    rows = sessions.order_by("learner_id", "started_at", "id").values_list(
+        "learner_id", "strategy_id", "task_kind", "difficulty", "confidence", "minutes", "score"
     )
-    if not rows:
+    chunk: list[_Row] = []
+    for row in rows.iterator(chunk_size=CHUNK_ROWS):
+        chunk.append(row)
+        if len(chunk) == CHUNK_ROWS:
+            columns.add(chunk, index)
+            chunk = []
+    columns.add(chunk, index)
+    if not columns.n:
         return SessionLog.empty(N_FEATURES)
-    context = np.array(
-        [
-            feature_row(Situation(kind, diff, conf, mins), profile)
-            for _, _, kind, diff, conf, mins, _, profile in rows
-        ]
-    )
-    return SessionLog(
-        learner=np.array([r[0] for r in rows], dtype=np.int64),
-        strategy=np.array([index[r[1]] for r in rows], dtype=np.int64),
-        context=context,
-        outcome=np.array([float(r[6] or 0) / 100.0 for r in rows]),  # scored rows only
-    )
+    return columns.log(profiles=dict(people.values_list("pk", "profile").iterator(chunk_size=CHUNK_ROWS)))
+
+
+class _Columns:
+    """A SessionLog's arrays, filled chunk by chunk; grown if rows arrive after the count."""
+
+    def __init__(self, capacity: int) -> None:
+        self.n = 0
+        self.learner = np.zeros(capacity, dtype=np.int64)
+        self.strategy = np.zeros(capacity, dtype=np.int64)
+        self.context = np.zeros((capacity, N_FEATURES))
+        self.outcome = np.zeros(capacity)
+
+    def add(self, chunk: list[_Row], index: dict[int, int]) -> None:
+        if not chunk:
+            return
+        m = len(chunk)
+        if self.n + m > self.learner.shape[0]:
+            self._grow(self.n + m)
+        learner, strategy, kind, difficulty, confidence, minutes, score = zip(*chunk, strict=True)
+        rows = slice(self.n, self.n + m)
+        self.learner[rows] = learner
+        self.strategy[rows] = [index[pk] for pk in strategy]
+        self.outcome[rows] = np.asarray(score, dtype=np.float64) / 100.0
+        context = self.context[rows]
+        kinds = {value: i for i, value in enumerate(TaskKind.values)}
+        k = len(kinds)
+        context[:, :k] = 0.0
+        found = [(r, kinds[v]) for r, v in enumerate(kind) if v in kinds]
+        if found:
+            at, column = zip(*found, strict=True)
+            context[list(at), list(column)] = 1.0
+        context[:, k] = (np.asarray(difficulty, dtype=np.float64) - 1.0) / 4.0
+        context[:, k + 1] = np.asarray(confidence, dtype=np.float64) / 100.0
+        context[:, -1] = np.log(np.maximum(np.asarray(minutes, dtype=np.float64), 1.0)) / _LOG_MINUTES_MAX
+        self.n += m
+
+    def _grow(self, needed: int) -> None:
+        size = max(needed, 2 * self.learner.shape[0])
+        self.learner = np.resize(self.learner, size)
+        self.strategy = np.resize(self.strategy, size)
+        self.outcome = np.resize(self.outcome, size)
+        self.context = np.resize(self.context, (size, N_FEATURES))
+
+    def log(self, *, profiles: dict[int, dict[str, float]]) -> SessionLog:
+        """The arrays, with each learner's latest profile (`profiles`, by learner id) spread
+        over their rows."""
+        n = self.n
+        learner, context = self.learner[:n], self.context[:n]
+        ids, inverse = np.unique(learner, return_inverse=True)
+        table = np.array([profile_columns(profiles.get(pk)) for pk in ids.tolist()])
+        k = len(TaskKind.values)
+        context[:, k + 2 : k + 2 + len(PROFILE_DIMENSIONS)] = table[inverse]
+        return SessionLog(
+            learner=learner, strategy=self.strategy[:n], context=context, outcome=self.outcome[:n]
+        )
 
 
 def typical_situation(*, learner: Learner, task_kind: str = "") -> Situation:
