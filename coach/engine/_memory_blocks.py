@@ -115,6 +115,16 @@ def population_mean(Z: np.ndarray, coef: np.ndarray) -> np.ndarray:
     return coef[:, 0][None, :] + Z @ coef[:, 1:].T
 
 
+def population_mean_taken(Z: np.ndarray, coef: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """`population_mean(Z, coef)[arange(m), s]`, the expectation of the strategy each session
+    took, without the (m, S) matrix (hundreds of MB on millions of sessions)."""
+    out = np.empty(Z.shape[0])
+    for j in range(coef.shape[0]):
+        rows = s == j
+        out[rows] = coef[j, 0] + Z[rows] @ coef[j, 1:]
+    return out
+
+
 def population_ridge_fit(
     Z: np.ndarray, s: np.ndarray, y: np.ndarray, S: int, target: np.ndarray, prior_weight: float, ridge: float
 ) -> np.ndarray:

@@ -53,6 +53,7 @@ from coach.engine._memory_blocks import (
     nearest,
     noise_variance,
     population_mean,
+    population_mean_taken,
     population_ridge_fit,
     refine,
     single_thread,
@@ -231,7 +232,11 @@ class MemoryMetaLearner(MetaLearner):
         self.x_mean_ = X.mean(axis=0)
         scale = X.std(axis=0)
         self.x_scale_ = np.where(scale > 1e-12, scale, 1.0)
-        Z = self._standardize(X)
+        # In place, as _standardize computes it: on millions of sessions a second (n, d) copy
+        # would be hundreds of MB.
+        X -= self.x_mean_
+        X /= self.x_scale_
+        Z = X
         self.binary_ = bool(np.all((y == 0.0) | (y == 1.0)))
         self.bounded_ = bool(y.min() >= 0.0 and y.max() <= 1.0)
         idx, pos, n_learners = group_positions(log.learner)
@@ -255,12 +260,11 @@ class MemoryMetaLearner(MetaLearner):
         mixed-model fit, which weighs each learner's evidence for what it is worth; the
         covariance is refined by EM at each step."""
         S, n_learners = int(self.n_strategies), full_n.shape[0]
-        rows = np.arange(len(y))
         target = self._prior_target(y)
 
         def fitted(offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             coef = population_ridge_fit(Z, s, y - offset, S, target, self.prior_weight, self.ridge)
-            r = y - population_mean(Z, coef)[rows, s]
+            r = y - population_mean_taken(Z, coef, s)
             return coef, r, cells(idx, s, r, n_learners, S), noise_variance(idx, s, r, n_learners, S)
 
         coef, r, full_r, noise = fitted(np.zeros_like(y))

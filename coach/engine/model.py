@@ -127,7 +127,12 @@ class ModelMetaLearner(MetaLearner):
 
         order = np.argsort(log.strategy, kind="stable")
         strategy, y = log.strategy[order], log.outcome[order]
-        z = self._standardise(context[order])
+        # Standardised in place on the sorted copy, the unsorted one let go first: on millions of
+        # sessions each (n, d) array of the fit is hundreds of MB.
+        z = context[order]
+        del context
+        z -= self.center_
+        z /= self.scale_
         _, learner = np.unique(log.learner[order], return_inverse=True)
         s = int(self.n_strategies)
         bounds = np.searchsorted(strategy, np.arange(s + 1))
