@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup setup-dev requirements audit migrate static run demo demo-data test pytest lint browser-tools bench-tools bench bench-pages bench-load bench-quick vendor-plotly clean
+.PHONY: help setup setup-dev requirements audit migrate static run demo demo-data test pytest lint browser-tools bench-tools bench bench-pages bench-load bench-scale bench-quick vendor-plotly clean
 
 help:
 	@echo "make run      set up and start the web app (http://127.0.0.1:$(PORT)) and a Celery worker"
@@ -108,6 +108,13 @@ bench-pages: bench-tools
 bench-load: setup-dev
 	bash bench/setup_locust.sh
 	$(BIN)/python -m bench.load
+
+# Only the scale part, left out of make bench for its length: a scratch PostgreSQL database filled
+# with 100,000 simulated learners x 50 sessions, the retrain, a 2,000-session dashboard and the
+# refreshes per second with 1 and 2 worker processes. It empties Redis database 12 before and
+# after (bench/scale.py). SCALE_ARGS="--learners 2000" for a quick check.
+bench-scale: setup-dev
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 bench-quick: setup-dev
 	$(BIN)/python -m bench.run --quick
