@@ -48,7 +48,10 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterator
+import urllib.request
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -98,45 +101,153 @@ print("ACCOUNTS " + json.dumps({{
 """
 
 
-def _accounts(env: dict[str, str], users: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Accounts:
+    usernames: list[str]
+    strategies: list[int]
+    subjects: list[str]
+    task_kinds: list[str]
+    run: int | None  # the engine run `manage.py demo` queued
+
+
+def _prepare(env: dict[str, str], users: int) -> Accounts:
+    """The scratch database migrated and loaded: the demo, then the bench's own learners."""
+    manage(env, "migrate", "--noinput", "--verbosity", "0")
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(env, "demo")
     script = _ACCOUNTS.format(users=users, password=PASSWORD)
     found = re.search(r"^ACCOUNTS (.*)$", manage(env, "shell", "--no-imports", "-c", script), re.MULTILINE)
     if found is None:
         raise RuntimeError("could not create the bench's learners")
-    return dict(json.loads(found.group(1)))
+    return Accounts(**json.loads(found.group(1)))
 
 
-def _cookie(cookies: dict[str, str]) -> str:
-    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+@dataclass(frozen=True)
+class Stack:
+    base_url: str
+    processes: list[subprocess.Popen[bytes]]
+    logs: list[Path]
 
-
-def _until(what: str, done: Any, processes: list[subprocess.Popen[bytes]], logs: list[Path]) -> float:
-    """Waits until `done()` is true; its seconds. Raises when a process has died or it takes long."""
-    tic = time.monotonic()
-    while not done():
-        for process, log in zip(processes, logs, strict=True):
+    def check(self, when: str) -> None:
+        """Raises if a process of the stack has exited."""
+        for process, log in zip(self.processes, self.logs, strict=True):
             if process.poll() is not None:
-                raise RuntimeError(f"{log.stem} exited with {process.returncode}: {log_tail(log)}")
-        if time.monotonic() - tic > CATCH_UP_TIMEOUT:
-            raise RuntimeError(f"{what}: not done after {CATCH_UP_TIMEOUT:g} s")
-        time.sleep(0.5)
-    return time.monotonic() - tic
+                raise RuntimeError(f"{log.stem} exited {when} with {process.returncode}: {log_tail(log)}")
+
+    def until(self, what: str, done: Callable[[], bool]) -> None:
+        tic = time.monotonic()
+        while not done():
+            self.check(f"while waiting for {what}")
+            if time.monotonic() - tic > CATCH_UP_TIMEOUT:
+                raise RuntimeError(f"{what}: not done after {CATCH_UP_TIMEOUT:g} s")
+            time.sleep(0.5)
 
 
-def _warm(base_url: str, accounts: dict[str, Any], sessions: dict[str, str]) -> None:
-    """Every learner's dashboard once (it asks for their first recommendation)."""
-    import urllib.request
+@contextlib.contextmanager
+def _stack(scratch: Path, env: dict[str, str], port: int) -> Iterator[Stack]:
+    """gunicorn and the two workers, each in its process group, stopped on exit."""
+    logs = [scratch / "gunicorn.log", scratch / "worker-celery.log", scratch / "worker-engine.log"]
+    commands = [
+        load_stack.gunicorn_command(port, workers=GUNICORN_WORKERS),
+        load_stack.worker_command("celery", concurrency=REFRESH_CONCURRENCY, hostname="celery@%h"),
+        load_stack.worker_command("engine", concurrency=1, hostname="engine@%h"),
+    ]
+    with contextlib.ExitStack() as groups:
+        processes = [
+            groups.enter_context(load_stack.process_group(command, env=env, log=log))
+            for command, log in zip(commands, logs, strict=True)
+        ]
+        stack = Stack(f"http://127.0.0.1:{port}", processes, logs)
+        wait_until_up(stack.base_url, processes[0], logs[0], "gunicorn")
+        yield stack
 
-    for name in accounts["usernames"]:
-        request = urllib.request.Request(base_url + "/", headers={"Cookie": f"sessionid={sessions[name]}"})
-        urllib.request.urlopen(request, timeout=60).close()
 
+def _catch_up(stack: Stack, accounts: Accounts, sessions: dict[str, str]) -> str:
+    """The demo's retrain run, then each learner's dashboard once (it asks for their first
+    recommendation) and the recommendations awaited; how the retrain ended."""
+    retrain = "none queued"
+    if accounts.run is not None:
+        teacher = login_cookies(stack.base_url, EDUCATOR, EDUCATOR)["sessionid"]
+        path = f"/educator/engine/runs/{accounts.run}/status/"
+        stack.until(
+            "the demo's engine run", lambda: not get_json(stack.base_url, path, teacher).get("active")
+        )
+        retrain = str(get_json(stack.base_url, path, teacher).get("status"))
 
-def _ready(base_url: str, accounts: dict[str, Any], sessions: dict[str, str]) -> bool:
-    return all(
-        get_json(base_url, "/recommendation/status/", sessions[name]).get("ready")
-        for name in accounts["usernames"]
+    def visit(name: str) -> None:
+        headers = {"Cookie": f"sessionid={sessions[name]}"}
+        urllib.request.urlopen(
+            urllib.request.Request(stack.base_url + "/", headers=headers), timeout=60
+        ).close()
+
+    with ThreadPoolExecutor(GUNICORN_WORKERS) as pool:
+        list(pool.map(visit, accounts.usernames))
+    stack.until(
+        "the first recommendations",
+        lambda: all(
+            get_json(stack.base_url, "/recommendation/status/", sessions[name]).get("ready")
+            for name in accounts.usernames
+        ),
     )
+    return retrain
+
+
+def _plan(
+    base_url: str, accounts: Accounts, cookies: dict[str, dict[str, str]], *, users: int, seconds: float
+) -> dict[str, Any]:
+    return {
+        "host": base_url,
+        "users": users,
+        "seconds": seconds,
+        "think": THINK_SECONDS,
+        "ramp_seconds": min(RAMP_SECONDS, seconds / 3),
+        "poll_seconds": POLL_SECONDS,
+        "visible_timeout": VISIBLE_TIMEOUT,
+        "seed": 0,
+        "accounts": [
+            {"username": name, "cookie": "; ".join(f"{k}={v}" for k, v in jar.items())}
+            for name, jar in cookies.items()
+        ],
+        "strategies": accounts.strategies,
+        "subjects": accounts.subjects,
+        "task_kinds": accounts.task_kinds,
+    }
+
+
+def _measure(
+    scratch: Path, *, database_url: str, redis_url: str, users: int, seconds: float
+) -> dict[str, Any]:
+    tic = time.monotonic()
+    accounts = _prepare(load_stack.local_env(scratch, database_url=database_url, redis_url=redis_url), users)
+    port = free_port()
+    env = load_stack.production_env(
+        scratch, database_url=database_url, redis_url=redis_url, site_url=f"http://127.0.0.1:{port}"
+    )
+    with _stack(scratch, env, port) as stack:
+        # Two at a time, one per gunicorn worker: a login is mostly the password's hashing.
+        with ThreadPoolExecutor(GUNICORN_WORKERS) as pool:
+            jars = pool.map(lambda name: login_cookies(stack.base_url, name, PASSWORD), accounts.usernames)
+            cookies = dict(zip(accounts.usernames, jars, strict=True))
+        retrain = _catch_up(stack, accounts, {name: jar["sessionid"] for name, jar in cookies.items()})
+        setup_seconds = time.monotonic() - tic
+        before = os.getloadavg()[0]
+        plan = _plan(stack.base_url, accounts, cookies, users=users, seconds=seconds)
+        load = locust_run("bench.load_locust", plan, seconds=seconds)
+        stack.check("during the run")
+        stopping = time.monotonic()
+    stop_seconds = time.monotonic() - stopping
+    stack_text = (
+        f"gunicorn {GUNICORN_WORKERS} sync workers, a Celery worker of {REFRESH_CONCURRENCY} processes "
+        f"on queue celery and one on queue engine (the demo's retrain: {retrain}, before the clock "
+        f"started), {len(accounts.usernames)} learners of the demo's generator; "
+        f"setup {setup_seconds:.0f} s, stopping {stop_seconds:.0f} s"
+    )
+    # Other work on the machine moves every figure: how busy it was, the run's own share included.
+    busy = (
+        f"{os.cpu_count()} cores; load average over 1 minute {before:.1f} as the clock started, "
+        f"over 5 minutes {os.getloadavg()[1]:.1f} as it stopped"
+    )
+    return {"setup": {"stack": stack_text, "machine": busy}, "load": load}
 
 
 @contextlib.contextmanager
@@ -152,77 +263,6 @@ def _terminated_as_exit() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def _measure(
-    scratch: Path, *, database_url: str, redis_url: str, users: int, seconds: float
-) -> dict[str, Any]:
-    local = load_stack.local_env(scratch, database_url=database_url, redis_url=redis_url)
-    tic = time.monotonic()
-    manage(local, "migrate", "--noinput", "--verbosity", "0")
-    manage(local, "collectstatic", "--noinput", "--verbosity", "0")
-    manage(local, "demo")
-    accounts = _accounts(local, users)
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = load_stack.production_env(
-        scratch, database_url=database_url, redis_url=redis_url, site_url=base_url
-    )
-    logs = [scratch / "gunicorn.log", scratch / "worker-celery.log", scratch / "worker-engine.log"]
-    web = load_stack.gunicorn_command(port, workers=GUNICORN_WORKERS)
-    refresh = load_stack.worker_command("celery", concurrency=REFRESH_CONCURRENCY, hostname="celery@%h")
-    engine = load_stack.worker_command("engine", concurrency=1, hostname="engine@%h")
-    with contextlib.ExitStack() as stack:
-        processes = [
-            stack.enter_context(load_stack.process_group(command, env=env, log=log))
-            for command, log in zip((web, refresh, engine), logs, strict=True)
-        ]
-        wait_until_up(base_url, processes[0], logs[0], "gunicorn")
-        teacher = login_cookies(base_url, EDUCATOR, EDUCATOR)["sessionid"]
-        cookies = {name: login_cookies(base_url, name, PASSWORD) for name in accounts["usernames"]}
-        sessions = {name: c["sessionid"] for name, c in cookies.items()}
-        retrain = "none queued"
-        if accounts["run"] is not None:
-            path = f"/educator/engine/runs/{accounts['run']}/status/"
-            _until(
-                "the demo's engine run",
-                lambda: not get_json(base_url, path, teacher).get("active", True),
-                processes,
-                logs,
-            )
-            retrain = str(get_json(base_url, path, teacher).get("status"))
-        _warm(base_url, accounts, sessions)
-        _until("the first recommendations", lambda: _ready(base_url, accounts, sessions), processes, logs)
-        setup_seconds = time.monotonic() - tic
-        before = os.getloadavg()[0]
-        plan = {
-            "host": base_url,
-            "users": users,
-            "seconds": seconds,
-            "think": THINK_SECONDS,
-            "ramp_seconds": min(RAMP_SECONDS, seconds / 3),
-            "poll_seconds": POLL_SECONDS,
-            "visible_timeout": VISIBLE_TIMEOUT,
-            "seed": 0,
-            "accounts": [{"username": n, "cookie": _cookie(c)} for n, c in cookies.items()],
-            **{key: accounts[key] for key in ("strategies", "subjects", "task_kinds")},
-        }
-        load = locust_run("bench.load_locust", plan, seconds=seconds)
-        for process, log in zip(processes, logs, strict=True):
-            if process.poll() is not None:
-                raise RuntimeError(f"{log.stem} exited during the run: {log_tail(log)}")
-    stack_text = (
-        f"gunicorn {GUNICORN_WORKERS} sync workers, a Celery worker of {REFRESH_CONCURRENCY} processes "
-        f"on queue celery and one on queue engine (the demo's retrain: {retrain}, before the clock "
-        f"started), {len(accounts['usernames'])} learners of the demo's generator; "
-        f"setup {setup_seconds:.0f} s"
-    )
-    # Other work on the machine moves every figure: how busy it was, the run's own share included.
-    busy = (
-        f"{os.cpu_count()} cores; load average over 1 minute {before:.1f} as the clock started, "
-        f"over 5 minutes {os.getloadavg()[1]:.1f} as it stopped"
-    )
-    return {"setup": {"stack": stack_text, "machine": busy}, "load": load}
 
 
 def run(
