@@ -31,6 +31,9 @@ def recommendation_request(*, learner_id: int, subject: str = "", task_kind: str
     outcome: dict[str, bool] = {}
 
     def send() -> None:
+        # Stamped before sending: a worker quick enough to answer before the stamp is written
+        # still answers after the time asked, so the learner is not left waiting for it.
+        asked = timezone.now()
         try:
             recommendation_refresh_task.delay(learner_id, subject, task_kind)
         except (BrokerError, OSError) as exc:
@@ -38,7 +41,7 @@ def recommendation_request(*, learner_id: int, subject: str = "", task_kind: str
             outcome["queued"] = False
         else:
             outcome["queued"] = True
-            Learner.objects.filter(pk=learner_id).update(refresh_requested_at=timezone.now())
+            Learner.objects.filter(pk=learner_id).update(refresh_requested_at=asked)
 
     transaction.on_commit(send)
     return outcome.get("queued")

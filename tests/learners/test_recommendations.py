@@ -126,3 +126,24 @@ def test_when_every_strategy_is_set_aside_the_best_returns_and_says_so(alice: Le
     last = services.recommendation_refresh(learner_id=alice.pk)
     assert last is not None
     assert "every strategy aside" in last.reason
+
+
+def test_a_worker_that_answers_before_the_request_is_stamped_leaves_the_card_ready(
+    alice: Learner, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
+    """The task can run to the end before the web process records that it asked."""
+    from learners.selectors.recommendations import RecommendationStatus, recommendation_status
+
+    StudySessionFactory(learner=alice, score=60)
+
+    def quick_worker(learner_id: int, subject: str, task_kind: str) -> None:
+        services.recommendation_refresh(learner_id=learner_id, subject=subject, task_kind=task_kind)
+
+    with (
+        mock.patch.object(tasks.recommendation_refresh_task, "delay", side_effect=quick_worker),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.recommendation_request(learner_id=alice.pk) is None
+    alice.refresh_from_db()
+    latest = Recommendation.objects.filter(learner=alice).latest("created_at")
+    assert recommendation_status(learner=alice, latest=latest) == RecommendationStatus.READY
