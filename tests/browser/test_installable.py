@@ -14,6 +14,9 @@ from tests.factories import UserFactory
 pytestmark = BROWSER
 PASSWORD = "a-long-unusual-passphrase-42"
 CONTROLLED = "() => navigator.serviceWorker.controller !== null"
+# The worker takes over once it has cached the static files, which on a busy machine (the suite
+# beside PostgreSQL and other runs) has taken over the default 30 s.
+TAKEOVER_MS = 120_000
 CACHED_URLS = """async () => {
   const urls = [];
   for (const name of await caches.keys()) {
@@ -43,7 +46,7 @@ def test_chromium_finds_the_app_installable(
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/accounts/login/")
-        page.wait_for_function(CONTROLLED)
+        page.wait_for_function(CONTROLLED, timeout=TAKEOVER_MS)
         cdp = context.new_cdp_session(page)
         assert cdp.send("Page.getAppManifest")["errors"] == []
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
@@ -58,7 +61,7 @@ def test_offline_a_page_is_the_offline_page_with_cached_styles(
     console_errors: list[str],
 ) -> None:
     _log_in(page, live_server.url)
-    page.wait_for_function(CONTROLLED)
+    page.wait_for_function(CONTROLLED, timeout=TAKEOVER_MS)
     page.goto(f"{live_server.url}/sessions/")  # once more, through the worker, which caches its files
     cached = page.evaluate(CACHED_URLS)
     assert "/offline/" in cached
