@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from bench import report
-from bench.pages_report import ms_text, percentile, ratio, verdict
+# Modules, not their names: pages_report and report import each other through this one.
+from bench import pages_report, report
 
 # Targets (issue 22)
 DASHBOARD_RATIO_MAX = 1.5  # the dashboard's p95 against the bare view's, in the same run
@@ -37,8 +37,8 @@ def _times(label: str, found: list[float], *, failed: int, seconds: float) -> Pa
         page=label,
         requests=len(found),
         failed=failed,
-        p50_ms=percentile(found, 50),
-        p95_ms=percentile(found, 95),
+        p50_ms=pages_report.percentile(found, 50),
+        p95_ms=pages_report.percentile(found, 95),
         max_ms=max(found) if found else math.nan,
         per_second=len(found) / seconds if seconds > 0 else math.nan,
     )
@@ -61,9 +61,9 @@ def page_table(rows: list[PageTimes]) -> str:
         [
             r.page,
             str(r.requests),
-            ms_text(r.p50_ms),
-            ms_text(r.p95_ms),
-            ms_text(r.max_ms),
+            pages_report.ms_text(r.p50_ms),
+            pages_report.ms_text(r.p95_ms),
+            pages_report.ms_text(r.max_ms),
             f"{r.per_second:.1f}",
             str(r.failed),
         ]
@@ -78,8 +78,17 @@ def visible_table(load: dict[str, Any]) -> str:
     for metric, found in load["visible_ms"].items():
         late = int(load["not_visible"].get(metric, 0))
         top = max(found) if found else math.nan
-        p50, p95 = percentile(found, 50), percentile(found, 95)
-        body.append([metric, str(len(found)), ms_text(p50), ms_text(p95), ms_text(top), str(late)])
+        p50, p95 = pages_report.percentile(found, 50), pages_report.percentile(found, 95)
+        body.append(
+            [
+                metric,
+                str(len(found)),
+                pages_report.ms_text(p50),
+                pages_report.ms_text(p95),
+                pages_report.ms_text(top),
+                str(late),
+            ]
+        )
     return report._grid(header, body)
 
 
@@ -90,7 +99,7 @@ def _medians(load: dict[str, Any]) -> str:
     base, dashboard = rows.get(BASELINE), rows.get(DASHBOARD)
     if base is None or dashboard is None:
         return "dashboard p50 / bare view p50: not measured"
-    value = ratio(dashboard.p50_ms, base.p50_ms)
+    value = pages_report.ratio(dashboard.p50_ms, base.p50_ms)
     return f"dashboard p50 / bare view p50: {value:.1f} (no target; the target compares the p95s)"
 
 
@@ -135,18 +144,20 @@ def checks(results: dict[str, Any] | None) -> list[report.Check]:
     if base is None or dashboard is None:
         out.append(report.Check(name, "not measured", target, None))
     else:
-        value = ratio(dashboard.p95_ms, base.p95_ms)
+        value = pages_report.ratio(dashboard.p95_ms, base.p95_ms)
         measured = f"{value:.2f} ({dashboard.p95_ms:.0f} / {base.p95_ms:.0f} ms)"
-        out.append(report.Check(name, measured, target, verdict(value, at_most=DASHBOARD_RATIO_MAX)))
+        out.append(
+            report.Check(name, measured, target, pages_report.verdict(value, at_most=DASHBOARD_RATIO_MAX))
+        )
     found = load["visible_ms"].get(AFTER_SAVE, [])
-    p95 = percentile(found, 95)
-    measured = f"{ms_text(p95)} ({len(found)} saves)"
+    p95 = pages_report.percentile(found, 95)
+    measured = f"{pages_report.ms_text(p95)} ({len(found)} saves)"
     out.append(
         report.Check(
             "load: session saved -> recommendation visible, p95 ms",
             measured,
             f"<= {VISIBLE_P95_MAX_MS:g}",
-            verdict(p95, at_most=VISIBLE_P95_MAX_MS),
+            pages_report.verdict(p95, at_most=VISIBLE_P95_MAX_MS),
         )
     )
     return out

@@ -203,3 +203,15 @@ def test_bench_learners_are_seeded_so_runs_repeat() -> None:
     factories = bench_run._factories(None, 7)
     assert factories["memory"](n_strategies=3).random_state == 7
     assert bench_run._simulated_factories(7)["memory"]().random_state == 7
+
+
+@pytest.mark.parametrize("module", ["bench.run", "bench.pages", "bench.load"])
+def test_each_bench_entry_point_starts(module: str) -> None:
+    """Run as `python -m`, each imports its modules in its own order (a cycle once broke one)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", module, "--help"], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
