@@ -10,6 +10,8 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import ThreadpoolController
 
+from coach.engine.stats import column_moments
+
 
 @dataclass
 class Level:
@@ -102,11 +104,16 @@ def cells(idx: np.ndarray, s: np.ndarray, values: np.ndarray, n_groups: int, S: 
     return flat.reshape(n_groups, S)
 
 
-def group_mean(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
+def group_mean(Z: np.ndarray, idx: np.ndarray, n_groups: int, rows: np.ndarray | None = None) -> np.ndarray:
+    """Mean of Z's rows per group, over the rows selected by the boolean `rows` if given (taken
+    a column at a time, not as a copy of Z's selected rows)."""
+    if rows is not None:
+        idx = idx[rows]
     counts = np.maximum(np.bincount(idx, minlength=n_groups), 1)
     sums = np.zeros((n_groups, Z.shape[1]))
     for j in range(Z.shape[1]):
-        sums[:, j] = np.bincount(idx, weights=Z[:, j], minlength=n_groups)
+        column = Z[:, j] if rows is None else Z[rows, j]
+        sums[:, j] = np.bincount(idx, weights=column, minlength=n_groups)
     return sums / counts[:, None]
 
 
@@ -162,7 +169,10 @@ def between_share(Z: np.ndarray, idx: np.ndarray, n_groups: int) -> np.ndarray:
     if Z.shape[1] == 0:
         return np.zeros(0)
     means = group_mean(Z, idx, n_groups)
-    total = Z.var(axis=0)
-    between = means[idx].var(axis=0)
+    total = column_moments(Z)[1] ** 2
+    # The variance of each session's learner mean, weighing each learner by their sessions,
+    # without an (n, d) array of those means.
+    weights = np.bincount(idx, minlength=n_groups) / idx.shape[0]
+    between = weights @ (means - weights @ means) ** 2
     share = np.divide(between, total, out=np.zeros_like(total), where=total > 1e-12)
     return np.sqrt(np.clip(share, 0.0, 1.0))

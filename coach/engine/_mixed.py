@@ -50,7 +50,13 @@ class Layout:
 
     def linear(self, beta: np.ndarray, strategy: np.ndarray, z: np.ndarray) -> np.ndarray:
         a, w, slopes = self.split(beta)
-        return a[strategy] + z @ w + np.einsum("ij,ij->i", z, slopes[strategy])
+        out = a[strategy] + z @ w
+        if self.interactions:
+            # Strategy by strategy rather than gathering slopes[strategy], an (n, d) array.
+            for k in range(self.n_strategies):
+                rows = strategy == k
+                out[rows] += z[rows] @ slopes[k]
+        return out
 
     def all_strategies(self, beta: np.ndarray, z: np.ndarray) -> np.ndarray:
         """Linear predictor (m, S) of every strategy for each context row."""

@@ -69,6 +69,7 @@ from coach.engine._record import (
 )
 from coach.engine.base import MetaLearner, SnapshotError
 from coach.engine.log import LogError, SessionLog
+from coach.engine.stats import column_moments
 
 LADDER = (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610)
 # Pseudo-session counts tried when calibrating how much each source of evidence is trusted.
@@ -229,8 +230,7 @@ class MemoryMetaLearner(MetaLearner):
         self.history_shrink_, _ = _history.shrinkage(values, log.learner)
         usual = self._history_values(log.context)
         X = np.hstack([log.context, _history.running_means(usual, log.learner, self.history_shrink_)[0]])
-        self.x_mean_ = X.mean(axis=0)
-        scale = X.std(axis=0)
+        self.x_mean_, scale = column_moments(X)
         self.x_scale_ = np.where(scale > 1e-12, scale, 1.0)
         # In place, as _standardize computes it: on millions of sessions a second (n, d) copy
         # would be hundreds of MB.
@@ -306,7 +306,7 @@ class MemoryMetaLearner(MetaLearner):
             own_n = cells(idx[early], s[early], np.ones(int(early.sum())), n_learners, S)[alive]
             own_r = cells(idx[early], s[early], r[early], n_learners, S)[alive]
             upto = pos <= k
-            profile = group_mean(Z[upto], idx[upto], n_learners)[alive]
+            profile = group_mean(Z, idx, n_learners, rows=upto)[alive]
             keys = self._keys(profile, own_n, own_r)
             after = self._residuals_as_of(k, data)[later]
             later_n = cells(idx[later], s[later], np.ones(int(later.sum())), n_learners, S)[alive]

@@ -50,6 +50,7 @@ from coach.engine import _history, _mixed
 from coach.engine._mixed import IDENTITY, LOGIT, Layout
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog, check_context
+from coach.engine.stats import column_moments
 
 _LINKS = ("auto", IDENTITY, LOGIT)
 _NOISE_PRIOR = 20.0  # pseudo-sessions pulling a strategy's noise variance toward the pooled one
@@ -118,19 +119,16 @@ class ModelMetaLearner(MetaLearner):
         self.n_features_in_ = log.n_features
         self._fit_history(log)
         means, self.history_absorbed_ = self._summaries(log.learner, log.context)
-        context = np.hstack([log.context, means])
-        self.center_ = context.mean(axis=0)
-        spread = context.std(axis=0)
+        order = np.argsort(log.strategy, kind="stable")
+        # The situation rows in strategy order, then standardised in place: one (n, d) array
+        # however many sessions, where each copy would be hundreds of MB on millions.
+        z = _rows_in_order(log.context, means, order)
+        self.center_, spread = column_moments(z)
         self.scale_ = np.where(spread > 1e-12, spread, 1.0)
         self.y_range_ = np.array([log.outcome.min(), log.outcome.max()])
         self._layout = self._make_layout()
 
-        order = np.argsort(log.strategy, kind="stable")
         strategy, y = log.strategy[order], log.outcome[order]
-        # Standardised in place on the sorted copy, the unsorted one let go first: on millions of
-        # sessions each (n, d) array of the fit is hundreds of MB.
-        z = context[order]
-        del context
         z -= self.center_
         z /= self.scale_
         _, learner = np.unique(log.learner[order], return_inverse=True)
@@ -480,6 +478,20 @@ class _FitState:
         self.cov = np.eye(theta.shape[1])
         self.noise = np.ones(theta.shape[1])
         self.dispersion = 1.0
+
+
+_ORDER_CHUNK = 100_000  # rows copied at a time by _rows_in_order
+
+
+def _rows_in_order(context: np.ndarray, means: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """`np.hstack([context, means])[order]`, filled a chunk at a time into one array."""
+    d = context.shape[1]
+    out = np.empty((order.shape[0], d + means.shape[1]))
+    for lo in range(0, order.shape[0], _ORDER_CHUNK):
+        rows = order[lo : lo + _ORDER_CHUNK]
+        out[lo : lo + rows.shape[0], :d] = context[rows]
+        out[lo : lo + rows.shape[0], d:] = means[rows]
+    return out
 
 
 def _logit(p: float) -> float:
