@@ -107,6 +107,12 @@ def cohort_overview_key(*, cohort: Cohort, now: datetime | None = None) -> str:
     return ":".join(str(part) for part in [*parts, get_language()])
 
 
+def member_table_key(*, overview_key: str, search: str, sort: str, page: str) -> str:
+    """A key for one page of the member table: the cohort's data as for the overview, and the day,
+    since who counts as inactive changes with it."""
+    return ":".join([overview_key, str(timezone.localdate()), search, sort, page])
+
+
 def cohort_overview_cached(*, cohort: Cohort, key: str) -> CohortOverview:
     """cohort_overview(), built once for each key."""
     return cast(

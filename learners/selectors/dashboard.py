@@ -7,7 +7,6 @@ A fixed number of queries whatever the number of sessions: rows are fetched once
 from __future__ import annotations
 
 import math
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +22,7 @@ from django.utils.translation import get_language, gettext
 from learners import versions
 from learners.models import CohortMembership, Learner, SelfReport, StudySession
 from learners.scores import OVERCONFIDENCE_MIN_SESSIONS, OVERCONFIDENCE_POINTS, WEEKS_SHOWN, score_interval
+from learners.selectors.sessions import learner_today, learner_zone
 
 # A comparison group's mean is shown only when enough of its sessions back it.
 COMPARISON_MIN_SESSIONS = 3
@@ -98,8 +98,8 @@ class DashboardData:
 
 
 def dashboard_data(*, learner: Learner, now: datetime | None = None) -> DashboardData:
-    zone = _zone(learner.timezone)
-    today = timezone.localtime(now or timezone.now(), zone).date()
+    zone = learner_zone(learner=learner)
+    today = learner_today(learner=learner, now=now)
     rows: list[dict[str, Any]] = [
         dict(row)
         for row in StudySession.objects.filter(learner=learner)
@@ -153,7 +153,7 @@ DASHBOARD_SECONDS = 24 * 3600
 def dashboard_key(*, learner: Learner, now: datetime | None = None) -> str:
     """A key for everything the dashboard builds from the learner's data (learners.versions)."""
     now = now or timezone.now()
-    today = timezone.localtime(now, _zone(learner.timezone)).date()
+    today = learner_today(learner=learner, now=now)
     # Other learners' figures are renewed every COMPARISON_SECONDS, whatever the learner does.
     renewal = int(now.timestamp() // COMPARISON_SECONDS)
     parts = [
@@ -193,13 +193,6 @@ def calibration_stats(*, confidence: list[int], score: list[int]) -> Calibration
         brier=float(((diff / 100.0) ** 2).mean()),
         gamma=gamma,
     )
-
-
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(name or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def _weekly(minutes_by_day: dict[date, int], today: date) -> tuple[WeekMinutes, ...]:

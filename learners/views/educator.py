@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -70,7 +69,9 @@ def cohort_detail(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpResp
         "overview_seconds": selectors.OVERVIEW_SECONDS,
         "charts": SimpleLazyObject(lambda: _overview_charts(overview)),
         "page": page,
-        "members_key": ":".join([key, str(timezone.localdate()), query, sort, page_number]),
+        "members_key": selectors.member_table_key(
+            overview_key=key, search=query, sort=sort, page=page_number
+        ),
         "query": query,
         "sort": sort or "name",
         "is_owner": cohort.owner_id == request.user.pk,
