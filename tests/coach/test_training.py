@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from coach import training
+from coach.engine import ModelMetaLearner, SessionLog
 from coach.engine.simulate import simulate
-from coach.training import evaluation_sample
+from coach.training import learner_sample
 
 
 def test_a_large_install_is_evaluated_on_a_sample_of_whole_learners() -> None:
     log, _ = simulate(50, 4, seed=1)
-    sample = evaluation_sample(log, 20)
+    sample = learner_sample(log, 20)
     kept = np.unique(sample.learner)
     assert kept.size == 20
     assert len(sample) == 20 * 4  # every row of each learner drawn, none of the others
@@ -19,4 +22,20 @@ def test_a_large_install_is_evaluated_on_a_sample_of_whole_learners() -> None:
 
 def test_an_install_within_the_limit_is_evaluated_on_every_learner() -> None:
     log, _ = simulate(10, 4, seed=1)
-    assert evaluation_sample(log, 20) is log
+    assert learner_sample(log, 20) is log
+
+
+def test_a_large_install_is_fitted_on_a_sample_of_learners(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(training, "FIT_LEARNERS_MAX", 30)
+    log, _ = simulate(60, 8, seed=2)
+    fitted: list[int] = []
+    original = ModelMetaLearner.fit
+
+    def counting(self: ModelMetaLearner, part: SessionLog) -> ModelMetaLearner:
+        fitted.append(int(np.unique(part.learner).size))
+        return original(self, part)
+
+    monkeypatch.setattr(ModelMetaLearner, "fit", counting)
+    trained = training.train(log, utilities=["high"] * 5 + ["low"] * 5, progress=lambda _: None)
+    assert trained.metrics["fit_learners"] == 30
+    assert fitted[-1] == 30  # the evaluation's fit before it: 80% of the 60

@@ -71,6 +71,17 @@ def test_evaluation_says_what_it_rests_on_and_draws_intervals(charlie_client: Cl
     assert '"arrayminus":[2.0,2.0,2.0,2.0,2.0]' in page.replace(" ", "")
 
 
+def test_a_fit_on_a_sample_of_learners_says_so(charlie_client: Client) -> None:
+    finished_run(n_learners=100_000, metrics={**METRICS, "fit_learners": 30_000})
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert "fitted on a random sample of 30000 of the install's 100000" in page.replace("&#x27;", "'")
+
+
+def test_a_fit_on_every_learner_says_nothing_of_a_sample(charlie_client: Client) -> None:
+    finished_run(metrics={**METRICS, "fit_learners": 40})
+    assert 'id="fit-sample"' not in charlie_client.get(reverse("educator-engine")).content.decode()
+
+
 def test_a_run_recorded_without_intervals_still_draws(charlie_client: Client) -> None:
     finished_run()
     page = charlie_client.get(reverse("educator-engine")).content.decode()
