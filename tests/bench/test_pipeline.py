@@ -205,7 +205,9 @@ def test_bench_learners_are_seeded_so_runs_repeat() -> None:
     assert bench_run._simulated_factories(7)["memory"]().random_state == 7
 
 
-@pytest.mark.parametrize("module", ["bench.run", "bench.pages", "bench.load", "bench.scale", "bench.fit_sample"])
+@pytest.mark.parametrize(
+    "module", ["bench.run", "bench.pages", "bench.load", "bench.scale", "bench.fit_sample"]
+)
 def test_each_bench_entry_point_starts(module: str) -> None:
     """Run as `python -m`, each imports its modules in its own order (a cycle once broke one)."""
     import subprocess
