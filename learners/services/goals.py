@@ -14,6 +14,7 @@ from learners import versions
 from learners.models import Learner, StudySession, StudyTimer, SubjectGoal
 from learners.selectors.sessions import learner_today
 from learners.services.plan import plan_rename_subject
+from learners.services.xapi import xapi_request
 
 
 def goal_save(*, learner: Learner, subject: str, weekly_minutes: int, exam_date: date | None) -> SubjectGoal:
@@ -69,4 +70,5 @@ def subject_rename(*, learner: Learner, old: str, new: str) -> int:
             goals.filter(subject__iexact=old).update(subject=new)
         # Bulk updates send no signals: the pages built from the old name are let go here.
         versions.learner_changed(learner.pk)
+        xapi_request(learner_id=learner.pk)  # the renamed sessions' statements are new ones
     return moved
