@@ -24,11 +24,11 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from learners.models import Learner, XapiStatementSent, XapiSync
+from learners.models import Learner, StudySession, XapiStatementSent, XapiSync
 from learners.selectors.xapi import base_url, lrs_configured, lrs_statements
 from learners.xapi.statements import Statement, voiding_statement
 from learners.xapi.vocabulary import XAPI_VERSION
@@ -122,11 +122,10 @@ def xapi_catch_up() -> int:
     from learners.tasks import xapi_send_task  # tasks import services; import late
 
     now = timezone.now()
-    never = Learner.objects.filter(sessions__isnull=False, xapi_sync__isnull=True).values_list(
-        "pk", flat=True
-    )
+    studied = StudySession.objects.filter(learner_id=OuterRef("pk"))
+    never = Learner.objects.filter(Exists(studied), xapi_sync__isnull=True).values_list("pk", flat=True)
     XapiSync.objects.bulk_create(
-        [XapiSync(learner_id=pk, requested_at=now) for pk in never.distinct()], ignore_conflicts=True
+        [XapiSync(learner_id=pk, requested_at=now) for pk in never], ignore_conflicts=True
     )
     behind = XapiSync.objects.filter(Q(synced_at__isnull=True) | Q(synced_at__lt=F("requested_at")))
     learner_ids = list(behind.values_list("learner_id", flat=True))

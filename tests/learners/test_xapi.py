@@ -303,3 +303,17 @@ def test_settings_offer_the_download(alice_client: Client) -> None:
 def test_cohort_page_offers_the_download(dana_client: Client, members: Cohort) -> None:
     page = dana_client.get(reverse("educator-cohort", args=[members.pk])).content.decode()
     assert reverse("educator-export-xapi", args=[members.pk]) in page
+
+
+def test_the_cohort_download_costs_the_same_queries_for_many_members(
+    dana_client: Client, members: Cohort, django_assert_max_num_queries: Any
+) -> None:
+    url = reverse("educator-export-xapi", args=[members.pk])
+    with django_assert_max_num_queries(12) as few:
+        download(dana_client, url)
+    for name in ("carol", "dave", "erin"):
+        learner = Learner.objects.create(user=User.objects.create_user(name))
+        CohortMembership.objects.create(cohort=members, learner=learner, share_reflections=name != "dave")
+        studied(learner, note=f"{name} note", plan=f"{name} plan")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(download(dana_client, url)) == 3 + 2 + 1 + 2

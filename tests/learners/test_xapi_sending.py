@@ -19,7 +19,7 @@ from learners.selectors.xapi import lrs_statements
 from learners.services import xapi
 from learners.services.goals import subject_rename
 from learners.services.sessions import session_delete
-from tests.factories import StudySessionFactory
+from tests.factories import StudySessionFactory, UserFactory
 from tests.fake_lrs import FakeLrs, fake_lrs
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +150,14 @@ def test_settings_say_what_the_store_gets(alice_client: Client, alice: Learner, 
     xapi.xapi_send(learner_id=alice.pk)
     page = alice_client.get(reverse("account-settings")).content.decode()
     assert "without your session notes or the text of your reflections. 2 statements have been sent." in page
+
+
+def test_administrators_see_who_is_behind_and_what_was_sent(alice: Learner, lrs: FakeLrs) -> None:
+    session(alice)
+    xapi.xapi_request(learner_id=alice.pk)
+    xapi.xapi_send(learner_id=alice.pk)
+    staff = Client()
+    staff.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    assert "alice" in staff.get(reverse("admin:learners_xapisync_changelist")).content.decode()
+    sent = staff.get(reverse("admin:learners_xapistatementsent_changelist")).content.decode()
+    assert next(iter(lrs.stored)) in sent
