@@ -59,6 +59,7 @@ def _reflection(session: StudySession, reader: Reader) -> ReflectionRow | None:
     answers = {name: getattr(reflection, name) for name in REFLECTION_FIELDS}
     return ReflectionRow(
         created_at=reflection.created_at,
+        revision=reflection.updated_at,
         answers=None if reader is Reader.NO_TEXT else answers,
         kept_previous_plan=reflection.kept_previous_plan,
     )
@@ -69,6 +70,7 @@ def _row(session: StudySession, reader: Reader) -> SessionRow:
     recommendation = session.recommendation
     return SessionRow(
         session_id=session.pk,
+        revision=session.updated_at,
         learner_id=session.learner_id,
         subject=session.subject,
         task_kind=session.task_kind,

@@ -7,6 +7,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -55,9 +56,13 @@ def subject_rename(*, learner: Learner, old: str, new: str) -> int:
     if not new:
         raise ValidationError({"new": _("Enter the new name of the subject.")}, code="blank")
     with transaction.atomic():
-        moved = StudySession.objects.filter(learner=learner, subject__iexact=old).update(subject=new)
+        # A new revision of each session (update() leaves auto_now alone): its xAPI statements are new.
+        now = timezone.now()
+        moved = StudySession.objects.filter(learner=learner, subject__iexact=old).update(
+            subject=new, updated_at=now
+        )
         # The subject merged into takes the spelling typed too, so the two read as one.
-        StudySession.objects.filter(learner=learner, subject__iexact=new).update(subject=new)
+        StudySession.objects.filter(learner=learner, subject__iexact=new).update(subject=new, updated_at=now)
         StudyTimer.objects.filter(learner=learner, subject__iexact=old).update(subject=new)
         plan_rename_subject(learner=learner, old=old, new=new)
         goals = SubjectGoal.objects.select_for_update().filter(learner=learner)

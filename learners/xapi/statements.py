@@ -3,12 +3,13 @@
 Identity: the actor is an account on this instance (`homePage` is `XAPI_BASE_URL`), named by a
 UUID derived from the learner's id — stable, and neither their e-mail address nor their name.
 
-Ids: a uuid5 in the instance's namespace over the kind, the row's id and a digest of the
-statement's content. Sending a statement again therefore never duplicates it (the learning record
-store already has that id), and a changed statement — the session edited, or free text present
-for one reader and not for another — is a new statement with a new id, never a second version of
-an id, which xAPI forbids (statements are immutable). The sending service voids the statement an
-edit or a deletion supersedes (`voiding_statement`).
+Ids: a uuid5 in the instance's namespace over the kind, the row's id, its revision (when it was
+last saved) and a digest of the statement's content. Sending a statement again therefore never
+duplicates it (the learning record store already has that id), and a changed statement — the
+session edited, or free text present for one reader and not for another — is a new statement with
+a new id, never a second version of an id, which xAPI forbids (statements are immutable). The
+sending service voids the statement an edit or a deletion supersedes (`voiding_statement`); the
+revision keeps an edit that puts the old values back from reusing an id already voided.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ REFLECTION_FIELDS = ("plan", "monitor", "evaluate", "what_worked", "next_time")
 @dataclass(frozen=True)
 class ReflectionRow:
     created_at: datetime
+    revision: datetime
     # The answers by prompt; None when the reader may not read the learner's free text.
     answers: dict[str, str] | None
     kept_previous_plan: bool | None
@@ -39,6 +41,7 @@ class ReflectionRow:
 @dataclass(frozen=True)
 class SessionRow:
     session_id: int
+    revision: datetime
     learner_id: int
     subject: str
     task_kind: str
@@ -118,7 +121,8 @@ def session_statement(row: SessionRow, *, base_url: str) -> Statement:
         "timestamp": timestamp(row.started_at),
         "version": XAPI_VERSION,
     }
-    return _with_id(base_url=base_url, kind="session", key=row.session_id, body=body)
+    key = f"{row.session_id}:{row.revision.isoformat()}"
+    return _with_id(base_url=base_url, kind="session", key=key, body=body)
 
 
 def reflection_statement(row: SessionRow, *, base_url: str, session_statement_id: str) -> Statement | None:
@@ -150,7 +154,8 @@ def reflection_statement(row: SessionRow, *, base_url: str, session_statement_id
         "timestamp": timestamp(reflection.created_at),
         "version": XAPI_VERSION,
     }
-    return _with_id(base_url=base_url, kind="reflection", key=row.session_id, body=body)
+    key = f"{row.session_id}:{reflection.revision.isoformat()}"
+    return _with_id(base_url=base_url, kind="reflection", key=key, body=body)
 
 
 def session_statements(row: SessionRow, *, base_url: str) -> list[Statement]:

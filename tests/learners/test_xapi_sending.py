@@ -161,3 +161,21 @@ def test_administrators_see_who_is_behind_and_what_was_sent(alice: Learner, lrs:
     assert "alice" in staff.get(reverse("admin:learners_xapisync_changelist")).content.decode()
     sent = staff.get(reverse("admin:learners_xapistatementsent_changelist")).content.decode()
     assert next(iter(lrs.stored)) in sent
+
+
+def test_an_edit_that_puts_the_old_values_back_is_not_an_id_already_voided(
+    alice: Learner, lrs: FakeLrs
+) -> None:
+    studied = session(alice, score=60)
+    xapi.xapi_send(learner_id=alice.pk)
+    first = {s["id"] for s in lrs_statements(learner_id=alice.pk)}
+    for score in (90, 60):  # edited, then edited back
+        studied.score = score
+        studied.save()
+        xapi.xapi_send(learner_id=alice.pk)
+    current = {s["id"] for s in lrs_statements(learner_id=alice.pk)}
+    assert not current & first
+    assert current <= set(lrs.stored)
+    assert set(XapiStatementSent.objects.filter(voided=False).values_list("statement_id", flat=True)) == {
+        uuid.UUID(i) for i in current
+    }
