@@ -8,6 +8,7 @@ from typing import Any
 
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from coach.settings.env import env, env_bool
 
@@ -174,7 +175,10 @@ SITE_URL = env.str("METACOACH_SITE_URL", default="http://127.0.0.1:8000")
 # means SITE_URL. Set it to keep the old address when the site moves, so ids and actors stay.
 XAPI_BASE_URL = env.str("METACOACH_XAPI_BASE_URL", default="")
 # A learning record store to send statements to (learners.services.xapi); off when the URL is unset.
-XAPI_LRS_URL = env.str("XAPI_LRS_URL", default="")
+XAPI_LRS_URL = env.str("XAPI_LRS_URL", default="").strip()
+if XAPI_LRS_URL and not XAPI_LRS_URL.startswith(("https://", "http://")):
+    # urllib would open file: and other schemes too; a typo must fail at start, not in a task.
+    raise ImproperlyConfigured(f"XAPI_LRS_URL must be an http:// or https:// address, got {XAPI_LRS_URL!r}")
 XAPI_LRS_USERNAME = env.str("XAPI_LRS_USERNAME", default="")
 XAPI_LRS_PASSWORD = env.str("XAPI_LRS_PASSWORD", default="")
 
