@@ -7,6 +7,7 @@ import base64
 import uuid
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.test import Client
@@ -21,6 +22,7 @@ from learners.services.goals import subject_rename
 from learners.services.sessions import session_delete
 from tests.factories import StudySessionFactory, UserFactory
 from tests.fake_lrs import FakeLrs, fake_lrs
+from tests.learners.test_sessions import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +181,25 @@ def test_an_edit_that_puts_the_old_values_back_is_not_an_id_already_voided(
     assert set(XapiStatementSent.objects.filter(voided=False).values_list("statement_id", flat=True)) == {
         uuid.UUID(i) for i in current
     }
+
+
+@pytest.mark.parametrize("configured", [True, False])
+def test_a_session_saved_on_the_web_queues_a_send_after_commit_only_with_a_store(
+    alice: Learner,
+    alice_client: Client,
+    settings: Any,
+    configured: bool,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.XAPI_LRS_URL = "http://127.0.0.1:9/xapi" if configured else ""
+    with (
+        mock.patch("learners.tasks.recommendation_refresh_task.delay"),
+        mock.patch("learners.tasks.xapi_send_task.delay") as delay,
+    ):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            alice_client.post(reverse("session-new"), form_data())
+        assert not delay.called  # not before the session is committed
+        for callback in callbacks:
+            callback()
+    assert delay.call_args_list == ([mock.call(alice.pk)] if configured else [])
+    assert XapiSync.objects.filter(learner=alice).exists() == configured
