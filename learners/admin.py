@@ -22,6 +22,8 @@ from learners.models import (
     SelfReport,
     StudySession,
     StudyTimer,
+    XapiStatementSent,
+    XapiSync,
 )
 from learners.selectors.export import cohorts_sessions
 from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
@@ -178,6 +180,23 @@ class ReminderSentAdmin(ReadOnlyAdmin):
     list_display = ["day", "learner", "sent_at"]
     list_filter = ["day"]
     search_fields = ["learner__user__username"]
+    list_select_related = ["learner__user"]
+
+
+# Written by the xAPI sending task (learners.services.xapi): who is behind with the learning
+# record store, and what it has accepted. Read-only, as an edit would send a statement twice or never.
+@admin.register(XapiSync)
+class XapiSyncAdmin(ReadOnlyAdmin):
+    list_display = ["learner", "requested_at", "synced_at"]
+    search_fields = ["learner__user__username"]
+    list_select_related = ["learner__user"]
+
+
+@admin.register(XapiStatementSent)
+class XapiStatementSentAdmin(ReadOnlyAdmin):
+    list_display = ["statement_id", "learner", "voided", "sent_at"]
+    list_filter = ["voided"]
+    search_fields = ["learner__user__username", "=statement_id"]
     list_select_related = ["learner__user"]
 
 

@@ -470,3 +470,41 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder to {self.learner} on {self.day:%Y-%m-%d}"
+
+
+class XapiSync(models.Model):
+    """Where a learner's statements stand with the learning record store: asked for after each
+    change, done when the sending task finishes; the catch-up sends for every learner behind."""
+
+    learner = models.OneToOneField(Learner, on_delete=models.CASCADE, related_name="xapi_sync")
+    requested_at = models.DateTimeField()
+    # The `requested_at` the last complete send started from; null until one finishes.
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("xAPI sync")
+        verbose_name_plural = _("xAPI syncs")
+
+    def __str__(self) -> str:
+        return f"xAPI sync of {self.learner}"
+
+
+class XapiStatementSent(models.Model):
+    """A statement the learning record store has accepted (or already had): not sent again, and
+    voided once an edit or a deletion supersedes it."""
+
+    learner = models.ForeignKey(
+        Learner, on_delete=models.CASCADE, related_name="xapi_statements_sent", db_index=False
+    )
+    statement_id = models.UUIDField(unique=True)
+    # True once the store has accepted the statement that voids this one.
+    voided = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["learner", "voided"], name="xapi_sent_learner_voided")]
+        verbose_name = _("xAPI statement sent")
+        verbose_name_plural = _("xAPI statements sent")
+
+    def __str__(self) -> str:
+        return str(self.statement_id)

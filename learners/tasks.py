@@ -12,7 +12,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from coach import training
-from learners.services import email_address, engine_runs, recommendations, reminders
+from learners.services import email_address, engine_runs, recommendations, reminders, xapi
 
 RETRY: dict[str, Any] = {
     "autoretry_for": (DatabaseError,),
@@ -72,3 +72,28 @@ def reminder_dispatch_task() -> None:
 @shared_task(name="learners.reminder_send", acks_late=True, ignore_result=True, **RETRY)
 def reminder_send_task(learner_id: int, day: str) -> None:
     reminders.reminder_send(learner_id=learner_id, day=date.fromisoformat(day))
+
+
+# Safe to run twice: statement ids are digests of their content and what the store accepted is
+# recorded, so a retry sends only what is missing and the store never keeps a copy twice. A store
+# that is down is waited for with a growing backoff (about 17 minutes in all); the catch-up takes
+# over after that.
+@shared_task(
+    name="learners.xapi_send",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(DatabaseError, xapi.LrsUnavailable),
+    retry_backoff=2,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def xapi_send_task(learner_id: int) -> None:
+    xapi.xapi_send(learner_id=learner_id)
+
+
+@shared_task(name="learners.xapi_catch_up", ignore_result=True)
+def xapi_catch_up_task() -> None:
+    xapi.xapi_catch_up()

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from coach.settings.env import env, env_bool
 
@@ -170,6 +171,16 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 # Where the app is reached, for links in mail sent without a request to take it from (reminders).
 SITE_URL = env.str("METACOACH_SITE_URL", default="http://127.0.0.1:8000")
+# xAPI statements (learners.xapi): the instance's address in actors' accounts and IRIs; empty
+# means SITE_URL. Set it to keep the old address when the site moves, so ids and actors stay.
+XAPI_BASE_URL = env.str("METACOACH_XAPI_BASE_URL", default="")
+# A learning record store to send statements to (learners.services.xapi); off when the URL is unset.
+XAPI_LRS_URL = env.str("XAPI_LRS_URL", default="").strip()
+if XAPI_LRS_URL and not XAPI_LRS_URL.startswith(("https://", "http://")):
+    # urllib would open file: and other schemes too; a typo must fail at start, not in a task.
+    raise ImproperlyConfigured(f"XAPI_LRS_URL must be an http:// or https:// address, got {XAPI_LRS_URL!r}")
+XAPI_LRS_USERNAME = env.str("XAPI_LRS_USERNAME", default="")
+XAPI_LRS_PASSWORD = env.str("XAPI_LRS_PASSWORD", default="")
 
 # One cache for every process, so a change the worker writes reaches the web app's cached pages
 # (learners.versions) and counters hold across processes: files under var/ in the embedded default,
@@ -226,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
     "reminder-dispatch": {
         "task": "learners.reminder_dispatch",
         "schedule": env.float("METACOACH_REMINDER_SECONDS", default=300.0),
+    },
+    # Sends what the learning record store missed while it was down (nothing when none is set).
+    "xapi-catch-up": {
+        "task": "learners.xapi_catch_up",
+        "schedule": env.float("METACOACH_XAPI_CATCH_UP_SECONDS", default=600.0),
     },
 }
 ENGINE_RETRAIN_CRONTAB = env.str("METACOACH_RETRAIN_CRONTAB", default="0 3 * * *")

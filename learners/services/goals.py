@@ -7,6 +7,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -14,6 +15,7 @@ from learners import versions
 from learners.models import Learner, StudySession, StudyTimer, SubjectGoal
 from learners.selectors.sessions import learner_today
 from learners.services.plan import plan_rename_subject
+from learners.services.xapi import xapi_request
 
 
 def goal_save(*, learner: Learner, subject: str, weekly_minutes: int, exam_date: date | None) -> SubjectGoal:
@@ -54,9 +56,13 @@ def subject_rename(*, learner: Learner, old: str, new: str) -> int:
     if not new:
         raise ValidationError({"new": _("Enter the new name of the subject.")}, code="blank")
     with transaction.atomic():
-        moved = StudySession.objects.filter(learner=learner, subject__iexact=old).update(subject=new)
+        # A new revision of each session (update() leaves auto_now alone): its xAPI statements are new.
+        now = timezone.now()
+        moved = StudySession.objects.filter(learner=learner, subject__iexact=old).update(
+            subject=new, updated_at=now
+        )
         # The subject merged into takes the spelling typed too, so the two read as one.
-        StudySession.objects.filter(learner=learner, subject__iexact=new).update(subject=new)
+        StudySession.objects.filter(learner=learner, subject__iexact=new).update(subject=new, updated_at=now)
         StudyTimer.objects.filter(learner=learner, subject__iexact=old).update(subject=new)
         plan_rename_subject(learner=learner, old=old, new=new)
         goals = SubjectGoal.objects.select_for_update().filter(learner=learner)
@@ -69,4 +75,5 @@ def subject_rename(*, learner: Learner, old: str, new: str) -> int:
             goals.filter(subject__iexact=old).update(subject=new)
         # Bulk updates send no signals: the pages built from the old name are let go here.
         versions.learner_changed(learner.pk)
+        xapi_request(learner_id=learner.pk)  # the renamed sessions' statements are new ones
     return moved

@@ -15,6 +15,7 @@ from learners.models import Learner, PlannedSession, Reflection, StudySession, v
 from learners.services.email_address import email_validate
 from learners.services.plan import plan_fulfil
 from learners.services.recommendations import recommendation_request
+from learners.services.xapi import xapi_request
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def session_insert(
             session=session, defaults={"kept_previous_plan": kept_previous_plan}
         )
     plan_fulfil(session=session, planned=planned)
+    xapi_request(learner_id=learner.pk)
     return SessionSaved(session=session, refresh_queued=None)
 
 
@@ -149,6 +151,7 @@ def session_update(
         session.full_clean()
         session.save()
         _reflection_save(session=session, data=reflection)
+        xapi_request(learner_id=session.learner_id)
     return SessionSaved(session=session, refresh_queued=recommendation_request(learner_id=session.learner_id))
 
 
@@ -156,6 +159,7 @@ def session_delete(*, session: StudySession) -> None:
     learner_id = session.learner_id
     with transaction.atomic():
         session.delete()
+        xapi_request(learner_id=learner_id)  # its statements are voided
     recommendation_request(learner_id=learner_id)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import account, email_address, goals
+from learners.views import account, email_address, goals, xapi
 
 urlpatterns = [
     path("", account.settings_page, name="account-settings"),
@@ -19,5 +19,6 @@ urlpatterns = [
     path("cohorts/<int:cohort_id>/leave/", account.membership_leave, name="membership-leave"),
     path("export/<slug:kind>.csv", account.export_csv, name="account-export-csv"),
     path("export.json", account.export_json, name="account-export-json"),
+    path("export/xapi.json", xapi.export_learner, name="account-export-xapi"),
     path("delete/", account.delete, name="account-delete"),
 ]

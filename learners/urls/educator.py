@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import educator, engine
+from learners.views import educator, engine, xapi
 
 urlpatterns = [
     path("", educator.home, name="educator-home"),
@@ -25,6 +25,7 @@ urlpatterns = [
         name="educator-member",
     ),
     path("cohorts/<int:cohort_id>/export/<slug:kind>.csv", educator.cohort_export, name="educator-export"),
+    path("cohorts/<int:cohort_id>/export/xapi.json", xapi.export_cohort, name="educator-export-xapi"),
     path("engine/", engine.engine_page, name="educator-engine"),
     path("engine/retrain/", engine.engine_run_request_view, name="educator-engine-retrain"),
     path("engine/runs/<int:run_id>/status/", engine.engine_run_status, name="educator-engine-run-status"),

@@ -11,6 +11,7 @@ from learners.views import (
     reminders,
     selfreport,
     study,
+    xapi,
 )
 
 urlpatterns = [
@@ -51,4 +52,7 @@ urlpatterns = [
     path("offline/", pwa.offline, name="offline"),
     path("health/", health.health, name="health"),
     path("health/live/", health.liveness, name="health-live"),
+    # xAPI extension IRIs (learners.xapi.vocabulary) resolve to these pages: keep the paths.
+    path("xapi/", xapi.vocabulary_page, name="xapi-vocabulary"),
+    path("xapi/extensions/<slug:name>", xapi.extension_page, name="xapi-extension"),
 ]

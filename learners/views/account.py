@@ -28,6 +28,7 @@ from learners.permissions import membership_for_learner
 from learners.plan_forms import ReminderForm
 from learners.selectors.cohorts import learner_memberships
 from learners.selectors.export import LEARNER_TABLES
+from learners.selectors.xapi import xapi_section
 from learners.services import cohorts as services
 from learners.services.account import account_delete, learner_set_timezone
 from learners.services.calendar import calendar_token_renew, calendar_token_revoke
@@ -57,6 +58,7 @@ def settings_page(request: LearnerHttpRequest) -> HttpResponse:
         "calendar_url": request.build_absolute_uri(reverse("calendar-feed", args=[learner.calendar_token]))
         if learner.calendar_token
         else "",
+        "xapi": xapi_section(learner=learner),
     }
     return render(request, "account/settings.html", context)
 

@@ -82,7 +82,14 @@ def _admin_pages() -> list[str]:
 
 
 def _visitor_pages() -> list[str]:
-    return [reverse("login"), reverse("signup"), reverse("password_reset"), reverse("password_reset_done")]
+    return [
+        reverse("login"),
+        reverse("signup"),
+        reverse("password_reset"),
+        reverse("password_reset_done"),
+        reverse("xapi-vocabulary"),
+        reverse("xapi-extension", args=["confidence-before"]),
+    ]
 
 
 PERSONAS = {
