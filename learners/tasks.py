@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import DatabaseError
 
 from coach import training
-from learners.services import email_address, engine_runs, recommendations, reminders
+from learners.services import email_address, engine_runs, imports, recommendations, reminders
 
 RETRY: dict[str, Any] = {
     "autoretry_for": (DatabaseError,),
@@ -72,3 +72,38 @@ def reminder_dispatch_task() -> None:
 @shared_task(name="learners.reminder_send", acks_late=True, ignore_result=True, **RETRY)
 def reminder_send_task(learner_id: int, day: str) -> None:
     reminders.reminder_send(learner_id=learner_id, day=date.fromisoformat(day))
+
+
+class ImportJobTask(Task):
+    """An import step whose retries are spent marks its job failed, so the page stops waiting."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        imports.import_job_fail(job_id=args[0])
+
+
+# Both steps are safe to run twice: the read writes only to its job, the save is one transaction
+# that first checks the job is still saving. A large collection takes a while to read.
+@shared_task(
+    name="learners.import_job_read",
+    base=ImportJobTask,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+    **RETRY,
+)
+def import_job_read_task(job_id: int) -> None:
+    imports.import_job_read(job_id=job_id)
+
+
+@shared_task(
+    name="learners.import_job_save",
+    base=ImportJobTask,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+    **RETRY,
+)
+def import_job_save_task(job_id: int) -> None:
+    imports.import_job_save(job_id=job_id)
