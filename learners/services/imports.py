@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerError
 
 from coach.models import Strategy
+from learners import versions
 from learners.imports.anki import anki_rows
 from learners.imports.rows import ImportProblem, ImportRow
 from learners.imports.sessions_csv import csv_rows
@@ -170,6 +171,8 @@ def import_job_save(*, job_id: int) -> ImportJob | None:
             skipped_count=len(job.preview) - len(new),
         )
         if new:
+            # bulk_create sends no signal: the cached dashboard and cohort overviews are renewed here.
+            versions.learner_changed(job.learner_id)
             recommendation_request(learner_id=job.learner_id)
     return ImportJob.objects.get(pk=job_id)
 

@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from learners import versions
 from learners.models import ImportJob, Learner, StudySession
 from learners.services.imports import (
     import_job_cancel,
@@ -284,3 +285,9 @@ def test_existing_sessions_logged_here_are_kept(alice: Learner) -> None:
     StudySessionFactory(learner=alice)
     imported(alice, anki_file())
     assert StudySession.objects.filter(learner=alice, import_key__isnull=True).count() == 1
+
+
+def test_saving_renews_the_learners_cached_pages(alice: Learner) -> None:
+    before = versions.learner_version(alice.pk)
+    imported(alice, anki_file())
+    assert versions.learner_version(alice.pk) != before
