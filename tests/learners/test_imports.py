@@ -221,6 +221,14 @@ def test_the_preview_lists_what_will_be_created_and_what_is_skipped(
     assert "middle of their scales" in page
 
 
+def test_a_file_already_imported_offers_nothing_to_confirm(alice: Learner, alice_client: Client) -> None:
+    imported(alice, anki_file())
+    job = read(alice, anki_file())
+    page = alice_client.get(reverse("import-job", args=[job.pk])).content.decode()
+    assert "Everything in this file is already imported" in page
+    assert 'id="import-confirm"' not in page
+
+
 def test_confirming_on_the_page_starts_the_save(alice: Learner, alice_client: Client) -> None:
     job = read(alice, anki_file())
     response = alice_client.post(reverse("import-job-confirm", args=[job.pk]))
