@@ -124,7 +124,7 @@ def import_job_read(*, job_id: int) -> ImportJob | None:
     ImportJob.objects.filter(pk=job_id, state=ImportJob.State.READING).update(
         state=ImportJob.State.READY, preview=preview, total=len(rows), progress=100, upload=None
     )
-    return ImportJob.objects.get(pk=job_id)
+    return ImportJob.objects.filter(pk=job_id).first()  # None if cancelled meanwhile
 
 
 def import_job_save(*, job_id: int) -> ImportJob | None:

@@ -22,8 +22,9 @@ from learners.services.imports import (
     import_job_read,
     import_job_save,
 )
+from learners.tasks import import_job_save_task
 from tests.anki_collections import Card, Review, collection, package
-from tests.factories import StudySessionFactory
+from tests.factories import StudySessionFactory, UserFactory
 
 DAY = datetime(2025, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -164,6 +165,15 @@ def test_a_job_the_worker_gave_up_on_is_failed(alice: Learner) -> None:
     assert job.state == ImportJob.State.FAILED and "Nothing was saved" in job.error
 
 
+def test_a_task_whose_retries_are_spent_fails_its_job(alice: Learner) -> None:
+    job = read(alice, anki_file())
+    import_job_confirm(job=job)
+    import_job_save_task.on_failure(DatabaseError("locked"), "task-id", (job.pk,), {}, None)
+    job.refresh_from_db()
+    assert job.state == ImportJob.State.FAILED
+    assert not StudySession.objects.exists()
+
+
 def test_a_job_being_saved_cannot_be_cancelled(alice: Learner) -> None:
     job = read(alice, anki_file())
     import_job_confirm(job=job)
@@ -299,3 +309,12 @@ def test_saving_renews_the_learners_cached_pages(alice: Learner) -> None:
     before = versions.learner_version(alice.pk)
     imported(alice, anki_file())
     assert versions.learner_version(alice.pk) != before
+
+
+def test_administrators_see_imports_without_their_files(alice: Learner) -> None:
+    job = read(alice, anki_file())
+    client = Client()
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    assert "deck.apkg" in client.get(reverse("admin:learners_importjob_changelist")).content.decode()
+    page = client.get(reverse("admin:learners_importjob_change", args=[job.pk])).content.decode()
+    assert "Deck 1" not in page  # the preview is not shown
