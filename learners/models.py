@@ -523,6 +523,7 @@ class ImportJob(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(progress__lte=100), name="import_job_progress_range"),
+            models.CheckConstraint(condition=Q(kind__in=["anki", "csv"]), name="import_job_kind_valid"),
             models.CheckConstraint(
                 condition=Q(state__in=["queued", "reading", "ready", "saving", "done", "failed"]),
                 name="import_job_state_valid",

@@ -30,7 +30,7 @@ from learners import versions
 from learners.imports.anki import anki_rows
 from learners.imports.rows import ImportProblem, ImportRow
 from learners.imports.sessions_csv import csv_rows
-from learners.models import ImportJob, Learner, Reflection, StudySession
+from learners.models import IMPORT_MAX_BYTES, ImportJob, Learner, Reflection, StudySession
 from learners.services.recommendations import recommendation_request
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ READ_SHARE, CHECK_SHARE = 95, 90
 
 def import_job_create(*, learner: Learner, kind: str, filename: str, data: bytes, language: str) -> ImportJob:
     """Keep the upload and ask the worker to read it once the job is committed."""
+    if len(data) > IMPORT_MAX_BYTES:  # the upload form says so first; this guards the database
+        raise ValidationError(_("This file is too large to import."), code="too_large")
     job = ImportJob(learner=learner, kind=kind, filename=filename[:255], language=language, upload=data)
     job.full_clean(exclude=["learner", "upload"])
     with transaction.atomic():

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection
 from django.test import Client
@@ -193,11 +194,12 @@ def upload(client: Client, data: bytes, name: str = "deck.apkg") -> object:
 def test_uploading_a_package_keeps_it_for_the_worker_and_shows_the_progress(
     alice: Learner, alice_client: Client
 ) -> None:
-    response = upload(alice_client, anki_file())
+    data = anki_file()
+    response = upload(alice_client, data)
     job = ImportJob.objects.get(learner=alice)
     assert response.status_code == 302  # type: ignore[attr-defined]
     assert response.url == reverse("import-job", args=[job.pk])  # type: ignore[attr-defined]
-    assert bytes(job.upload or b"") == anki_file()
+    assert bytes(job.upload or b"") == data
     page = alice_client.get(reverse("import-job", args=[job.pk]))
     assert b'<progress id="import-progress-bar"' in page.content
     assert b"js/import.js" in page.content
@@ -215,6 +217,17 @@ def test_a_file_over_the_limit_is_refused_on_the_page(alice_client: Client) -> N
         response = upload(alice_client, b"x" * 200)
     assert response.status_code == 400  # type: ignore[attr-defined]
     assert "at most 100" in response.content.decode()  # type: ignore[attr-defined]
+    assert not ImportJob.objects.exists()
+
+
+def test_a_csv_file_is_read_as_a_sessions_csv(alice: Learner, alice_client: Client) -> None:
+    upload(alice_client, b"started_at,subject\n", name="Metacoach-Sessions.CSV")
+    assert ImportJob.objects.get(learner=alice).kind == ImportJob.Kind.CSV
+
+
+def test_the_service_refuses_a_file_over_the_limit_too(alice: Learner) -> None:
+    with mock.patch("learners.services.imports.IMPORT_MAX_BYTES", 10), pytest.raises(ValidationError):
+        import_job_create(learner=alice, kind="anki", filename="a.apkg", data=b"x" * 11, language="en")
     assert not ImportJob.objects.exists()
 
 
