@@ -117,6 +117,11 @@ def _unpack(data: bytes, target: IO[bytes]) -> None:
         ) from exc
 
 
+def _unicase(a: str, b: str) -> int:
+    a, b = a.casefold(), b.casefold()
+    return (a > b) - (a < b)
+
+
 def _not_anki() -> ImportProblem:
     return ImportProblem(_("This file does not hold an Anki collection we can read."))
 
@@ -203,6 +208,9 @@ def anki_rows(data: bytes, *, zone: ZoneInfo, progress: Progress | None = None) 
             _unpack(data, target)
         # immutable: SQLite neither locks nor looks for a journal beside the copy.
         db = sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True)
+        # Newer collections declare deck names COLLATE unicase, Anki's own collation; a query that
+        # meets it fails without one of that name.
+        db.create_collation("unicase", _unicase)
         try:
             groups, names = deck_days(db, zone=zone, progress=progress)
         finally:

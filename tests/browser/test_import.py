@@ -50,12 +50,16 @@ def test_a_learner_imports_anki_reviews_and_sees_them_on_the_dashboard(
     expect(page.get_by_role("heading", name="Import sessions", exact=True)).to_be_visible()
     screenshots(page, f"{SHOTS}/upload-en")
     assert serious_accessibility_violations(page) == []
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url) if "/status/" in request.url else None)
     page.set_input_files("#id_file", str(file))
     page.click("#import-upload")
 
-    # The job's page opens on its progress bar, then the worker's preview replaces it.
+    # The job's page opens on its progress bar and polls the status until the worker has read
+    # the file, then loads again with the preview.
     expect(page.locator("#import-progress-bar")).to_be_attached()
     expect(page.locator("#import-preview")).to_be_visible(timeout=60_000)
+    assert polls, "the progress bar never asked for the status"
     expect(page.locator("#import-counts")).to_contain_text("9 new sessions will be created.")
     expect(page.locator(".import-preview tbody tr")).to_have_count(9)
     expect(page.locator(".import-preview")).to_contain_text("Languages::Spanish vocabulary")
