@@ -76,6 +76,9 @@ def test_a_learner_imports_anki_reviews_and_sees_them_on_the_dashboard(
     page.goto(f"{live_server.url}/")
     expect(page.locator("main")).to_contain_text("Biology::Cell structure")
     expect(page.locator("main")).to_contain_text("History")
+    page.goto(f"{live_server.url}/sessions/")
+    expect(page.locator("table.cards tbody tr")).to_have_count(9)
+    screenshots(page, f"{SHOTS}/sessions-en")
 
     # Again, in Chinese: the same file is all already imported.
     Learner.objects.filter(user__username="freya").update(language="zh-hans")
