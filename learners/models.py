@@ -511,7 +511,8 @@ class ImportJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     # Reviews (Anki) or rows (CSV) in the file, once known.
     total = models.PositiveIntegerField(default=0)
-    # learners.imports.rows.ImportRow.to_json() of each session the file holds, with `duplicate`.
+    # learners.imports.rows.ImportRow.to_json() of each session the file holds, with `duplicate`;
+    # emptied once saved.
     preview = models.JSONField(default=list, blank=True)
     created_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(default=0)

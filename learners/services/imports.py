@@ -150,7 +150,8 @@ def import_job_save(*, job_id: int) -> ImportJob | None:
         except ImportProblem as problem:
             return _finish(job_id, error=problem.message)
     with transaction.atomic():
-        job = ImportJob.objects.select_for_update().select_related("learner").get(pk=job_id)
+        # Locks the job alone (not its learner): a second run waits here, then finds it done.
+        job = ImportJob.objects.select_for_update(of=("self",)).select_related("learner").get(pk=job_id)
         if job.state != ImportJob.State.SAVING:
             return None
         taken = _duplicates(job.learner, rows, by_time=job.kind == ImportJob.Kind.CSV)
@@ -171,6 +172,7 @@ def import_job_save(*, job_id: int) -> ImportJob | None:
             progress=100,
             created_count=len(new),
             skipped_count=len(job.preview) - len(new),
+            preview=[],  # in the sessions now; a large file's rows need not stay twice
         )
         if new:
             # bulk_create sends no signal: the cached dashboard and cohort overviews are renewed here.

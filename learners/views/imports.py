@@ -38,7 +38,7 @@ def import_page(request: LearnerHttpRequest) -> HttpResponse:
 @require_GET
 def import_job_page(request: LearnerHttpRequest, job_id: int) -> HttpResponse:
     job = import_job_for_learner(learner=request.learner, job_id=job_id)
-    preview = import_preview(job=job) if job.state in {ImportJob.State.READY, ImportJob.State.DONE} else None
+    preview = import_preview(job=job) if job.state == ImportJob.State.READY else None
     labels = {"unreachable": _("Progress cannot be fetched right now; retrying.")}
     return render(request, "account/import_job.html", {"job": job, "preview": preview, "labels": labels})
 

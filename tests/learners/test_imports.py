@@ -71,6 +71,7 @@ def test_reading_a_file_makes_a_preview_and_saves_no_session(alice: Learner) -> 
 def test_confirming_saves_each_deck_day_as_a_session_with_its_import_key(alice: Learner) -> None:
     job = imported(alice, anki_file(days=2))
     assert (job.state, job.created_count, job.skipped_count) == (ImportJob.State.DONE, 2, 0)
+    assert job.preview == []  # the rows live on as sessions
     sessions = StudySession.objects.filter(learner=alice).order_by("started_at")
     assert [s.import_key for s in sessions] == ["anki:1:2025-03-10", "anki:1:2025-03-11"]
     first = sessions[0]
