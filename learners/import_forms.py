@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
@@ -49,12 +51,24 @@ class ImportUploadForm(forms.Form):
         return kind
 
 
+def _no_constraint_queries(exclude: Any = None) -> None:
+    return None
+
+
 class SessionRowForm(ReflectionFields, StudySessionForm):
     """A row of the sessions CSV (learners.selectors.export): the log form's fields and checks, the
     strategy by its slug, and the reflection's columns."""
 
     strategy = StrategyChoiceField(queryset=Strategy.objects.order_by("position"), to_field_name="slug")
     what_worked = CountedCharField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A model's check constraints are checked with a database query each: for a file of
+        # thousands of rows, most of the time spent. They repeat the fields' ranges, which the
+        # fields check here; the database checks the constraints when the import is saved.
+        self.instance.validate_constraints = _no_constraint_queries
+
     # The export writes Python's True and False, and nothing for "not answered".
     kept_previous_plan = forms.TypedChoiceField(
         choices=[("", ""), ("True", "True"), ("False", "False")],
