@@ -14,6 +14,7 @@ from learners.http import CSV, file_download
 from learners.models import (
     Cohort,
     CohortMembership,
+    ImportJob,
     Learner,
     PlannedSession,
     Recommendation,
@@ -175,6 +176,17 @@ class PlannedSessionAdmin(admin.ModelAdmin):
 
 
 # Written by the reminder task before it mails; editing one would let a day be mailed twice.
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdmin):
+    """What became of learners' imports, for support; the upload and the preview stay out of view."""
+
+    list_display = ["created_at", "learner", "kind", "state", "filename", "created_count", "skipped_count"]
+    list_filter = ["kind", "state"]
+    search_fields = ["learner__user__username", "filename"]
+    list_select_related = ["learner__user"]
+    exclude = ["upload", "preview"]
+
+
 @admin.register(ReminderSent)
 class ReminderSentAdmin(ReadOnlyAdmin):
     list_display = ["day", "learner", "sent_at"]

@@ -264,6 +264,10 @@ class StudySession(models.Model):
     # The one-time key of the form that saved the session: a second submission of that form
     # (back and resubmit, a double click) finds this session instead of saving another.
     submission_key = models.UUIDField(null=True, blank=True, editable=False)
+    # Where an imported session came from (learners.imports: "anki:<deck>:<day>", "csv:<hash>"):
+    # importing the same file again finds it and adds nothing. Null, not "", for sessions logged
+    # here, as the submission key: the unique constraint skips them.
+    import_key = models.CharField(max_length=80, null=True, blank=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -292,6 +296,11 @@ class StudySession(models.Model):
                 fields=["learner", "submission_key"],
                 condition=Q(submission_key__isnull=False),
                 name="session_submission_once",
+            ),
+            models.UniqueConstraint(
+                fields=["learner", "import_key"],
+                condition=Q(import_key__isnull=False),
+                name="session_import_once",
             ),
         ]
         verbose_name = _("study session")
@@ -508,3 +517,64 @@ class XapiStatementSent(models.Model):
 
     def __str__(self) -> str:
         return str(self.statement_id)
+
+
+# An upload is kept in the database until it is read, so a worker on another machine can read it.
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+
+
+class ImportJob(models.Model):
+    """An Anki or CSV file being imported: read by the worker into a preview, saved on confirmation."""
+
+    class Kind(models.TextChoices):
+        ANKI = "anki", _("Anki collection")
+        CSV = "csv", _("Metacoach sessions CSV")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be read")
+        READING = "reading", _("Reading the file")
+        READY = "ready", _("Ready to import")
+        SAVING = "saving", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Could not be imported")
+
+    learner = models.ForeignKey(Learner, on_delete=models.CASCADE, related_name="import_jobs")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    filename = models.CharField(max_length=255)
+    # The language of the page that uploaded it: the worker writes the error and notes in it.
+    language = models.CharField(max_length=10)
+    # The file as uploaded; emptied once it has been read.
+    upload = models.BinaryField(null=True, blank=True, editable=False)
+    progress = models.PositiveSmallIntegerField(default=0)
+    # Reviews (Anki) or rows (CSV) in the file, once known.
+    total = models.PositiveIntegerField(default=0)
+    # learners.imports.rows.ImportRow.to_json() of each session the file holds, with `duplicate`;
+    # emptied once saved.
+    preview = models.JSONField(default=list, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__lte=100), name="import_job_progress_range"),
+            models.CheckConstraint(condition=Q(kind__in=["anki", "csv"]), name="import_job_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "reading", "ready", "saving", "done", "failed"]),
+                name="import_job_state_valid",
+            ),
+        ]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.learner} ({self.state})"
+
+    @property
+    def active(self) -> bool:
+        """The worker has something left to do: the page shows a progress bar and polls."""
+        return self.state in {self.State.QUEUED, self.State.READING, self.State.SAVING}

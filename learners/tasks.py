@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import DatabaseError
 
 from coach import training
-from learners.services import email_address, engine_runs, recommendations, reminders, xapi
+from learners.services import email_address, engine_runs, imports, recommendations, reminders, xapi
 
 RETRY: dict[str, Any] = {
     "autoretry_for": (DatabaseError,),
@@ -97,3 +97,38 @@ def xapi_send_task(learner_id: int) -> None:
 @shared_task(name="learners.xapi_catch_up", ignore_result=True)
 def xapi_catch_up_task() -> None:
     xapi.xapi_catch_up()
+
+
+class ImportJobTask(Task):
+    """An import step whose retries are spent marks its job failed, so the page stops waiting."""
+
+    def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        imports.import_job_fail(job_id=args[0])
+
+
+# Both steps are safe to run twice: the read writes only to its job, the save is one transaction
+# that first checks the job is still saving. A large collection takes a while to read.
+@shared_task(
+    name="learners.import_job_read",
+    base=ImportJobTask,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+    **RETRY,
+)
+def import_job_read_task(job_id: int) -> None:
+    imports.import_job_read(job_id=job_id)
+
+
+@shared_task(
+    name="learners.import_job_save",
+    base=ImportJobTask,
+    acks_late=True,
+    ignore_result=True,
+    soft_time_limit=600,
+    time_limit=660,
+    **RETRY,
+)
+def import_job_save_task(job_id: int) -> None:
+    imports.import_job_save(job_id=job_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import account, email_address, goals, xapi
+from learners.views import account, email_address, goals, imports, xapi
 
 urlpatterns = [
     path("", account.settings_page, name="account-settings"),
@@ -21,4 +21,9 @@ urlpatterns = [
     path("export.json", account.export_json, name="account-export-json"),
     path("export/xapi.json", xapi.export_learner, name="account-export-xapi"),
     path("delete/", account.delete, name="account-delete"),
+    path("import/", imports.import_page, name="import"),
+    path("import/<int:job_id>/", imports.import_job_page, name="import-job"),
+    path("import/<int:job_id>/status/", imports.import_job_status, name="import-job-status"),
+    path("import/<int:job_id>/confirm/", imports.import_job_confirm_view, name="import-job-confirm"),
+    path("import/<int:job_id>/cancel/", imports.import_job_cancel_view, name="import-job-cancel"),
 ]

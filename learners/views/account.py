@@ -28,6 +28,7 @@ from learners.permissions import membership_for_learner
 from learners.plan_forms import ReminderForm
 from learners.selectors.cohorts import learner_memberships
 from learners.selectors.export import LEARNER_TABLES
+from learners.selectors.imports import import_jobs_recent
 from learners.selectors.xapi import xapi_section
 from learners.services import cohorts as services
 from learners.services.account import account_delete, learner_set_timezone
@@ -50,6 +51,7 @@ def settings_page(request: LearnerHttpRequest) -> HttpResponse:
         "memberships": learner_memberships(learner=learner),
         "join_form": JoinForm(),
         "export_kinds": list(LEARNER_TABLES),
+        "import_jobs": import_jobs_recent(learner=learner),
         "email_confirmed": learner.email_verified_at is not None,
         "timezone_form": TimezoneForm(initial={"timezone": learner.timezone}, current=learner.timezone),
         "reminder_form": ReminderForm(
