@@ -18,20 +18,21 @@ def token_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# Where a new token's secret waits, in the server-side session, to be shown once.
+NEW_TOKEN_SESSION_KEY = "api_token_new"
+
+
 @dataclass(frozen=True)
 class ApiTokenSettings:
-    """What the settings page shows of a person's tokens: all of them, revoked ones last."""
+    """The settings page's token section: the tokens that work, and a new one's secret to show once."""
 
-    active: list[ApiToken]
-    revoked: list[ApiToken]
+    tokens: list[ApiToken]
+    new_secret: str
 
 
-def api_token_settings(*, user: User) -> ApiTokenSettings:
-    tokens = list(ApiToken.objects.filter(user=user))
-    return ApiTokenSettings(
-        active=[t for t in tokens if t.revoked_at is None],
-        revoked=[t for t in tokens if t.revoked_at is not None],
-    )
+def api_token_settings(*, user: User, new_secret: str = "") -> ApiTokenSettings:
+    tokens = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True))
+    return ApiTokenSettings(tokens=tokens, new_secret=new_secret)
 
 
 def api_token_get(*, user: User, token_id: int) -> ApiToken:

@@ -14,6 +14,7 @@ from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from learners.api_token_forms import ApiTokenForm
 from learners.educator_forms import AccountDeleteForm, JoinForm, SharingForm
 from learners.forms import TimezoneForm
 from learners.http import (
@@ -26,6 +27,7 @@ from learners.http import (
 )
 from learners.permissions import membership_for_learner
 from learners.plan_forms import ReminderForm
+from learners.selectors.api_tokens import NEW_TOKEN_SESSION_KEY, api_token_settings
 from learners.selectors.cohorts import learner_memberships
 from learners.selectors.export import LEARNER_TABLES
 from learners.services import cohorts as services
@@ -57,6 +59,10 @@ def settings_page(request: LearnerHttpRequest) -> HttpResponse:
         "calendar_url": request.build_absolute_uri(reverse("calendar-feed", args=[learner.calendar_token]))
         if learner.calendar_token
         else "",
+        "api_tokens": api_token_settings(
+            user=request.user, new_secret=request.session.pop(NEW_TOKEN_SESSION_KEY, "")
+        ),
+        "api_token_form": ApiTokenForm(),
     }
     return render(request, "account/settings.html", context)
 

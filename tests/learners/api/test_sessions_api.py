@@ -33,7 +33,9 @@ def session_body(**changes: object) -> dict[str, object]:
 
 
 def test_a_learner_logs_a_session_with_a_reflection(alice_api: Api, alice: Learner) -> None:
-    response = alice_api.post(SESSIONS, session_body(reflection={"plan": "Cards first", "next_time": "Fewer"}))
+    response = alice_api.post(
+        SESSIONS, session_body(reflection={"plan": "Cards first", "next_time": "Fewer"})
+    )
     assert response.status_code == 201, response.json()
     session = StudySession.objects.get(learner=alice)
     assert response.json()["id"] == session.pk
