@@ -22,7 +22,7 @@ class Api:
 
     def request(self, method: str, path: str, data: Any = None, **extra: Any) -> Any:
         call = getattr(self.client, method)
-        if method in ("get", "head") or data is None and method == "delete":
+        if method in ("get", "head") or (data is None and method == "delete"):
             return call(path, data, headers={**self.headers, **extra.pop("headers", {})}, **extra)
         return call(
             path, data, content_type="application/json", headers={**self.headers, **extra.pop("headers", {})}
