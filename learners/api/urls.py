@@ -1,10 +1,26 @@
 """/api/v1/: see learners.api and the schema at /api/v1/schema/ (Swagger UI at /api/v1/docs/)."""
 
-from django.urls import path, re_path
+from django.urls import path, re_path, register_converter
 
 from learners.api.docs import DocsView, SchemaView
 from learners.api.errors import NotFoundView
 from learners.api.views import educator, learner
+
+
+class IdConverter:
+    """An object id: at most 18 digits, so a longer one is not found (404) rather than overflowing
+    the database's 64-bit integers (500)."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
@@ -12,9 +28,9 @@ urlpatterns = [
     path("strategies/", learner.StrategyList.as_view(), name="api-strategies"),
     path("strategies/<slug:slug>/", learner.StrategyDetail.as_view(), name="api-strategy"),
     path("sessions/", learner.SessionList.as_view(), name="api-sessions"),
-    path("sessions/<int:session_id>/", learner.SessionDetail.as_view(), name="api-session"),
+    path("sessions/<id:session_id>/", learner.SessionDetail.as_view(), name="api-session"),
     path(
-        "sessions/<int:session_id>/reflection/",
+        "sessions/<id:session_id>/reflection/",
         learner.SessionReflection.as_view(),
         name="api-session-reflection",
     ),
@@ -26,28 +42,29 @@ urlpatterns = [
         "recommendation/requests/", learner.RecommendationRequest.as_view(), name="api-recommendation-request"
     ),
     path(
-        "recommendations/<int:recommendation_id>/follow/",
+        "recommendations/<id:recommendation_id>/follow/",
         learner.RecommendationFollow.as_view(),
         name="api-recommendation-follow",
     ),
     path(
-        "recommendations/<int:recommendation_id>/dismiss/",
+        "recommendations/<id:recommendation_id>/dismiss/",
         learner.RecommendationDismiss.as_view(),
         name="api-recommendation-dismiss",
     ),
     path("cohorts/", educator.CohortList.as_view(), name="api-cohorts"),
-    path("cohorts/<int:cohort_id>/", educator.CohortDetail.as_view(), name="api-cohort"),
-    path("cohorts/<int:cohort_id>/members/", educator.MemberList.as_view(), name="api-cohort-members"),
+    path("cohorts/<id:cohort_id>/", educator.CohortDetail.as_view(), name="api-cohort"),
+    path("cohorts/<id:cohort_id>/members/", educator.MemberList.as_view(), name="api-cohort-members"),
     path(
-        "cohorts/<int:cohort_id>/members/<int:learner_id>/sessions/",
+        "cohorts/<id:cohort_id>/members/<id:learner_id>/sessions/",
         educator.MemberSessionList.as_view(),
         name="api-member-sessions",
     ),
     path(
-        "cohorts/<int:cohort_id>/members/<int:learner_id>/reflections/",
+        "cohorts/<id:cohort_id>/members/<id:learner_id>/reflections/",
         educator.MemberReflectionList.as_view(),
         name="api-member-reflections",
     ),
     # Last: any other address under /api/v1/ answers 404 in the API's error format.
-    re_path(r"^.*$", NotFoundView.as_view()),
+    # [\s\S] rather than ".": a path may hold an encoded line break.
+    re_path(r"^[\s\S]*\Z", NotFoundView.as_view()),
 ]

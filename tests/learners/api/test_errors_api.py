@@ -122,3 +122,8 @@ def test_the_educators_lists_cost_the_same_queries_for_more_rows(
         Reflection.objects.create(session=StudySessionFactory(learner=alice), plan="p")
     Cohort.objects.create(name="Another", owner=User.objects.get(username="dana"))
     assert [count_queries(dana_api, path) for path in paths] == before
+
+
+def test_an_address_with_a_line_break_is_not_found_in_the_apis_format(alice_api: Api) -> None:
+    assert_error(alice_api.post("/api/v1/recommendations/a%0Ab/follow/"), 404, "not_found")
+    assert_error(alice_api.get("/api/v1/sessions/12345678901234567890123/"), 404, "not_found")
