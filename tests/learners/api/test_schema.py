@@ -29,12 +29,13 @@ from schemathesis.specs.openapi.checks import (
 
 from learners.models import CohortMembership, Learner, Reflection
 from learners.services.recommendations import recommendation_refresh
-from tests.factories import StudySessionFactory, educator
+from tests.factories import CohortFactory, StudySessionFactory, educator
 from tests.learners.api.conftest import token_for
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-# Derandomized, so a run in CI fails only on a change, never on a seed. Cases per operation and mode: the token's run explores; the session's proves that every
-# operation works through the session and its CSRF check. The file takes about a minute.
+# Cases per operation and generation mode: the token's run explores; the session's proves that every
+# operation works through the session and its CSRF check. Derandomized, so a run fails on a change
+# of the code, never on a new seed. The file takes about a minute.
 EXAMPLES = 15
 SESSION_EXAMPLES = 8
 
@@ -61,15 +62,13 @@ def app(db: None) -> Iterator[WSGIHandler]:
 
 @pytest.fixture
 def owned(alice: Learner) -> dict[str, int | str]:
-    """Ids of alice's objects, and of a cohort she is in whose educator is alice too: generated
-    ids mostly name nothing (404), so half the cases are pointed at these."""
+    """Ids of alice's objects, and of a cohort of hers (she teaches too) that she is in: generated
+    ids mostly name nothing (404), so about half the cases are pointed at these."""
     session = StudySessionFactory(learner=alice, notes="n")
     Reflection.objects.create(session=session, plan="p")
     recommendation = recommendation_refresh(learner_id=alice.pk)
     assert recommendation is not None
     educator("alice")  # the same user, now in the Educators group
-    from tests.factories import CohortFactory
-
     cohort = CohortFactory(owner=alice.user)
     CohortMembership.objects.create(cohort=cohort, learner=alice, share_reflections=True)
     return {
