@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from learners.models import ApiToken, Learner
 from learners.services.api_tokens import api_token_create, api_token_revoke
-from tests.factories import StudySessionFactory
+from tests.factories import StudySessionFactory, UserFactory
 from tests.learners.api.conftest import Api
 from tests.learners.api.test_sessions_api import session_body
 
@@ -144,3 +144,17 @@ def test_the_browser_session_works_and_needs_the_csrf_token_to_write(alice: Lear
         SESSIONS, session_body(), content_type="application/json", headers={"X-CSRFToken": csrf}
     )
     assert saved.status_code == 201
+
+
+def test_an_administrator_revokes_a_leaked_token_in_the_admin(alice: Learner) -> None:
+    made = api_token_create(user=alice.user, name="leaked", scope="write")
+    staff = Client()
+    staff.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    listing = staff.get(reverse("admin:learners_apitoken_changelist"))
+    assert listing.status_code == 200 and "leaked" in listing.content.decode()
+    assert made.secret not in listing.content.decode()
+    staff.post(
+        reverse("admin:learners_apitoken_changelist"),
+        {"action": "revoke_tokens", "_selected_action": [made.token.pk]},
+    )
+    assert Api(made.secret).get(SESSIONS).status_code == 401
