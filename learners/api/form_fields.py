@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, cast
 
 from django import forms
@@ -92,7 +93,18 @@ def _type_ok(field: serializers.Field, value: Any) -> bool:
         return isinstance(value, bool)
     if isinstance(field, serializers.Serializer):
         return isinstance(value, Mapping)
+    if isinstance(field, serializers.DateTimeField):
+        return isinstance(value, str) and _has_offset(value)
     return isinstance(value, str)
+
+
+def _has_offset(value: str) -> bool:
+    """A time names its UTC offset: a form reads a time without one in the page's zone, which a
+    program calling the API cannot see."""
+    try:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except ValueError:
+        return False
 
 
 TYPE_MESSAGES = {
@@ -100,6 +112,7 @@ TYPE_MESSAGES = {
     "boolean": _("Send true or false."),
     "object": _("Send an object."),
     "string": _("Send a string."),
+    "datetime": _("Send a date and time with its UTC offset, such as 2026-12-06T18:00:00Z."),
 }
 
 
@@ -110,6 +123,8 @@ def _type_name(field: serializers.Field) -> str:
         return "boolean"
     if isinstance(field, serializers.Serializer):
         return "object"
+    if isinstance(field, serializers.DateTimeField):
+        return "datetime"
     return "string"
 
 

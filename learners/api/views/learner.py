@@ -5,11 +5,14 @@ pages' forms and writes through one service."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -41,6 +44,24 @@ class StrategyDetail(APIView):
         return Response(s.StrategySerializer(strategy_get(slug=slug)).data)
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.UUID,
+    OpenApiParameter.HEADER,
+    description="A UUID of the client's choosing: the same key again saves the session once.",
+)
+
+
+def _idempotency_key(request: Request) -> UUID | None:
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    try:
+        return UUID(value)
+    except ValueError as exc:
+        raise ValidationError({"Idempotency-Key": [_("Send a UUID, such as one from uuid4().")]}) from exc
+
+
 @extend_schema(tags=["sessions"])
 class SessionList(ListView):
     """The learner's sessions, newest first, narrowed as the session list's filters do."""
@@ -56,14 +77,26 @@ class SessionList(ListView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=s.SessionBodySerializer, responses={201: s.SessionSerializer}, tags=["sessions"])
+    @extend_schema(
+        request=s.SessionBodySerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.SessionSerializer, 200: s.SessionSerializer},
+        tags=["sessions"],
+    )
     def post(self, request: Request) -> Response:
+        """Log a session. Sent again with the same Idempotency-Key (a retry after a lost answer),
+        it saves nothing new and answers 200 with the session saved the first time."""
+        key = _idempotency_key(request)
         body = s.SessionBodySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         saved = session_create(
-            learner=request_learner(request), data=body.session_input(), reflection=body.reflection
+            learner=request_learner(request),
+            data=body.session_input(),
+            reflection=body.reflection,
+            submission_key=key,
         )
-        return Response(s.SessionSerializer(saved.session).data, status=status.HTTP_201_CREATED)
+        answer = status.HTTP_200_OK if saved.already_saved else status.HTTP_201_CREATED
+        return Response(s.SessionSerializer(saved.session).data, status=answer)
 
 
 class SessionDetail(APIView):

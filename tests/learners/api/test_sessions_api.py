@@ -130,3 +130,25 @@ def test_a_session_reflection_is_set_read_and_removed_on_its_own(alice_api: Api,
     assert alice_api.get("/api/v1/reflections/").json()["results"][0]["session"] == session.pk
     assert alice_api.put(url, {"evaluate": ""}).status_code == 204
     assert not Reflection.objects.filter(session=session).exists()
+
+
+def test_a_start_time_without_its_utc_offset_is_refused(alice_api: Api) -> None:
+    response = alice_api.post(SESSIONS, session_body(started_at="2025-03-01T10:00:00"))
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["started_at"]
+    assert alice_api.post(SESSIONS, session_body(started_at="2025-03-01T10:00:00Z")).status_code == 201
+
+
+def test_a_retry_with_the_same_idempotency_key_saves_the_session_once(alice_api: Api, alice: Learner) -> None:
+    key = {"Idempotency-Key": "3f2b8c1e-6a4d-4e0f-9b7a-2c5d8e1f4a60"}
+    first = alice_api.post(SESSIONS, session_body(), headers=key)
+    again = alice_api.post(SESSIONS, session_body(), headers=key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert StudySession.objects.filter(learner=alice).count() == 1
+
+
+def test_an_idempotency_key_that_is_not_a_uuid_is_refused(alice_api: Api) -> None:
+    response = alice_api.post(SESSIONS, session_body(), headers={"Idempotency-Key": "once"})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["Idempotency-Key"]
