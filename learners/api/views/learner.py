@@ -27,7 +27,13 @@ from learners.selectors.sessions import reflection_list, selfreport_list, sessio
 from learners.selfreport import ITEMS
 from learners.services.recommendations import recommendation_request, recommendation_respond
 from learners.services.selfreport import selfreport_submit
-from learners.services.sessions import session_create, session_delete, session_reflect, session_update
+from learners.services.sessions import (
+    ReflectionInput,
+    session_create,
+    session_delete,
+    session_reflect,
+    session_update,
+)
 
 
 @extend_schema(tags=["strategies"])
@@ -131,7 +137,7 @@ class SessionDetail(APIView):
 
 
 class SessionReflection(APIView):
-    """A session's reflection on its own: read, set (all answers empty removes it), remove."""
+    """A session's reflection on its own: read, set (all answers empty removes it), clear."""
 
     @extend_schema(responses=s.ReflectionSerializer, tags=["reflections"])
     def get(self, request: Request, session_id: int) -> Response:
@@ -154,6 +160,13 @@ class SessionReflection(APIView):
         if reflection is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(s.ReflectionSerializer(reflection).data)
+
+    @extend_schema(responses={204: None}, tags=["reflections"])
+    def delete(self, request: Request, session_id: int) -> Response:
+        """Clear the answers (as the pages do, what no form asks any more is kept)."""
+        session = session_get(learner=request_learner(request), session_id=session_id)
+        session_reflect(session=session, reflection=ReflectionInput())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["reflections"])

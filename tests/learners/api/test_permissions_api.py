@@ -68,6 +68,7 @@ def learner_operations(w: World) -> list[tuple[str, str, object]]:
         ("post", f"/api/v1/recommendations/{r}/dismiss/", {"reason": "later"}),
         ("get", "/api/v1/strategies/", None),
         ("get", "/api/v1/strategies/practice-testing/", None),
+        ("delete", f"/api/v1/sessions/{s}/reflection/", None),
         ("delete", f"/api/v1/sessions/{s}/", None),
     ]
 

@@ -130,6 +130,9 @@ def test_a_session_reflection_is_set_read_and_removed_on_its_own(alice_api: Api,
     assert alice_api.get("/api/v1/reflections/").json()["results"][0]["session"] == session.pk
     assert alice_api.put(url, {"evaluate": ""}).status_code == 204
     assert not Reflection.objects.filter(session=session).exists()
+    alice_api.put(url, {"plan": "Again"})
+    assert alice_api.delete(url).status_code == 204
+    assert not Reflection.objects.filter(session=session).exists()
 
 
 def test_a_start_time_without_its_utc_offset_is_refused(alice_api: Api) -> None:
