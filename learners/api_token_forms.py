@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -15,9 +17,9 @@ class ApiTokenForm(forms.ModelForm):
         labels = {"name": _("Token name"), "scope": _("Access")}
         help_texts = {"name": _("What it is for, such as “Anki sync on my laptop”.")}
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "api_token_%s")  # the settings page has other forms
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
     def clean_name(self) -> str:
         name: str = self.cleaned_data["name"].strip()
