@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -47,6 +48,7 @@ from learners.throttle import (
 @require_GET
 def settings_page(request: LearnerHttpRequest) -> HttpResponse:
     learner = request.learner
+    tokens = api_token_settings(user=request.user, new_secret=request.session.pop(NEW_TOKEN_SESSION_KEY, ""))
     context = {
         "memberships": learner_memberships(learner=learner),
         "join_form": JoinForm(),
@@ -59,12 +61,13 @@ def settings_page(request: LearnerHttpRequest) -> HttpResponse:
         "calendar_url": request.build_absolute_uri(reverse("calendar-feed", args=[learner.calendar_token]))
         if learner.calendar_token
         else "",
-        "api_tokens": api_token_settings(
-            user=request.user, new_secret=request.session.pop(NEW_TOKEN_SESSION_KEY, "")
-        ),
+        "api_tokens": tokens,
         "api_token_form": ApiTokenForm(),
     }
-    return render(request, "account/settings.html", context)
+    response = render(request, "account/settings.html", context)
+    if tokens.new_secret:
+        add_never_cache_headers(response)  # a new token's secret must not stay in a cache
+    return response
 
 
 @learner_required

@@ -28,6 +28,7 @@ def test_a_new_token_is_shown_once_and_stored_only_as_its_hash(alice_client: Cli
     secret = response.context["api_tokens"].new_secret
     assert secret.startswith("mc_") and len(secret) > 40
     assert secret in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
     token = ApiToken.objects.get(user=alice.user)
     assert (token.name, token.scope, token.prefix) == ("Anki sync", "write", secret[:10])
     assert token.key_hash == hashlib.sha256(secret.encode()).hexdigest()
