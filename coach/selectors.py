@@ -17,3 +17,7 @@ def engine_run_list(*, limit: int = 50) -> list[EngineRun]:
 
 def engine_run_get(*, run_id: int) -> EngineRun:
     return get_object_or_404(EngineRun.objects.select_related("requested_by"), pk=run_id)
+
+
+def strategy_get(*, slug: str) -> Strategy:
+    return get_object_or_404(Strategy, slug=slug)

@@ -12,6 +12,7 @@ from coach.admin import ReadOnlyAdmin
 from coach.models import EngineRun
 from learners.http import CSV, file_download
 from learners.models import (
+    ApiToken,
     Cohort,
     CohortMembership,
     ImportJob,
@@ -27,6 +28,7 @@ from learners.models import (
     XapiSync,
 )
 from learners.selectors.export import cohorts_sessions
+from learners.services.api_tokens import api_token_revoke
 from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
 from learners.services.export import csv_stream
 
@@ -220,6 +222,22 @@ class RecommendationAdmin(admin.ModelAdmin):
     list_select_related = ["learner__user", "strategy"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Recommendation._meta.fields]
+
+
+@admin.action(description=_("Revoke the selected API tokens"))
+def revoke_tokens(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+    for token in queryset:
+        api_token_revoke(token=token)
+
+
+# Made and revoked by their owners in settings; administrators see them and may revoke a leaked one.
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ["name", "user", "scope", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", "revoked_at"]
+    search_fields = ["user__username", "name", "prefix"]
+    list_select_related = ["user"]
+    actions = [revoke_tokens]
 
 
 # Registered here, not in coach: its retrain button queues a run over the learners' sessions.

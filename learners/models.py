@@ -578,3 +578,33 @@ class ImportJob(models.Model):
     def active(self) -> bool:
         """The worker has something left to do: the page shows a progress bar and polls."""
         return self.state in {self.State.QUEUED, self.State.READING, self.State.SAVING}
+
+
+class ApiToken(models.Model):
+    """A personal access token for the REST API (learners.api): a name, a scope, and the sha256 of
+    its secret. The secret itself is shown once, when it is made, and never stored."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        WRITE = "write", _("Read and write")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.READ)
+    # The token's first characters, for the learner to tell their tokens apart; not enough to guess.
+    prefix = models.CharField(max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        constraints = [
+            models.CheckConstraint(condition=Q(scope__in=["read", "write"]), name="api_token_scope_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

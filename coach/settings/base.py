@@ -32,6 +32,10 @@ INSTALLED_APPS = [
     "learners.apps.LearnersConfig",
     # Counts failed logins and locks out a user name from an address (admin: Access attempts).
     "axes",
+    # The REST API (learners.api), its OpenAPI schema, and Swagger UI's files served by us.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -251,6 +255,45 @@ CELERY_BEAT_SCHEDULE["engine-retrain"] = {
     "schedule": crontab(
         minute=_minute, hour=_hour, day_of_month=_day_of_month, month_of_year=_month, day_of_week=_day_of_week
     ),
+}
+
+# The REST API (learners.api, /api/v1/): personal access tokens or the browser's session (with
+# CSRF), JSON only, one error format, pages of 50, and a request budget per token.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: its WWW-Authenticate header makes requests without credentials answer 401.
+        "learners.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "learners.api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["learners.api.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("METACOACH_API_RATE", default="120/minute")},
+    "DEFAULT_PAGINATION_CLASS": "learners.api.pagination.ApiPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "learners.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "learners.api.errors.api_exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Metacoach API",
+    "DESCRIPTION": (
+        "A learner's study sessions, reflections, self-reports and recommendations, the strategy "
+        "catalogue, and educators' cohorts. Authenticate with a personal access token from Settings "
+        "(`Authorization: Bearer <token>`) or the browser's session. Every error has one format: "
+        '`{"error": {"status", "code", "message", "fields"}}`.'
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"TaskKindEnum": "learners.models.TaskKind"},
 }
 
 LOGGING = {

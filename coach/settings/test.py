@@ -37,6 +37,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# The API's request budget is tested on its own (tests/learners/api/test_errors_api.py); the
+# schema tests send hundreds of requests a minute with one token.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"api": "100000/minute"}}  # noqa: F405
+
 # Playwright's sync API runs an event loop in the test thread while the live server answers it.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 # Tests never run collectstatic: whitenoise looks files up per request instead of at start.

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("learners", "0014_query_plan_indexes"),
+        ("learners", "0015_api_token"),
     ]
 
     operations = [

@@ -295,12 +295,17 @@ def member_table(
 
 def member_reflections(*, membership: CohortMembership, limit: int = 50) -> list[Reflection]:
     """The member's latest reflections, only when they chose to share them with this cohort."""
+    return list(member_shared_reflections(membership=membership)[:limit])
+
+
+def member_shared_reflections(*, membership: CohortMembership) -> QuerySet[Reflection]:
+    """All the member's reflections, newest first, if they share them with this cohort; else none."""
     if not membership.share_reflections:
-        return []
-    return list(
+        return Reflection.objects.none()
+    return (
         Reflection.objects.filter(session__learner_id=membership.learner_id)
         .select_related("session__strategy")
-        .order_by("-session__started_at", "-pk")[:limit]
+        .order_by("-session__started_at", "-pk")
     )
 
 

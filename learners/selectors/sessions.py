@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from coach.models import Strategy
-from learners.models import Learner, StudySession
+from learners.models import Learner, Reflection, SelfReport, StudySession
 
 # How the session list can be sorted: key -> ORDER BY; unscored sessions last when sorting by score.
 SESSION_SORTS = {
@@ -104,3 +104,13 @@ def previous_next_time_plan(*, learner: Learner, subject: str = "") -> str:
         .first()
     )
     return plan or ""
+
+
+def reflection_list(*, learner: Learner) -> QuerySet[Reflection]:
+    """The learner's reflections, those of the latest sessions first."""
+    return Reflection.objects.filter(session__learner=learner).order_by("-session__started_at", "-pk")
+
+
+def selfreport_list(*, learner: Learner) -> QuerySet[SelfReport]:
+    """The learner's self-reports, newest first."""
+    return SelfReport.objects.filter(learner=learner).order_by("-created_at", "-id")

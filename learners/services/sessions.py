@@ -163,6 +163,16 @@ def session_delete(*, session: StudySession) -> None:
     recommendation_request(learner_id=learner_id)
 
 
+def session_reflect(*, session: StudySession, reflection: ReflectionInput) -> Reflection | None:
+    """Set the answers of a session's reflection on their own; all empty removes it. The
+    recommendation does not read reflections: nothing is refreshed, but a learning record store
+    gets the changed statements."""
+    with transaction.atomic():
+        _reflection_save(session=session, data=reflection)
+        xapi_request(learner_id=session.learner_id)
+    return Reflection.objects.filter(session=session).first()
+
+
 def _reflection_save(*, session: StudySession, data: ReflectionInput | None) -> None:
     if data is None:
         return

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from learners.views import account, email_address, goals, imports, xapi
+from learners.views import account, api_tokens, email_address, goals, imports, xapi
 
 urlpatterns = [
     path("", account.settings_page, name="account-settings"),
@@ -17,6 +17,8 @@ urlpatterns = [
     path("join/<str:code>/", account.join, name="join-code"),
     path("cohorts/<int:cohort_id>/sharing/", account.membership_sharing, name="membership-sharing"),
     path("cohorts/<int:cohort_id>/leave/", account.membership_leave, name="membership-leave"),
+    path("api-tokens/", api_tokens.api_token_create_view, name="api-token-create"),
+    path("api-tokens/<int:token_id>/revoke/", api_tokens.api_token_revoke_view, name="api-token-revoke"),
     path("export/<slug:kind>.csv", account.export_csv, name="account-export-csv"),
     path("export.json", account.export_json, name="account-export-json"),
     path("export/xapi.json", xapi.export_learner, name="account-export-xapi"),

@@ -10,10 +10,12 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from learners.api_token_forms import ApiTokenForm
 from learners.educator_forms import AccountDeleteForm, JoinForm, SharingForm
 from learners.forms import TimezoneForm
 from learners.http import (
@@ -26,6 +28,7 @@ from learners.http import (
 )
 from learners.permissions import membership_for_learner
 from learners.plan_forms import ReminderForm
+from learners.selectors.api_tokens import NEW_TOKEN_SESSION_KEY, api_token_settings
 from learners.selectors.cohorts import learner_memberships
 from learners.selectors.export import LEARNER_TABLES
 from learners.selectors.imports import import_jobs_recent
@@ -47,6 +50,7 @@ from learners.throttle import (
 @require_GET
 def settings_page(request: LearnerHttpRequest) -> HttpResponse:
     learner = request.learner
+    tokens = api_token_settings(user=request.user, new_secret=request.session.pop(NEW_TOKEN_SESSION_KEY, ""))
     context = {
         "memberships": learner_memberships(learner=learner),
         "join_form": JoinForm(),
@@ -61,8 +65,13 @@ def settings_page(request: LearnerHttpRequest) -> HttpResponse:
         if learner.calendar_token
         else "",
         "xapi": xapi_section(learner=learner),
+        "api_tokens": tokens,
+        "api_token_form": ApiTokenForm(),
     }
-    return render(request, "account/settings.html", context)
+    response = render(request, "account/settings.html", context)
+    if tokens.new_secret:
+        add_never_cache_headers(response)  # a new token's secret must not stay in a cache
+    return response
 
 
 @learner_required

@@ -19,7 +19,7 @@ from learners.models import Learner, Reflection, StudySession, XapiStatementSent
 from learners.selectors.xapi import lrs_statements
 from learners.services import xapi
 from learners.services.goals import subject_rename
-from learners.services.sessions import session_delete
+from learners.services.sessions import ReflectionInput, session_delete, session_reflect
 from tests.factories import StudySessionFactory, UserFactory
 from tests.fake_lrs import FakeLrs, fake_lrs
 from tests.learners.test_sessions import form_data
@@ -115,6 +115,12 @@ def test_saving_requests_a_send_that_the_catch_up_finds(alice: Learner, lrs: Fak
     xapi.xapi_send(learner_id=alice.pk)
     sync.refresh_from_db()
     assert sync.synced_at == sync.requested_at
+
+
+def test_a_reflection_written_on_its_own_requests_a_send(alice: Learner, lrs: FakeLrs) -> None:
+    studied = StudySessionFactory(learner=alice)
+    session_reflect(session=studied, reflection=ReflectionInput(plan="read the chapter twice"))
+    assert XapiSync.objects.get(learner=alice).synced_at is None
 
 
 def test_the_catch_up_queues_learners_behind_and_those_never_sent(
