@@ -380,7 +380,8 @@ def format_table(results: dict[str, Any]) -> str:
     timings = ", ".join(f"{k} {_fmt(v, 1)} s" for k, v in (results.get("seconds") or {}).items())
     if timings:
         jobs = results.get("jobs", 1)
-        out.append(f"wall time: {timings} (simulated and introprog side by side in {jobs} processes)")
+        beside = f"simulated and introprog side by side in {jobs} processes, the product path beside them"
+        out.append(f"wall time: {timings} ({beside})")
     return "\n".join(out)
 
 

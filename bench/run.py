@@ -2,17 +2,18 @@
 
     python -m bench.run [--quick] [--out var/bench] [--no-pybkt] [--no-pages] [--no-load] [--jobs N]
 
-Prints one table, writes <out>/results.json and <out>/report.html (opens offline). Then the
-product path (bench/product.py): what the recommendation card shows, through the product's code.
-Then the product pages (bench/pages.py): page weight, server time under load and Lighthouse,
-against a server started as `make run` starts it; its reports go to <out>/lighthouse/. Last, the
-load (bench/load.py): gunicorn, PostgreSQL and Redis on loopback under 50 simulated learners for
-five minutes; it writes <out>/load.json. `--quick` runs tiny sizes to check the pipeline in CI,
-without the pages or the load; its numbers are not meaningful.
+Prints one table, writes <out>/results.json and <out>/report.html (opens offline). Beside the
+simulated and IntroProg parts, the product path (bench/product.py): what the recommendation card
+shows, through the product's code. Then the product pages (bench/pages.py): page weight, server
+time under load and Lighthouse, against a server started as `make run` starts it; its reports go
+to <out>/lighthouse/. Last, the load (bench/load.py): gunicorn, PostgreSQL and Redis on loopback
+under 50 simulated learners for five minutes; it writes <out>/load.json. `--quick` runs tiny
+sizes to check the pipeline in CI, without the pages or the load; its numbers are not meaningful.
 
 Speed runs first and alone, as its timings are targets. Then the simulated populations and
 IntroProg run side by side in `--jobs` single-threaded worker processes (one per core by
-default), so their own fit and predict times are taken beside one another.
+default), so their own fit and predict times are taken beside one another, and beside the
+product path's process.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -67,13 +68,19 @@ def _simulated_factories(seed: int) -> dict[str, Callable[..., Any]]:
     return _factories(N_SIM_STRATEGIES, seed, history_columns=(FEATURES.index("confidence before"),))
 
 
+# One BLAS/OpenMP thread for a process that runs beside the pool's workers (which set theirs).
+ONE_THREAD_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
 def _product_path(*, quick: bool, seed: int) -> dict[str, Any]:
     """bench/product.py in its own process: it sets Django up on a scratch database, which the
-    rest of the bench never loads."""
+    rest of the bench never loads. It runs beside the simulated and IntroProg parts, single-threaded
+    as they are: none of its figures is a time."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "product.json"
         command = [sys.executable, "-m", "bench.product", "--seed", str(seed), "--out", str(out)]
-        subprocess.run([*command, *(["--quick"] if quick else [])], cwd=ROOT, check=True)
+        env = {**os.environ, **ONE_THREAD_ENV}
+        subprocess.run([*command, *(["--quick"] if quick else [])], cwd=ROOT, check=True, env=env)
         return json.loads(out.read_text())
 
 
@@ -137,6 +144,10 @@ def run(
         partial(_timed, partial(simulated.speed, _simulated_factories(seed), seed=seed, **sizes["speed"])),
         results,
     )
+    # The product path waits on a process of its own, so a thread here is enough to run it beside
+    # the pool; the three share the cores, which moves no target (the speed part is done).
+    beside = ThreadPoolExecutor(1)
+    product_job = beside.submit(_timed, partial(_product_path, quick=quick, seed=seed))
     # Spawned, not forked: a fork copies the BLAS thread pool the speed part has started.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread) as pool:
@@ -154,7 +165,8 @@ def run(
         )
         ok &= _part("simulated", partial(_timed, simulated_run), results)
         ok &= _part("introprog", introprog_job.result, results)
-    ok &= _part("product", partial(_timed, partial(_product_path, quick=quick, seed=seed)), results)
+    ok &= _part("product", product_job.result, results)
+    beside.shutdown()
     results["seconds"]["total"] = time.perf_counter() - tic
     if pages_out is None:
         results["pages"] = {"error": "skipped (--quick or --no-pages; make bench-pages runs them alone)"}

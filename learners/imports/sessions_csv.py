@@ -128,6 +128,14 @@ def csv_rows(data: bytes, *, zone: ZoneInfo, progress: Progress | None = None) -
                 )
                 % {"columns": ", ".join(missing)}
             )
+        if "learner" in (reader.fieldnames or []):
+            # A cohort's export: its rows are many people's, none of them for one account.
+            raise ImportProblem(
+                _(
+                    "This is a cohort's sessions CSV, with many learners' sessions. "
+                    "Import the sessions CSV of your own account, from Settings, Your data."
+                )
+            )
         cells = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
         raise ImportProblem(_("This file is not a CSV file we can read: %(error)s") % {"error": exc}) from exc

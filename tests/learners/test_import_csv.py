@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from coach.models import Strategy
-from learners.models import ImportJob, Learner, Reflection, StudySession
-from learners.selectors.export import learner_sessions
+from learners.models import Cohort, CohortMembership, ImportJob, Learner, Reflection, StudySession
+from learners.selectors.export import cohort_sessions, learner_sessions
 from learners.services.export import csv_stream
 from learners.services.imports import import_job_confirm, import_job_create, import_job_read, import_job_save
 from tests.factories import StudySessionFactory
@@ -131,3 +131,14 @@ def test_a_csv_of_no_rows_is_refused(bob: Learner) -> None:
 
 def test_a_file_that_is_not_utf8_is_refused(bob: Learner) -> None:
     assert "UTF-8" in read(bob, HEADER.encode() + b"\xff\xfe\x00").error
+
+
+def test_a_cohorts_export_is_refused_rather_than_imported_into_one_account(
+    alice: Learner, bob: Learner, cohort: Cohort
+) -> None:
+    CohortMembership.objects.create(cohort=cohort, learner=alice)
+    StudySessionFactory(learner=alice)
+    job = read(bob, "".join(csv_stream(cohort_sessions(cohort=cohort))).encode())
+    assert job.state == ImportJob.State.FAILED
+    assert "cohort's sessions CSV" in job.error
+    assert not StudySession.objects.filter(learner=bob).exists()
