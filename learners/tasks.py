@@ -108,27 +108,21 @@ class ImportJobTask(Task):
 
 # Both steps are safe to run twice: the read writes only to its job, the save is one transaction
 # that first checks the job is still saving. A large collection takes a while to read.
-@shared_task(
-    name="learners.import_job_read",
-    base=ImportJobTask,
-    acks_late=True,
-    ignore_result=True,
-    soft_time_limit=600,
-    time_limit=660,
+IMPORT_STEP: dict[str, Any] = {
+    "base": ImportJobTask,
+    "acks_late": True,
+    "ignore_result": True,
+    "soft_time_limit": 600,
+    "time_limit": 660,
     **RETRY,
-)
+}
+
+
+@shared_task(name="learners.import_job_read", **IMPORT_STEP)
 def import_job_read_task(job_id: int) -> None:
     imports.import_job_read(job_id=job_id)
 
 
-@shared_task(
-    name="learners.import_job_save",
-    base=ImportJobTask,
-    acks_late=True,
-    ignore_result=True,
-    soft_time_limit=600,
-    time_limit=660,
-    **RETRY,
-)
+@shared_task(name="learners.import_job_save", **IMPORT_STEP)
 def import_job_save_task(job_id: int) -> None:
     imports.import_job_save(job_id=job_id)

@@ -116,11 +116,16 @@ def _notes_if(condition: Q) -> Case:
     return Case(When(condition, then=F("notes")), default=Value(""), output_field=TextField())
 
 
+def cohort_sharing_learners(*, cohort: Cohort) -> QuerySet[CohortMembership, Any]:
+    """Ids of the members who share their notes and reflections with this cohort (a subquery):
+    every cohort export (CSV, xAPI) shows free text of these learners only."""
+    return CohortMembership.objects.filter(cohort=cohort, share_reflections=True).values("learner_id")
+
+
 def cohort_sessions(*, cohort: Cohort) -> Table:
-    sharing = CohortMembership.objects.filter(cohort=cohort, share_reflections=True).values("learner_id")
     sessions = (
         StudySession.objects.filter(learner__memberships__cohort=cohort)
-        .annotate(shared_notes=_notes_if(Q(learner_id__in=sharing)))
+        .annotate(shared_notes=_notes_if(Q(learner_id__in=cohort_sharing_learners(cohort=cohort))))
         .order_by("learner__user__username", "started_at", "pk")
     )
     return _table(sessions, SHARED_SESSION_COLUMNS, prefix=LEARNER)

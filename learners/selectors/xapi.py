@@ -14,17 +14,17 @@ from datetime import datetime
 from enum import Enum
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Q, QuerySet
 
 from learners.models import (
     Cohort,
-    CohortMembership,
     Learner,
     Reflection,
     StudySession,
     XapiStatementSent,
     XapiSync,
 )
+from learners.selectors.export import cohort_sharing_learners
 from learners.xapi.statements import (
     REFLECTION_FIELDS,
     ReflectionRow,
@@ -101,13 +101,10 @@ def learner_statements(*, learner: Learner) -> Iterator[Statement]:
 def cohort_statements(*, cohort: Cohort) -> Iterator[Statement]:
     """Statements of a cohort's members, as its export shows them: notes and reflections only of the
     members who share them with this cohort. The cohort is one `learners.permissions` let through."""
-    sharing = CohortMembership.objects.filter(
-        cohort=cohort, learner_id=OuterRef("learner_id"), share_reflections=True
-    )
     sessions = (
         _sessions()
         .filter(learner__memberships__cohort=cohort)
-        .annotate(shared=Exists(sharing))
+        .annotate(shared=Q(learner_id__in=cohort_sharing_learners(cohort=cohort)))
         .order_by("learner__user__username", "started_at", "pk")
     )
     base = base_url()
