@@ -16,6 +16,11 @@ amount of evidence removes; pass that noise as `noise` (for the model learner,
 use the rest of `std`.
 A number instead of the rule is a fixed exploration rate: with that probability the Thompson
 draw decides, uncapped (useful for experiments that need a known rate).
+
+Propensities. `choice_probabilities` gives the probability with which `recommend` picks each
+strategy in a situation (exactly 1/0 for a greedy choice, the share of seeded draws each strategy
+wins otherwise, with its standard error), so that logged recommendations can later be used to
+evaluate other policies offline (`coach.engine.policy_eval`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import numpy as np
 from coach.engine.stats import Z90
 
 THOMPSON: Literal["thompson"] = "thompson"
+# 4,000 draws keep the standard error of every estimated probability under 0.5 / sqrt(4000) < 0.008.
+PROPENSITY_DRAWS = 4000
 
 
 @dataclass(frozen=True)
@@ -64,14 +71,10 @@ def recommend(
     """Rank strategies by expected outcome and pick one; see the module docstring for when
     the pick is an exploration. `seed` makes exploration reproducible."""
     mean_arr, std_arr, labels = _check(mean, std, names)
-    if not (explore == THOMPSON or (isinstance(explore, (int, float)) and 0.0 <= explore <= 1.0)):
-        raise ValueError(f"explore must be {THOMPSON!r} or a probability in [0, 1], got {explore!r}")
-    if not max_cost >= 0.0:
-        raise ValueError(f"max_cost must be >= 0, got {max_cost!r}")
+    _check_rule(explore, max_cost)
     order = np.argsort(-mean_arr, kind="stable")
     ranked = tuple(_option(int(i), labels[int(i)], mean_arr[i], std_arr[i]) for i in order)
-    noise_arr = np.broadcast_to(np.asarray(noise, dtype=np.float64), mean_arr.shape)
-    spread = np.sqrt(np.clip(std_arr**2 - noise_arr**2, 0.0, None))
+    spread = _spread(std_arr, noise)
     rng = np.random.default_rng(seed)
     pick = int(order[0])
     if explore == THOMPSON:
@@ -84,6 +87,51 @@ def recommend(
     exploring = pick != int(order[0])
     reason = _explore_reason(chosen, ranked[0]) if exploring else _greedy_reason(ranked)
     return Recommendation(chosen=chosen, ranked=ranked, exploration=exploring, reason=reason)
+
+
+@dataclass(frozen=True)
+class ChoiceProbabilities:
+    """How likely `recommend` is to pick each strategy in one situation."""
+
+    probability: np.ndarray  # (S,), sums to 1
+    stderr: np.ndarray  # (S,), 0 where the probability is exact
+    draws: int  # 0 when no draw decides (a greedy rule or a single strategy)
+
+
+def choice_probabilities(
+    mean: Sequence[float] | np.ndarray,
+    std: Sequence[float] | np.ndarray,
+    *,
+    explore: float | Literal["thompson"] = THOMPSON,
+    max_cost: float = 0.05,
+    noise: float | Sequence[float] | np.ndarray = 0.0,
+    draws: int = PROPENSITY_DRAWS,
+    seed: int | np.random.Generator | None = None,
+) -> ChoiceProbabilities:
+    """The probability that `recommend` with the same arguments picks each strategy, estimated
+    from `draws` seeded Thompson draws (vectorised: 4,000 draws over 10 strategies take well
+    under a millisecond) and exact where no draw decides."""
+    mean_arr, std_arr, _ = _check(mean, std, None)
+    _check_rule(explore, max_cost)
+    if not (isinstance(draws, (int, np.integer)) and draws >= 1):
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    n_strategies = mean_arr.shape[0]
+    top = int(np.argsort(-mean_arr, kind="stable")[0])
+    greedy = np.zeros(n_strategies)
+    greedy[top] = 1.0
+    rate = 1.0 if explore == THOMPSON else float(explore)
+    spread = _spread(std_arr, noise)
+    if rate == 0.0 or n_strategies == 1 or not np.any(spread > 0.0):
+        return ChoiceProbabilities(probability=greedy, stderr=np.zeros(n_strategies), draws=0)
+    rng = np.random.default_rng(seed)
+    winners = np.argmax(rng.normal(mean_arr, spread, size=(int(draws), n_strategies)), axis=1)
+    if explore == THOMPSON:
+        # A winner priced more than max_cost below the best leaves the best in place.
+        winners = np.where(mean_arr[top] - mean_arr[winners] <= max_cost, winners, top)
+    won = np.bincount(winners, minlength=n_strategies) / float(draws)
+    probability = (1.0 - rate) * greedy + rate * won
+    stderr = rate * np.sqrt(won * (1.0 - won) / float(draws))
+    return ChoiceProbabilities(probability=probability, stderr=stderr, draws=int(draws))
 
 
 def points(value: float) -> int:
@@ -111,6 +159,19 @@ def _check(
         if len(labels) != mean_arr.shape[0]:
             raise ValueError(f"names has {len(labels)} entries for {mean_arr.shape[0]} strategies")
     return mean_arr, std_arr, labels
+
+
+def _check_rule(explore: float | str, max_cost: float) -> None:
+    if not (explore == THOMPSON or (isinstance(explore, (int, float)) and 0.0 <= explore <= 1.0)):
+        raise ValueError(f"explore must be {THOMPSON!r} or a probability in [0, 1], got {explore!r}")
+    if not max_cost >= 0.0:
+        raise ValueError(f"max_cost must be >= 0, got {max_cost!r}")
+
+
+def _spread(std: np.ndarray, noise: float | Sequence[float] | np.ndarray) -> np.ndarray:
+    # Draws reflect what is unknown about a strategy, not the noise no evidence removes.
+    noise_arr = np.broadcast_to(np.asarray(noise, dtype=np.float64), std.shape)
+    return np.sqrt(np.clip(std**2 - noise_arr**2, 0.0, None))
 
 
 def _option(strategy: int, name: str, mean: float, std: float) -> Option:

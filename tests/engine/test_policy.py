@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.engine.policy import Recommendation, recommend
+from coach.engine.policy import Recommendation, choice_probabilities, recommend
 
 NAMES = ["practice testing", "rereading", "highlighting"]
 MEAN = np.array([0.72, 0.63, 0.40])
@@ -79,3 +79,39 @@ def test_rejects_names_of_another_length() -> None:
 def test_rejects_exploration_rate_outside_zero_one() -> None:
     with pytest.raises(ValueError, match="explore"):
         recommend(MEAN, STD, explore=1.5)
+
+
+def _empirical_choices(mean: np.ndarray, std: np.ndarray, runs: int, **rule: object) -> np.ndarray:
+    picks = [recommend(mean, std, seed=seed, **rule).chosen.strategy for seed in range(runs)]  # type: ignore[arg-type]
+    return np.bincount(picks, minlength=mean.shape[0]) / runs
+
+
+@pytest.mark.parametrize("rule", [{}, {"max_cost": 0.02}, {"explore": 0.3}, {"noise": 0.04}])
+def test_choice_probabilities_match_what_recommend_picks(rule: dict[str, object]) -> None:
+    mean, std = np.array([0.62, 0.60, 0.57, 0.40]), np.array([0.06, 0.09, 0.05, 0.05])
+    estimated = choice_probabilities(mean, std, seed=7, **rule)  # type: ignore[arg-type]
+    runs = 3000
+    seen = _empirical_choices(mean, std, runs, **rule)
+    # Both are estimates: their difference has the standard error of the two combined.
+    combined = np.sqrt(estimated.stderr**2 + seen * (1 - seen) / runs)
+    assert np.all(np.abs(seen - estimated.probability) <= 4 * combined + 1e-12), (seen, estimated)
+    assert estimated.probability.sum() == pytest.approx(1.0)
+    assert np.all(estimated.stderr < 0.01)
+    assert estimated.probability[3] == 0.0  # far below the best: never chosen
+
+
+def test_a_greedy_choice_has_exact_propensities() -> None:
+    estimated = choice_probabilities(MEAN, STD, explore=0.0)
+    assert estimated.probability.tolist() == [1.0, 0.0, 0.0]
+    assert estimated.stderr.tolist() == [0.0, 0.0, 0.0]
+    assert estimated.draws == 0
+
+
+def test_choice_probabilities_are_reproducible_and_checked() -> None:
+    mean, std = np.array([0.60, 0.59]), np.array([0.2, 0.2])
+    first = choice_probabilities(mean, std, seed=3).probability
+    assert choice_probabilities(mean, std, seed=3).probability.tolist() == first.tolist()
+    with pytest.raises(ValueError, match="draws"):
+        choice_probabilities(mean, std, draws=0)
+    with pytest.raises(ValueError, match="explore"):
+        choice_probabilities(mean, std, explore=1.5)
