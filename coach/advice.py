@@ -2,6 +2,11 @@
 
 The reason is a list of facts (`coach.reasons`), rendered in the reader's language when shown.
 Scores are in points out of 100.
+
+Every piece of advice carries its propensities: the probability with which the rule in force
+(`PolicySetting`) would have chosen each strategy in that situation, so that the logged
+recommendations can later answer what another rule would have achieved
+(`coach.engine.policy_eval`).
 """
 
 from __future__ import annotations
@@ -9,16 +14,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.utils.translation import gettext
 
 from coach.engine import MetaLearner, SessionLog
-from coach.engine.policy import recommend
+from coach.engine.policy import THOMPSON, Recommendation, choice_probabilities, recommend
 from coach.engine.stats import Z90
 from coach.fallback import DEFAULT_POPULATION, Population, evidence_ranking
-from coach.models import AdviceSource, Strategy, Utility
+from coach.models import AdviceSource, Policy, Strategy, Utility
 from coach.reasons import (
     Fact,
     choice_fact,
@@ -30,6 +35,55 @@ from coach.reasons import (
     utility_fact,
 )
 from coach.snapshots import LoadedSnapshot
+
+# Raised whenever the way a recommendation is chosen changes (the rule, its inputs, how its
+# propensities are estimated): logged propensities are only comparable under one version.
+POLICY_VERSION = 1
+# Thompson sampling's price cap, in points: the most a suggestion may cost in expected score.
+DEFAULT_MAX_COST = 5
+MAX_COST_LIMIT = 20  # an educator may raise the cap this far for a cohort, no further
+
+
+@dataclass(frozen=True)
+class PolicySetting:
+    """How the engine chooses for a learner: Thompson sampling with a price cap (points), or greedy."""
+
+    rule: str = Policy.THOMPSON
+    max_cost: int = DEFAULT_MAX_COST
+
+    @property
+    def is_default(self) -> bool:
+        return self == DEFAULT_POLICY
+
+
+DEFAULT_POLICY = PolicySetting()
+
+
+@dataclass(frozen=True)
+class Propensities:
+    """How likely the rule in force was to choose each strategy in the situation.
+
+    `probability` and `stderr` map the slugs of the strategies it chose among; strategies set aside
+    are left out (it could not choose them: probability 0). Exact (stderr 0, draws 0) for a greedy
+    choice; otherwise estimated from `draws` seeded draws of the same rule.
+    """
+
+    policy: str
+    max_cost: float | None  # points; None where no price cap applied (greedy, evidence)
+    probability: dict[str, float]
+    stderr: dict[str, float]
+    draws: int
+    version: int = POLICY_VERSION
+
+
+class PolicyInputs(NamedTuple):
+    """What the engine's rule chooses among: the allowed strategies' catalogue indices; for each,
+    the predicted outcome's mean and std and the session noise its draws leave out (fractions)."""
+
+    allowed: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    noise: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -82,6 +136,7 @@ class Advice:
     reason_facts: list[Fact]
     ranking: list[RankedStrategy]
     source: str
+    propensities: Propensities
 
 
 def advice_from_evidence(
@@ -102,6 +157,8 @@ def advice_from_evidence(
     allowed = _allowed(len(strategies), set_aside)
     candidates = [int(i) for i in order if allowed[i]]
     best, runner = candidates[0], (candidates[1] if len(candidates) > 1 else int(order[1]))
+    # Always the best of the allowed strategies: exactly 1 for it, 0 for the others.
+    probability = {strategies[i].slug: float(i == best) for i in candidates}
     n = int(record.counts[best])
     facts = [
         utility_fact(strategies[best].slug, strategies[best].utility),
@@ -117,6 +174,13 @@ def advice_from_evidence(
         reason_facts=facts,
         ranking=ranking,
         source=AdviceSource.HISTORY if record.counts.sum() else AdviceSource.EVIDENCE,
+        propensities=Propensities(
+            policy=Policy.EVIDENCE,
+            max_cost=None,
+            probability=probability,
+            stderr=dict.fromkeys(probability, 0.0),
+            draws=0,
+        ),
     )
 
 
@@ -128,11 +192,12 @@ def advice_from_engine(
     context: np.ndarray,
     seed_key: str,
     set_aside: frozenset[int] = frozenset(),
+    setting: PolicySetting = DEFAULT_POLICY,
 ) -> Advice:
-    """The model-based learner ranks and chooses (Thompson sampling may explore) among the
-    strategies not set aside; the memory-based learner's neighbours supply the evidence the
-    learner reads. `context`: (m, d) rows, the situations the next session may be
-    (`predict_mixed`)."""
+    """The model-based learner ranks and chooses (Thompson sampling may explore, unless `setting`
+    is greedy) among the strategies not set aside; the memory-based learner's neighbours supply
+    the evidence the learner reads. `context`: (m, d) rows, the situations the next session may
+    be (`predict_mixed`)."""
     mean, std, situational = predict_mixed(snapshot.model, history, context)
     memory_mean, memory_std, _ = predict_mixed(snapshot.memory, history, context)
     own = np.bincount(history.strategy, minlength=len(strategies))
@@ -146,16 +211,10 @@ def advice_from_engine(
         )
         for i in np.argsort(-mean[0], kind="stable")
     ]
-    # The policy sees the allowed strategies only; its indices are mapped back to the catalogue's.
-    index = np.flatnonzero(_allowed(len(strategies), set_aside))
-    # Exploring learns about the learner; a session's noise and what they will say before it
-    # are not learnt by exploring, so the draws leave both out.
-    noise = np.sqrt(
-        np.broadcast_to(snapshot.model.session_noise(mean[0]), mean[0].shape) ** 2 + situational[0] ** 2
-    )
-    noise = noise[index]
-    names = [strategies[i].label for i in index]
-    picked = recommend(mean[0, index], std[0, index], names=names, noise=noise, seed=_seed(seed_key))
+    inputs = _policy_inputs(snapshot, mean, std, situational, set_aside)
+    picked, propensities = policy_choice(inputs, strategies=strategies, setting=setting, seed_key=seed_key)
+    # The policy saw the allowed strategies only; its indices are mapped back to the catalogue's.
+    index = inputs.allowed
     choice = replace(
         picked,
         chosen=replace(picked.chosen, strategy=int(index[picked.chosen.strategy])),
@@ -186,7 +245,57 @@ def advice_from_engine(
         reason_facts=facts,
         ranking=ranking,
         source=AdviceSource.ENGINE,
+        propensities=propensities,
     )
+
+
+def engine_policy_inputs(
+    *, snapshot: LoadedSnapshot, history: SessionLog, context: np.ndarray, set_aside: frozenset[int]
+) -> PolicyInputs:
+    """The inputs `advice_from_engine` gives the rule, for checking its propensities."""
+    mean, std, situational = predict_mixed(snapshot.model, history, context)
+    return _policy_inputs(snapshot, mean, std, situational, set_aside)
+
+
+def policy_choice(
+    inputs: PolicyInputs, *, strategies: list[Strategy], setting: PolicySetting, seed_key: str
+) -> tuple[Recommendation, Propensities]:
+    """The rule's choice among `inputs` (indices into them) and its probabilities of choosing
+    each, computed with the same arguments so that the two always describe one rule."""
+    thompson = setting.rule == Policy.THOMPSON
+    rule: dict[str, Any] = {
+        "explore": THOMPSON if thompson else 0.0,
+        "max_cost": setting.max_cost / 100.0,
+        "noise": inputs.noise,
+    }
+    names = [strategies[i].label for i in inputs.allowed]
+    picked = recommend(inputs.mean, inputs.std, names=names, seed=_seed(seed_key), **rule)
+    # Seeded apart from the choice: the estimate does not reuse the draw that chose.
+    chance = choice_probabilities(inputs.mean, inputs.std, seed=_seed(f"{seed_key}:propensities"), **rule)
+    slugs = [strategies[i].slug for i in inputs.allowed]
+    return picked, Propensities(
+        policy=Policy.THOMPSON if thompson else Policy.GREEDY,
+        max_cost=float(setting.max_cost) if thompson else None,
+        probability={slug: float(p) for slug, p in zip(slugs, chance.probability, strict=True)},
+        stderr={slug: float(e) for slug, e in zip(slugs, chance.stderr, strict=True)},
+        draws=chance.draws,
+    )
+
+
+def _policy_inputs(
+    snapshot: LoadedSnapshot,
+    mean: np.ndarray,
+    std: np.ndarray,
+    situational: np.ndarray,
+    set_aside: frozenset[int],
+) -> PolicyInputs:
+    index = np.flatnonzero(_allowed(mean.shape[1], set_aside))
+    # Exploring learns about the learner; a session's noise and what they will say before it
+    # are not learnt by exploring, so the draws leave both out.
+    noise = np.sqrt(
+        np.broadcast_to(snapshot.model.session_noise(mean[0]), mean[0].shape) ** 2 + situational[0] ** 2
+    )
+    return PolicyInputs(allowed=index, mean=mean[0, index], std=std[0, index], noise=noise[index])
 
 
 def predict_mixed(

@@ -61,6 +61,16 @@ class AdviceSource(models.TextChoices):
     ENGINE = "engine", _("Engine")
 
 
+class Policy(models.TextChoices):
+    """The rule that chose a recommendation (`coach.advice`): the engine's Thompson sampling with
+    a price cap or its greedy choice, or, before the engine's first snapshot, the published
+    evidence, always greedy."""
+
+    THOMPSON = "thompson", _("Thompson sampling")
+    GREEDY = "greedy", _("Greedy")
+    EVIDENCE = "evidence", _("Published evidence")
+
+
 class EngineRun(models.Model):
     """One meta-training run of the engine: its progress, outcome and evaluation figures."""
 

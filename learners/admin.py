@@ -216,8 +216,17 @@ class XapiStatementSentAdmin(ReadOnlyAdmin):
 
 @admin.register(Recommendation)
 class RecommendationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "learner", "strategy", "expected_score", "exploration", "source", "status"]
-    list_filter = ["status", "source", "exploration", "strategy"]
+    list_display = [
+        "created_at",
+        "learner",
+        "strategy",
+        "expected_score",
+        "exploration",
+        "source",
+        "policy",
+        "status",
+    ]
+    list_filter = ["status", "source", "policy", "exploration", "strategy"]
     search_fields = ["learner__user__username", "subject", "reason"]
     list_select_related = ["learner__user", "strategy"]
     date_hierarchy = "created_at"

@@ -16,8 +16,8 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from coach.advice import RankedStrategy
-from coach.models import AdviceSource
+from coach.advice import DEFAULT_MAX_COST, MAX_COST_LIMIT, RankedStrategy
+from coach.models import AdviceSource, Policy
 from coach.reasons import reason_text
 
 MINUTES_MAX = 600
@@ -123,11 +123,32 @@ class Cohort(models.Model):
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(Learner, through="CohortMembership", related_name="cohorts")
+    # How the engine chooses for the members (coach.advice.PolicySetting); a learner in several
+    # cohorts follows the one they joined last among those set apart from the default.
+    policy_rule = models.CharField(
+        _("recommendation rule"),
+        max_length=10,
+        choices=[(Policy.THOMPSON, Policy.THOMPSON.label), (Policy.GREEDY, Policy.GREEDY.label)],
+        default=Policy.THOMPSON,
+    )
+    policy_max_cost = models.PositiveSmallIntegerField(
+        _("exploration cap (points)"),
+        default=DEFAULT_MAX_COST,
+        validators=[MaxValueValidator(MAX_COST_LIMIT)],
+    )
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("cohort")
         verbose_name_plural = _("cohorts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(policy_rule__in=[Policy.THOMPSON, Policy.GREEDY]), name="cohort_policy_rule_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(policy_max_cost__lte=MAX_COST_LIMIT), name="cohort_policy_max_cost_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -153,6 +174,7 @@ class Recommendation(models.Model):
         SHOWN = "shown", _("Shown")
         FOLLOWED = "followed", _("Followed")
         DISMISSED = "dismissed", _("Dismissed")
+        OTHER = "other", _("Studied something else")
 
     Source = AdviceSource
 
@@ -184,9 +206,26 @@ class Recommendation(models.Model):
         blank=True,
         related_name="recommendations",
     )
+    # Shown, then followed or dismissed by the learner's answer; the next session saved sets it
+    # to followed or other by its strategy (a dismissal stays).
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SHOWN)
     dismissed_reason = models.CharField(max_length=200, blank=True)
     responded_at = models.DateTimeField(null=True, blank=True)
+    # The learner's next session after it was shown (learners.services.sessions): its self-test
+    # score is what the recommendation is judged by.
+    next_session = models.OneToOneField(
+        "StudySession", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The rule that chose it (coach.advice.Propensities): "" for recommendations stored before
+    # rules were logged, which policy evaluation leaves out.
+    policy = models.CharField(max_length=10, choices=Policy.choices, blank=True)
+    policy_version = models.PositiveSmallIntegerField(default=0)
+    policy_max_cost = models.FloatField(null=True, blank=True)  # points, where a price cap applied
+    # Slug -> probability that the rule chose that strategy here, over the strategies it chose
+    # among (those set aside are left out: 0); empty when unknown. Standard errors likewise.
+    propensities = models.JSONField(default=dict, blank=True)
+    propensity_stderr = models.JSONField(default=dict, blank=True)
+    propensity_draws = models.PositiveIntegerField(default=0)  # 0: exact
 
     class Meta:
         ordering = ["-created_at", "-id"]

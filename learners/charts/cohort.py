@@ -209,8 +209,13 @@ def cohort_follow_chart(*, follow: dict[str, int], after: list[CohortEstimate]) 
     total = sum(follow.values())
     if not total:
         return Chart("cohort-follow", title, _("No recommendations yet."), None)
-    labels = {"shown": _("Shown, no answer"), "followed": _("Followed"), "dismissed": _("Dismissed")}
-    colours = {"shown": MUTED, "followed": ACCENT, "dismissed": OTHERS}
+    labels = {
+        "shown": _("Shown, no answer"),
+        "followed": _("Followed"),
+        "dismissed": _("Dismissed"),
+        "other": _("Studied something else"),
+    }
+    colours = {"shown": MUTED, "followed": ACCENT, "dismissed": OTHERS, "other": OTHERS}
     figure = Figure(
         [
             trace(

@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from coach.advice import StrategyRecord
+from coach.advice import DEFAULT_MAX_COST, DEFAULT_POLICY, PolicySetting, StrategyRecord
 from coach.fallback import Population, population_estimate
-from coach.models import Strategy
-from learners.models import Learner, Recommendation, StudySession
+from coach.models import Policy, Strategy
+from learners.models import CohortMembership, Learner, Recommendation, StudySession
 
 # How long the dashboard waits for an answer to a request that may write nothing new.
 PENDING_WINDOW = timedelta(minutes=2)
@@ -131,3 +131,18 @@ def strategies_set_aside(*, learner_id: int, subject: str, task_kind: str) -> se
         learner_id=learner_id, subject=subject, task_kind=task_kind, status=Recommendation.Status.DISMISSED
     )
     return set(dismissed.values_list("strategy_id", flat=True))
+
+
+def policy_setting(*, learner_id: int) -> PolicySetting:
+    """The rule the engine follows for this learner: that of the cohort they joined most recently
+    among their cohorts (archived ones aside) whose setting differs from the default; the default
+    when none does. One query."""
+    default = Q(cohort__policy_rule=Policy.THOMPSON, cohort__policy_max_cost=DEFAULT_MAX_COST)
+    row = (
+        CohortMembership.objects.filter(learner_id=learner_id, cohort__archived=False)
+        .exclude(default)
+        .order_by("-joined_at", "-pk")
+        .values_list("cohort__policy_rule", "cohort__policy_max_cost")
+        .first()
+    )
+    return DEFAULT_POLICY if row is None else PolicySetting(rule=row[0], max_cost=row[1])

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError as BrokerError
 
-from coach.advice import advice_from_engine, advice_from_evidence
+from coach.advice import POLICY_VERSION, advice_from_engine, advice_from_evidence
 from coach.reasons import reason_text
 from coach.selectors import strategy_list
 from coach.snapshots import snapshot_current
@@ -66,8 +66,11 @@ def recommendation_refresh(
     set_aside = recommendations.strategies_set_aside(
         learner_id=learner_id, subject=subject, task_kind=task_kind
     )
+    setting = recommendations.policy_setting(learner_id=learner_id)
     # No language in the basis: the reason is stored as facts and shown in the reader's language.
-    situation = f"{subject}\n{task_kind}\n{sorted(set_aside)}".encode()
+    # The rule is in it: a cohort's new setting gives the next refresh a new recommendation.
+    rule = f"{setting.rule}:{setting.max_cost}:{POLICY_VERSION}"
+    situation = f"{subject}\n{task_kind}\n{sorted(set_aside)}\n{rule}".encode()
     basis = f"{version}:{record.basis}:{hashlib.sha256(situation).hexdigest()[:24]}"
     excluded = frozenset(i for i, s in enumerate(strategies) if s.pk in set_aside)
     existing = Recommendation.objects.filter(learner_id=learner_id, basis=basis).first()
@@ -86,6 +89,7 @@ def recommendation_refresh(
                 context=context,
                 seed_key=basis,
                 set_aside=excluded,
+                setting=setting,
             )
         else:
             advice = advice_from_evidence(
@@ -95,6 +99,7 @@ def recommendation_refresh(
                 set_aside=excluded,
             )
         reason = reason_text(advice.reason_facts, {s.slug: s.name for s in strategies})
+    chance = advice.propensities
     try:
         with transaction.atomic():
             return Recommendation.objects.create(
@@ -111,6 +116,12 @@ def recommendation_refresh(
                 source=advice.source,
                 snapshot_id=snapshot.id if usable and snapshot else None,
                 basis=basis,
+                policy=chance.policy,
+                policy_version=chance.version,
+                policy_max_cost=chance.max_cost,
+                propensities=chance.probability,
+                propensity_stderr=chance.stderr,
+                propensity_draws=chance.draws,
             )
     except IntegrityError:
         # Another worker stored the same recommendation first.

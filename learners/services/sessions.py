@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone as dj_timezone
 
 from coach.models import Strategy
-from learners.models import Learner, PlannedSession, Reflection, StudySession, validate_timezone
+from learners.models import (
+    Learner,
+    PlannedSession,
+    Recommendation,
+    Reflection,
+    StudySession,
+    validate_timezone,
+)
 from learners.services.email_address import email_validate
 from learners.services.plan import plan_fulfil
 from learners.services.recommendations import recommendation_request
 from learners.services.xapi import xapi_request
+
+# A recommendation shown this long after a session's start time still counts as shown before it:
+# start times are typed to the minute, often rounded, after reading the card.
+FOLLOW_SLACK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,7 @@ def session_insert(
             raise
         return SessionSaved(session=earlier, refresh_queued=None, already_saved=True)
     _reflection_save(session=session, data=reflection)
+    _recommendation_follow(session=session)
     if kept_previous_plan is not None:
         Reflection.objects.update_or_create(
             session=session, defaults={"kept_previous_plan": kept_previous_plan}
@@ -151,6 +166,7 @@ def session_update(
         session.full_clean()
         session.save()
         _reflection_save(session=session, data=reflection)
+        _recommendation_outcome_update(session=session)
         xapi_request(learner_id=session.learner_id)
     return SessionSaved(session=session, refresh_queued=recommendation_request(learner_id=session.learner_id))
 
@@ -171,6 +187,42 @@ def session_reflect(*, session: StudySession, reflection: ReflectionInput) -> Re
         _reflection_save(session=session, data=reflection)
         xapi_request(learner_id=session.learner_id)
     return Reflection.objects.filter(session=session).first()
+
+
+def _outcome(strategy_id: int) -> Case:
+    """What the learner did after a recommendation, from the strategy of the session that followed;
+    a dismissal stays what it was."""
+    return Case(
+        When(status=Recommendation.Status.DISMISSED, then=F("status")),
+        When(strategy_id=strategy_id, then=Value(Recommendation.Status.FOLLOWED)),
+        default=Value(Recommendation.Status.OTHER),
+    )
+
+
+def _recommendation_follow(*, session: StudySession) -> None:
+    """Link the session to the recommendation it followed: the learner's latest one shown by the
+    session's start (FOLLOW_SLACK), unless another session followed that one already. One query.
+
+    A recommendation replaced before any session started (by a refresh or a dismissal) keeps no
+    session: the learner never studied under it. Imported sessions, written in bulk, link none.
+    """
+    in_force = (
+        Recommendation.objects.filter(
+            learner_id=session.learner_id, created_at__lte=session.started_at + FOLLOW_SLACK
+        )
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
+    )
+    Recommendation.objects.filter(pk=Subquery(in_force), next_session__isnull=True).update(
+        next_session=session,
+        status=_outcome(session.strategy_id),
+        responded_at=Coalesce(F("responded_at"), Value(dj_timezone.now())),
+    )
+
+
+def _recommendation_outcome_update(*, session: StudySession) -> None:
+    """A session's strategy changed: so did what the learner did after the recommendation it followed."""
+    Recommendation.objects.filter(next_session=session).update(status=_outcome(session.strategy_id))
 
 
 def _reflection_save(*, session: StudySession, data: ReflectionInput | None) -> None:

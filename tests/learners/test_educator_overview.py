@@ -99,7 +99,7 @@ def test_follow_through_counts_statuses_and_scores_after_following(cohort: Cohor
     StudySessionFactory(learner=alice, recommendation=followed, score=80)
     StudySessionFactory(learner=alice, recommendation=dismissed, score=50)
     overview = cohort_overview(cohort=cohort)
-    assert overview.follow_through == {"shown": 1, "followed": 1, "dismissed": 1}
+    assert overview.follow_through == {"shown": 1, "followed": 1, "dismissed": 1, "other": 0}
     assert {e.label: e.mean for e in overview.score_after} == {"followed": 80, "not_followed": 50}
 
 
