@@ -20,6 +20,31 @@ class CohortForm(forms.ModelForm):
         labels = {"name": _("Cohort name")}
 
 
+class CohortPolicyForm(forms.ModelForm):
+    """How the coach chooses recommendations for the cohort's members."""
+
+    class Meta:
+        model = Cohort
+        fields = ["policy_rule", "policy_max_cost"]
+        labels = {
+            "policy_rule": _("How the coach chooses"),
+            "policy_max_cost": _("Exploration cap (points out of 100)"),
+        }
+        help_texts = {
+            "policy_rule": _(
+                "Thompson sampling (the default) now and then suggests a strategy that is less "
+                "known for the learner but close to the best, to find out what suits them; greedy "
+                "always suggests the strategy with the best expected score. Members follow this "
+                "from their next recommendation. A learner in several cohorts follows the cohort "
+                "they joined most recently among those not left at the default."
+            ),
+            "policy_max_cost": _(
+                "With Thompson sampling: the most expected self-test score a suggestion may give "
+                "up to explore, from 0 to 20 points (default 5)."
+            ),
+        }
+
+
 class CoTeacherForm(forms.Form):
     username = forms.CharField(label=_("Co-teacher's username"), max_length=150)
 

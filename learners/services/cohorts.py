@@ -53,6 +53,16 @@ def cohort_rename(*, cohort: Cohort, name: str) -> Cohort:
     return cohort
 
 
+def cohort_policy_set(*, cohort: Cohort, rule: str, max_cost: int) -> Cohort:
+    """How the coach chooses for the members, from each one's next recommendation (the setting
+    is part of a recommendation's basis)."""
+    cohort.policy_rule = rule
+    cohort.policy_max_cost = max_cost
+    cohort.full_clean()
+    cohort.save(update_fields=["policy_rule", "policy_max_cost"])
+    return cohort
+
+
 def cohort_set_archived(*, cohort: Cohort, archived: bool) -> Cohort:
     """An archived cohort keeps its data for the educators but takes no new members."""
     cohort.archived = archived

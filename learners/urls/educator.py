@@ -6,6 +6,7 @@ urlpatterns = [
     path("", educator.home, name="educator-home"),
     path("cohorts/<int:cohort_id>/", educator.cohort_detail, name="educator-cohort"),
     path("cohorts/<int:cohort_id>/settings/", educator.cohort_settings, name="educator-cohort-settings"),
+    path("cohorts/<int:cohort_id>/policy/", educator.cohort_policy, name="educator-cohort-policy"),
     path("cohorts/<int:cohort_id>/archive/", educator.cohort_archive, name="educator-cohort-archive"),
     path("cohorts/<int:cohort_id>/co-teachers/", educator.co_teacher_add, name="educator-co-teacher-add"),
     path(

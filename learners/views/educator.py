@@ -13,8 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from learners import charts
-from learners.educator_forms import CohortForm, CoTeacherForm, JoinCodeForm, MemberSearchForm
+from learners.educator_forms import (
+    CohortForm,
+    CohortPolicyForm,
+    CoTeacherForm,
+    JoinCodeForm,
+    MemberSearchForm,
+)
 from learners.http import CSV, AuthenticatedHttpRequest, file_download
+from learners.models import Cohort
 from learners.permissions import (
     cohort_for_educator,
     cohort_for_owner,
@@ -105,14 +112,40 @@ def cohort_settings(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpRe
         services.cohort_rename(cohort=cohort, name=form.cleaned_data["name"])
         messages.success(request, _("Cohort renamed."))
         return redirect("educator-cohort-settings", cohort_id=cohort.pk)
+    return _settings_page(request, cohort, form=form)
+
+
+@educator_required
+@require_POST
+def cohort_policy(request: AuthenticatedHttpRequest, cohort_id: int) -> HttpResponse:
+    cohort = cohort_for_owner(user=request.user, cohort_id=cohort_id)
+    form = CohortPolicyForm(request.POST, instance=cohort)
+    if not form.is_valid():
+        return _settings_page(request, cohort, policy_form=form)
+    services.cohort_policy_set(
+        cohort=cohort, rule=form.cleaned_data["policy_rule"], max_cost=form.cleaned_data["policy_max_cost"]
+    )
+    messages.success(request, _("Recommendation rule saved; members get it with their next recommendation."))
+    return redirect("educator-cohort-settings", cohort_id=cohort.pk)
+
+
+def _settings_page(
+    request: AuthenticatedHttpRequest,
+    cohort: Cohort,
+    *,
+    form: CohortForm | None = None,
+    policy_form: CohortPolicyForm | None = None,
+) -> HttpResponse:
     context = {
         "cohort": cohort,
-        "form": form,
+        "form": form or CohortForm(instance=cohort),
+        "policy_form": policy_form or CohortPolicyForm(instance=cohort),
         "co_teacher_form": CoTeacherForm(),
         "join_code_form": JoinCodeForm(),
         "co_teachers": cohort.co_teachers.order_by("username"),
     }
-    return render(request, "educator/cohort_settings.html", context)
+    invalid = (form is not None and form.errors) or (policy_form is not None and policy_form.errors)
+    return render(request, "educator/cohort_settings.html", context, status=400 if invalid else 200)
 
 
 @educator_required

@@ -72,6 +72,10 @@ def owner_urls(world: World) -> dict[str, tuple[str, dict[str, str]]]:
         ),
         "join-code-renew": (reverse("educator-join-code-renew", args=[c]), {"expires_in_days": ""}),
         "join-code-revoke": (reverse("educator-join-code-revoke", args=[c]), {}),
+        "policy": (
+            reverse("educator-cohort-policy", args=[c]),
+            {"policy_rule": "greedy", "policy_max_cost": "5"},
+        ),
     }
 
 
@@ -83,6 +87,7 @@ OWNER_ACTIONS = [
     "co-teacher-remove",
     "join-code-renew",
     "join-code-revoke",
+    "policy",
 ]
 
 
