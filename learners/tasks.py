@@ -12,7 +12,7 @@ from celery import Task, shared_task
 from django.db import DatabaseError
 
 from coach import training
-from learners.services import email_address, engine_runs, imports, recommendations, reminders, xapi
+from learners.services import coaching, email_address, engine_runs, imports, recommendations, reminders, xapi
 
 RETRY: dict[str, Any] = {
     "autoretry_for": (DatabaseError,),
@@ -31,6 +31,13 @@ def recommendation_refresh_task(learner_id: int, subject: str = "", task_kind: s
 @shared_task(name="learners.recommendation_catch_up", acks_late=True, ignore_result=True, **RETRY)
 def recommendation_catch_up_task() -> None:
     recommendations.recommendation_catch_up()
+
+
+# Reads every counted recommendation once; a failure leaves the last figures on the page, and
+# the next visit asks again.
+@shared_task(name="learners.coaching_value_refresh", acks_late=True, ignore_result=True, **RETRY)
+def coaching_value_refresh_task(cohort_id: int | None) -> None:
+    coaching.coaching_value_refresh(cohort_id=cohort_id)
 
 
 # Training is long and CPU-bound: no automatic retry (a failure is recorded on the run and shown),

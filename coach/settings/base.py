@@ -223,7 +223,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # (supervisord.conf's worker-engine), it never holds up a learner's refresh on the default queue.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 ENGINE_QUEUE = "engine"
-CELERY_TASK_ROUTES = {"learners.engine_run_execute": {"queue": ENGINE_QUEUE}}
+# The engine page's coaching figures read every logged recommendation: on the engine's queue too.
+CELERY_TASK_ROUTES = {
+    "learners.engine_run_execute": {"queue": ENGINE_QUEUE},
+    "learners.coaching_value_refresh": {"queue": ENGINE_QUEUE},
+}
 # A web request must not hang on a broker that is down: give up publishing quickly and say so.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 2,

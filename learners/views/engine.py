@@ -12,13 +12,19 @@ from coach import selectors as coach_selectors
 from learners import charts
 from learners.http import AuthenticatedHttpRequest
 from learners.permissions import educator_required
+from learners.selectors.coaching import ALL_LEARNERS_MIN, MIN_ESS, coaching_rows
+from learners.selectors.cohorts import cohort_list_for_educator
 from learners.selectors.engine_runs import engine_run_rows
+from learners.services.coaching import coaching_value_request
 from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
 
 
 @educator_required
 @require_GET
-def engine_page(request: HttpRequest) -> HttpResponse:
+def engine_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    # The educator's own cohorts, then all learners: figures computed by the worker, read from
+    # the cache, and asked for again where out of date.
+    coaching = coaching_rows(cohorts=list(cohort_list_for_educator(user=request.user, include_archived=True)))
     runs = coach_selectors.engine_run_list(limit=50)
     active = next((run for run in runs if run.active), None)
     latest = next((run for run in runs if run.status == "succeeded"), None)
@@ -28,6 +34,10 @@ def engine_page(request: HttpRequest) -> HttpResponse:
         "latest": latest,
         "chart": charts.engine_rmse_chart(metrics=latest.metrics if latest else {}),
         "progress_labels": {"unreachable": _("Progress cannot be fetched right now; retrying.")},
+        "coaching": coaching,
+        "coaching_queued": coaching_value_request(rows=coaching),
+        "min_ess": MIN_ESS,
+        "all_learners_min": ALL_LEARNERS_MIN,
     }
     return render(request, "educator/engine.html", context)
 

@@ -18,6 +18,10 @@ def test_engine_retrain_goes_to_the_engine_queue() -> None:
     assert _queue(tasks.engine_run_execute_task.name) == settings.ENGINE_QUEUE == "engine"
 
 
+def test_the_coaching_figures_are_computed_on_the_engine_queue() -> None:
+    assert _queue(tasks.coaching_value_refresh_task.name) == settings.ENGINE_QUEUE
+
+
 @pytest.mark.parametrize(
     "task_name",
     [
