@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from bench import load_report, pages_report
+from bench import load_report, pages_report, policy_eval_report
 
 ENGINE = ("model", "memory")
 REGRET_TARGET_K5 = {"model": 0.45, "memory": 0.55}
@@ -75,6 +75,7 @@ def checks(results: dict[str, Any]) -> list[Check]:
     for name in ENGINE:
         out += _introprog_checks(results, name)
     out += _product_checks(results)
+    out += policy_eval_report.checks(results.get("policy_eval"), quick=bool(results.get("quick")))
     out += pages_report.checks(results.get("pages"))
     out += load_report.checks(results.get("load"))
     total = (results.get("seconds") or {}).get("total")
@@ -367,6 +368,7 @@ def format_table(results: dict[str, Any]) -> str:
         ("speed", _speed_text),
         ("introprog", _introprog_text),
         ("product", _product_text),
+        ("policy_eval", policy_eval_report.text),
         ("pages", pages_report.text),
         ("load", load_report.text),
     ):
@@ -512,6 +514,7 @@ def write_html(results: dict[str, Any], path: Path) -> None:
             figures.append(sensitivity_figure(sim))
     if (intro := results.get("introprog")) and "error" not in intro:
         figures.append(auc_figure(intro))
+    figures += policy_eval_report.figures(results.get("policy_eval"))
     body = [f"<pre>{html.escape(format_table(results))}</pre>"]
     for i, fig in enumerate(figures):
         # The title as a heading and the legend above the plot, so both fit a phone's width.

@@ -14,6 +14,8 @@ Speed runs first and alone, as its timings are targets. Then the simulated popul
 IntroProg run side by side in `--jobs` single-threaded worker processes (one per core by
 default), so their own fit and predict times are taken beside one another, and beside the
 product path's process.
+
+The off-policy evaluation (bench/policy_eval.py) runs in the same pool of workers.
 """
 
 from __future__ import annotations
@@ -82,6 +84,15 @@ def _product_path(*, quick: bool, seed: int) -> dict[str, Any]:
         env = {**os.environ, **ONE_THREAD_ENV}
         subprocess.run([*command, *(["--quick"] if quick else [])], cwd=ROOT, check=True, env=env)
         return json.loads(out.read_text())
+
+
+def _submit_policy_eval(
+    pool: ProcessPoolExecutor, *, quick: bool, seed: int
+) -> Future[tuple[dict[str, Any], float]]:
+    """Off-policy evaluation (bench/policy_eval.py) in a worker, beside the simulated populations."""
+    from bench import policy_eval
+
+    return pool.submit(_timed, partial(policy_eval.run, seed=seed, **policy_eval.sizes(quick)))
 
 
 def _timed(job: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], float]:
@@ -160,11 +171,13 @@ def run(
             **sizes["introprog"],
         )
         introprog_job: Future[tuple[dict[str, Any], float]] = pool.submit(_timed, introprog_run)
+        policy_eval_job = _submit_policy_eval(pool, quick=quick, seed=seed)
         simulated_run = partial(
             simulated.run, _simulated_factories(seed), seed=seed, executor=pool, **sizes["simulated"]
         )
         ok &= _part("simulated", partial(_timed, simulated_run), results)
         ok &= _part("introprog", introprog_job.result, results)
+        ok &= _part("policy_eval", policy_eval_job.result, results)
     ok &= _part("product", product_job.result, results)
     beside.shutdown()
     results["seconds"]["total"] = time.perf_counter() - tic

@@ -179,6 +179,7 @@ def test_quick_bench_writes_json_and_html(
     page = (out / "report.html").read_text()
     assert "Plotly.newPlot" in page and "regret ratio" in page and "AUC by" in page
     assert "on each simulated population" in page
+    assert "error" not in results["policy_eval"] and "Off-policy evaluation: coverage" in page
     assert re.search(r"<script[^>]*\bsrc=", page) is None  # plotly.js inline: opens offline
 
 
