@@ -189,7 +189,32 @@ def figures(loop: dict[str, Any] | None) -> list[go.Figure]:
             "Closed loop: regret of each session, by policy, 95% intervals (lower is better)",
             "regret of the session (points)",
         ),
+        _difference_figure(loop),
     ]
+
+
+def _difference_figure(loop: dict[str, Any]) -> go.Figure:
+    """(d)'s cumulative regret minus each other policy's, paired per learner: below 0, (d) is ahead."""
+    fig = go.Figure()
+    for key, row in loop["comparisons"].items():
+        values = row["cumulative_regret"]
+        fig.add_trace(
+            go.Scatter(
+                x=loop["sessions"],
+                y=values,
+                mode="lines+markers",
+                name=f"(d) - {_label(loop, key.split(' - ', 1)[1])}",
+                error_y=report._error_bars(values, row["cumulative_regret_ci95"]),
+            )
+        )
+    fig.add_hline(y=0.0, line_dash="dash", line_width=1)
+    fig.update_layout(
+        title="Closed loop: (d)'s cumulative regret minus another policy's, paired, 95% intervals "
+        "(below 0: (d) is ahead)",
+        xaxis_title="session of the term",
+        yaxis_title="difference in cumulative regret (points)",
+    )
+    return fig
 
 
 def _line_figure(loop: dict[str, Any], key: str, title: str, axis: str) -> go.Figure:
