@@ -303,3 +303,15 @@ def test_every_policy_meets_the_same_term() -> None:
     assert (
         again["policies"]["product"]["cumulative_regret"] == out["policies"]["product"]["cumulative_regret"]
     )
+
+
+def test_the_entry_point_starts() -> None:
+    """Run as `python -m`, it imports bench.run and the report in an order of its own."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "bench.closed_loop", "--help"]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
