@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from bench import load_report, pages_report
+from bench import closed_loop_report, load_report, pages_report, policy_eval_report
 
 ENGINE = ("model", "memory")
 REGRET_TARGET_K5 = {"model": 0.45, "memory": 0.55}
@@ -75,6 +75,8 @@ def checks(results: dict[str, Any]) -> list[Check]:
     for name in ENGINE:
         out += _introprog_checks(results, name)
     out += _product_checks(results)
+    out += policy_eval_report.checks(results.get("policy_eval"), quick=bool(results.get("quick")))
+    out += closed_loop_report.checks(results.get("closed_loop"), quick=bool(results.get("quick")))
     out += pages_report.checks(results.get("pages"))
     out += load_report.checks(results.get("load"))
     total = (results.get("seconds") or {}).get("total")
@@ -367,6 +369,8 @@ def format_table(results: dict[str, Any]) -> str:
         ("speed", _speed_text),
         ("introprog", _introprog_text),
         ("product", _product_text),
+        ("policy_eval", policy_eval_report.text),
+        ("closed_loop", closed_loop_report.text),
         ("pages", pages_report.text),
         ("load", load_report.text),
     ):
@@ -380,7 +384,8 @@ def format_table(results: dict[str, Any]) -> str:
     timings = ", ".join(f"{k} {_fmt(v, 1)} s" for k, v in (results.get("seconds") or {}).items())
     if timings:
         jobs = results.get("jobs", 1)
-        beside = f"simulated and introprog side by side in {jobs} processes, the product path beside them"
+        pooled = "simulated, introprog, policy_eval, closed_loop"
+        beside = f"{pooled} side by side in {jobs} processes, product path beside"
         out.append(f"wall time: {timings} ({beside})")
     return "\n".join(out)
 
@@ -512,6 +517,8 @@ def write_html(results: dict[str, Any], path: Path) -> None:
             figures.append(sensitivity_figure(sim))
     if (intro := results.get("introprog")) and "error" not in intro:
         figures.append(auc_figure(intro))
+    figures += policy_eval_report.figures(results.get("policy_eval"))
+    figures += closed_loop_report.figures(results.get("closed_loop"))
     body = [f"<pre>{html.escape(format_table(results))}</pre>"]
     for i, fig in enumerate(figures):
         # The title as a heading and the legend above the plot, so both fit a phone's width.

@@ -13,7 +13,8 @@ sizes to check the pipeline in CI, without the pages or the load; its numbers ar
 Speed runs first and alone, as its timings are targets. Then the simulated populations and
 IntroProg run side by side in `--jobs` single-threaded worker processes (one per core by
 default), so their own fit and predict times are taken beside one another, and beside the
-product path's process.
+product path's process. The off-policy evaluation (bench/policy_eval.py) and the closed loop
+(bench/closed_loop.py: new learners follow each policy for a term) are two more jobs of that pool.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import introprog, load, pages, report
+from bench import closed_loop, introprog, load, pages, report
 
 ROOT = Path(__file__).resolve().parent.parent
 LEARNERS = ("model", "memory")
@@ -44,11 +45,13 @@ FULL: dict[str, dict[str, Any]] = {
     "simulated": {"n_train": 2000, "n_test": 500, "ks": (0, 1, 2, 5, 10, 20), "n_situations": 20},
     "speed": {"n_learners": 10_000, "n_sessions": 30},
     "introprog": {"max_learners": None},
+    "closed_loop": closed_loop.FULL,
 }
 QUICK: dict[str, dict[str, Any]] = {
     "simulated": {"n_train": 100, "n_test": 20, "ks": (0, 1, 5), "n_situations": 5, "n_draws": 200},
     "speed": {"n_learners": 300, "n_sessions": 10, "n_repeats": 20},
     "introprog": {"max_learners": 60},
+    "closed_loop": closed_loop.QUICK,
 }
 
 
@@ -84,6 +87,15 @@ def _product_path(*, quick: bool, seed: int) -> dict[str, Any]:
         return json.loads(out.read_text())
 
 
+def _submit_policy_eval(
+    pool: ProcessPoolExecutor, *, quick: bool, seed: int
+) -> Future[tuple[dict[str, Any], float]]:
+    """Off-policy evaluation (bench/policy_eval.py) in a worker, beside the simulated populations."""
+    from bench import policy_eval
+
+    return pool.submit(_timed, partial(policy_eval.run, seed=seed, **policy_eval.sizes(quick)))
+
+
 def _timed(job: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], float]:
     """`job()` and its own wall time, taken where it runs."""
     tic = time.perf_counter()
@@ -100,6 +112,14 @@ def _part(name: str, job: Callable[[], tuple[dict[str, Any], float]], results: d
         traceback.print_exc()
         results[name] = {"error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
         return False
+
+
+def _closed_loop_submit(
+    pool: ProcessPoolExecutor, *, seed: int, sizes: dict[str, Any]
+) -> Future[tuple[dict[str, Any], float]]:
+    """bench/closed_loop.py as one job of the pool, with the simulated part's learners."""
+    job = partial(closed_loop.run, _simulated_factories(seed), seed=seed, **sizes)
+    return pool.submit(_timed, job)
 
 
 _LIMITS: Any = None
@@ -160,11 +180,15 @@ def run(
             **sizes["introprog"],
         )
         introprog_job: Future[tuple[dict[str, Any], float]] = pool.submit(_timed, introprog_run)
+        policy_eval_job = _submit_policy_eval(pool, quick=quick, seed=seed)
+        closed_loop_job = _closed_loop_submit(pool, seed=seed, sizes=sizes["closed_loop"])
         simulated_run = partial(
             simulated.run, _simulated_factories(seed), seed=seed, executor=pool, **sizes["simulated"]
         )
         ok &= _part("simulated", partial(_timed, simulated_run), results)
         ok &= _part("introprog", introprog_job.result, results)
+        ok &= _part("policy_eval", policy_eval_job.result, results)
+        ok &= _part("closed_loop", closed_loop_job.result, results)
     ok &= _part("product", product_job.result, results)
     beside.shutdown()
     results["seconds"]["total"] = time.perf_counter() - tic

@@ -12,7 +12,16 @@ from celery import Task, shared_task
 from django.db import DatabaseError
 
 from coach import training
-from learners.services import coaching, email_address, engine_runs, imports, recommendations, reminders, xapi
+from learners.services import (
+    coaching,
+    dashboard,
+    email_address,
+    engine_runs,
+    imports,
+    recommendations,
+    reminders,
+    xapi,
+)
 
 RETRY: dict[str, Any] = {
     "autoretry_for": (DatabaseError,),
@@ -26,6 +35,13 @@ RETRY: dict[str, Any] = {
 @shared_task(name="learners.recommendation_refresh", acks_late=True, ignore_result=True, **RETRY)
 def recommendation_refresh_task(learner_id: int, subject: str = "", task_kind: str = "") -> None:
     recommendations.recommendation_refresh(learner_id=learner_id, subject=subject, task_kind=task_kind)
+    # Then the dashboard the learner comes back to, behind the refreshes already queued.
+    dashboard.dashboard_panel_warm_request(learner_id=learner_id)
+
+
+@shared_task(name="learners.dashboard_panel_warm", ignore_result=True)
+def dashboard_panel_warm_task(learner_id: int) -> None:
+    dashboard.dashboard_panel_warm(learner_id=learner_id)
 
 
 @shared_task(name="learners.recommendation_catch_up", acks_late=True, ignore_result=True, **RETRY)

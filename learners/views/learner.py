@@ -7,11 +7,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from learners.charts import calibration_sentence, dashboard_charts
 from learners.forms import (
     DismissForm,
     KeptPlanForm,
@@ -26,11 +24,10 @@ from learners.models import Recommendation, TaskKind
 from learners.plan_forms import PlanAcceptForm
 from learners.selectors import dashboard, recommendations
 from learners.selectors import sessions as selectors
-from learners.selectors.goals import goal_progress, subject_figures
 from learners.selectors.plan import plan_due, planned_or_none, planned_prefill
 from learners.selectors.sessions import SessionFilters
 from learners.selectors.study import timer_get
-from learners.services.dashboard import nudge_dismiss
+from learners.services.dashboard import dashboard_panel_context, nudge_dismiss
 from learners.services.plan import PLAN_STRATEGY_SLUGS
 from learners.services.recommendations import recommendation_request, recommendation_respond
 from learners.services.sessions import (
@@ -67,13 +64,9 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
     reports = dashboard.selfreport_recent(learner=learner)
     subjects = selectors.learner_subjects(learner=learner)
     context = {
-        "data": data,
+        **dashboard_panel_context(learner=learner, data=data),
         "panel_key": key,
         "panel_seconds": dashboard.DASHBOARD_SECONDS,
-        "charts": SimpleLazyObject(lambda: dashboard_charts(data)),
-        "calibration_sentence": calibration_sentence(data.calibration_stats)
-        if data.calibration_stats
-        else "",
         "recommendation": recommendation,
         "task_kind_label": TaskKind(recommendation.task_kind).label
         if recommendation and recommendation.task_kind in TaskKind.values
@@ -89,10 +82,7 @@ def home(request: LearnerHttpRequest) -> HttpResponse:
         "selfreport_due": dashboard.selfreport_due(latest=reports[0] if reports else None),
         "first_selfreport": not reports,
         "timer": timer_get(learner=learner),
-        "recent": selectors.session_list(learner=learner)[:5],
         "subject_suggestions": subjects,
-        "goals": SimpleLazyObject(lambda: goal_progress(learner=learner)),
-        "subjects": SimpleLazyObject(lambda: subject_figures(learner=learner)),
         "plan": plan_due(learner=learner),
         "plan_form": _plan_form(recommendation, subjects=subjects),
     }

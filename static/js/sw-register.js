@@ -6,6 +6,13 @@
   const url = script.dataset.serviceWorker;
   // After the page's own requests, which the worker's install would otherwise compete with.
   window.addEventListener("load", function () {
-    navigator.serviceWorker.register(url, { scope: "/" }).catch(function () { /* stays online-only */ });
+    navigator.serviceWorker.register(url, { scope: "/" })
+      .then(function () { return navigator.serviceWorker.ready; })
+      .then(function (registration) {
+        // A page whose request left before the worker was active, and which was still loading when
+        // the worker claimed its pages, is left out of that claim: it asks again, now loaded.
+        if (!navigator.serviceWorker.controller && registration.active) registration.active.postMessage("claim");
+      })
+      .catch(function () { /* stays online-only */ });
   });
 })();

@@ -28,6 +28,11 @@ self.addEventListener("activate", function (event) {
   })());
 });
 
+// From a page that was still loading when the worker claimed the others (js/sw-register.js).
+self.addEventListener("message", function (event) {
+  if (event.data === "claim") event.waitUntil(self.clients.claim());
+});
+
 self.addEventListener("fetch", function (event) {
   const request = event.request;
   if (request.mode === "navigate") {

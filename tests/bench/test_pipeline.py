@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bench import introprog, report
+from bench import closed_loop, introprog, report
 from bench import run as bench_run
 
 HAS_BENCH_VENV = introprog.BENCH_PYTHON.exists()
@@ -175,11 +175,44 @@ def test_quick_bench_writes_json_and_html(
         assert {"fit_seconds", "predict_ms_median"} <= set(results["speed"]["learners"][name])
         assert {"auc", "log_loss", "bucket_auc"} <= set(results["introprog"]["learners"][name])
     assert all(c["mark"] in {"met", "MISSED", "n/a"} for c in results["checks"])
+    assert "== Closed loop:" in printed and results["closed_loop"]["setup"]["n_sessions"] == 10
 
     page = (out / "report.html").read_text()
     assert "Plotly.newPlot" in page and "regret ratio" in page and "AUC by" in page
     assert "on each simulated population" in page
+    assert "error" not in results["policy_eval"] and "Off-policy evaluation: coverage" in page
+    assert "Closed loop: cumulative regret over the term" in page
     assert re.search(r"<script[^>]*\bsrc=", page) is None  # plotly.js inline: opens offline
+
+
+def test_quick_closed_loop_prints_every_policy_and_its_targets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "closed_loop.json"
+    assert closed_loop.main(["--quick", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "not meaningful" in printed
+    for label in closed_loop.POLICIES.values():
+        if label != closed_loop.POLICIES["memory_greedy"]:  # its row is asked for with --memory
+            assert label in printed
+    assert closed_loop.NO_COMBINATION in printed
+    assert printed.count("(target ") == 3  # beats (a), beats (b), against (c); no time target
+    results = json.loads(out.read_text())
+    n = closed_loop.QUICK["n_sessions"]
+    for row in results["policies"].values():
+        if row["available"]:
+            assert len(row["cumulative_regret"]) == len(row["cumulative_regret_ci95"]) == n
+            assert all(
+                low <= v <= high
+                for v, (low, high) in zip(
+                    row["cumulative_regret"], row["cumulative_regret_ci95"], strict=True
+                )
+            )
+    assert set(results["comparisons"]) == {
+        "product - habits",
+        "product - published",
+        "product - model_greedy",
+    }
 
 
 def test_report_marks_missing_parts_as_not_measured() -> None:

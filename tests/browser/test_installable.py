@@ -93,3 +93,14 @@ def test_offline_a_page_is_the_offline_page_with_cached_styles(
     page.goto(f"{live_server.url}/study/")
     expect(page.get_by_role("heading", name="You are offline")).to_have_count(0)
     assert console_errors == []
+
+
+def test_a_page_loaded_past_the_worker_asks_it_to_take_over(live_server: Any, page: Page) -> None:
+    # A hard reload bypasses the worker, as does a page that was still loading when the worker
+    # first claimed its pages: the page is left uncontrolled until it asks the worker itself.
+    _log_in(page, live_server.url)
+    page.wait_for_function(CONTROLLED, timeout=TAKEOVER_MS)
+    cdp = page.context.new_cdp_session(page)
+    with page.expect_event("load"):
+        cdp.send("Page.reload", {"ignoreCache": True})
+    page.wait_for_function(CONTROLLED, timeout=30_000)

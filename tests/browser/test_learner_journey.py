@@ -101,6 +101,9 @@ def test_learner_journey_from_sign_up_to_following_a_recommendation(
     expect(page.get_by_text("Session saved.")).to_be_visible()
 
     # The dashboard: the session, the charts, the calibration sentence and the worker's recommendation.
+    # The card first shows the previous recommendation while the new one is computed, and the page
+    # reloads once it is there: wait for it before looking at the rest of the page.
+    expect(page.locator("#recommendation")).to_have_attribute("data-stale", "false", timeout=60_000)
     expect(page.locator("#recommendation .lead")).to_contain_text("Try", timeout=60_000)
     expect(page.locator("#calibration-sentence")).to_have_text(
         "You tend to expect 22 points more than you score."
@@ -113,9 +116,7 @@ def test_learner_journey_from_sign_up_to_following_a_recommendation(
     assert serious_accessibility_violations(page) == []
     screenshots(page, "dashboard")
 
-    # Follow the recommendation; the timer opens with it, the next session links back to it. The
-    # card first shows the previous recommendation while the new one is computed: wait for it.
-    expect(page.locator("#recommendation")).to_have_attribute("data-stale", "false", timeout=60_000)
+    # Follow the recommendation; the timer opens with it, the next session links back to it.
     action = page.locator("#recommendation form[action*=follow]").get_attribute("action") or ""
     recommendation = Recommendation.objects.get(pk=int(re.findall(r"\d+", action)[0]))
     page.click("#try-it")
