@@ -45,6 +45,7 @@ from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coach.engine.policy_eval import PolicyLog, off_policy_value
 from coach.models import Policy, Strategy, Utility
 from learners import versions
 from learners.models import Cohort, Recommendation
@@ -247,8 +248,6 @@ def policy_value(log: _Log, target: np.ndarray) -> Figure:
     """The target's value by SNIPS (`coach.engine.policy_eval`), with a bootstrap over learners;
     a figure without interval from a single learner, none where the target names no logged
     action. The one place the estimators are called."""
-    from coach.engine.policy_eval import PolicyLog, off_policy_value
-
     n = int(log.action.shape[0])
     if n == 0 or not np.any(target[np.arange(n), log.action] > 0):
         return Figure(value=None, low=None, high=None, ess=0.0, n=n)

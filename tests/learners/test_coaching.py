@@ -28,21 +28,10 @@ from learners.selectors.coaching import (
 )
 from learners.services.coaching import coaching_value_refresh, coaching_value_request
 from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory
-from tests.learners import policy_eval_standin
 
 pytestmark = pytest.mark.django_db
 
 TESTING, SPACING, REREADING = "practice-testing", "distributed-practice", "rereading"
-
-
-@pytest.fixture(autouse=True)
-def policy_eval() -> Iterator[None]:
-    import sys
-
-    installed = policy_eval_standin.install()
-    yield
-    if installed:
-        del sys.modules["coach.engine.policy_eval"]
 
 
 @pytest.fixture(autouse=True)
