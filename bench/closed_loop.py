@@ -13,9 +13,10 @@ score under it is what the engine later learns from. Policies:
       catalogue order among equals; it is also the top of the simulator's `MAIN_EFFECT`);
   (c) model greedy: the model learner's highest expected score;
   (d) product: `coach.engine.policy.recommend` as the product calls it (Thompson sampling with
-      its price cap), with the mean, std and noise formed as `coach.advice.advice_from_engine`
-      forms them from the model learner: the prediction mixed over the situations the session
-      may be, the session noise and that situational spread left out of the draws;
+      its price cap), with the mean, std and noise `coach.advice.advice_from_engine` gives it,
+      from the same engine functions (`predict_mixed`, `draw_noise`): the prediction mixed over
+      the situations the session may be, the session noise and that situational spread left
+      out of the draws;
   (e) a combination of the learners: the engine has none yet. `run` takes its factory as
       `combination`, and the row reads "not available" until there is one;
   and, with `--memory` (it costs as much again as the rest: five fits of the memory learner),
@@ -91,7 +92,7 @@ import numpy as np
 
 from coach.engine.base import MetaLearner
 from coach.engine.log import SessionLog
-from coach.engine.policy import recommend
+from coach.engine.policy import draw_noise, predict_mixed, recommend
 from coach.engine.simulate import FEATURES, N_STRATEGIES, STRATEGIES, UTILITY, Population, make_population
 
 Factory = Callable[[], MetaLearner]
@@ -245,29 +246,18 @@ def published_choice(utility: Sequence[str] = UTILITY) -> int:
     return min(range(len(utility)), key=lambda i: (RATING_ORDER.index(utility[i]), i))
 
 
-def mixed_prediction(
-    learner: MetaLearner, history: SessionLog, rows: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`coach.advice.predict_mixed` in engine terms: mean and std (S,) of the next session's score
-    when its situation is one of `rows`, equally likely, and the std (S,) of the rows' means."""
-    mean, std = learner.predict(history, rows)
-    between = mean.var(axis=0)
-    return mean.mean(axis=0), np.sqrt((std**2).mean(axis=0) + between), np.sqrt(between)
-
-
 def greedy(learner: MetaLearner, history: SessionLog, rows: np.ndarray, rng: np.random.Generator) -> Choice:
     """The highest expected score, mixed over the rows as the product ranks."""
-    mean, _, _ = mixed_prediction(learner, history, rows)
-    return Choice(int(np.argmax(mean)), False, 0.0)
+    mean, _, _ = predict_mixed(learner, history, rows)
+    return Choice(int(np.argmax(mean[0])), False, 0.0)
 
 
 def product(learner: MetaLearner, history: SessionLog, rows: np.ndarray, rng: np.random.Generator) -> Choice:
     """`recommend` with the mean, std and noise `coach.advice.advice_from_engine` gives it: the
     draws leave out a session's noise and what the learner will say before it."""
-    mean, std, situational = mixed_prediction(learner, history, rows)
-    session = np.broadcast_to(learner.session_noise(mean), mean.shape)
-    noise = np.sqrt(session**2 + situational**2)
-    advice = recommend(mean, std, noise=noise, seed=rng)
+    mean, std, between = predict_mixed(learner, history, rows)
+    noise = draw_noise(learner, mean[0], between[0])  # the model learner: it has session_noise
+    advice = recommend(mean[0], std[0], noise=noise, seed=rng)
     price = advice.ranked[0].mean - advice.chosen.mean
     return Choice(advice.chosen.strategy, advice.exploration, float(price))
 

@@ -19,8 +19,15 @@ from typing import Any, NamedTuple
 import numpy as np
 from django.utils.translation import gettext
 
-from coach.engine import MetaLearner, SessionLog
-from coach.engine.policy import THOMPSON, Recommendation, choice_probabilities, recommend
+from coach.engine import SessionLog
+from coach.engine.policy import (
+    THOMPSON,
+    Recommendation,
+    choice_probabilities,
+    draw_noise,
+    predict_mixed,
+    recommend,
+)
 from coach.engine.stats import Z90
 from coach.fallback import DEFAULT_POPULATION, Population, evidence_ranking
 from coach.models import AdviceSource, Policy, Strategy, Utility
@@ -290,24 +297,8 @@ def _policy_inputs(
     set_aside: frozenset[int],
 ) -> PolicyInputs:
     index = np.flatnonzero(_allowed(mean.shape[1], set_aside))
-    # Exploring learns about the learner; a session's noise and what they will say before it
-    # are not learnt by exploring, so the draws leave both out.
-    noise = np.sqrt(
-        np.broadcast_to(snapshot.model.session_noise(mean[0]), mean[0].shape) ** 2 + situational[0] ** 2
-    )
+    noise = draw_noise(snapshot.model, mean[0], situational[0])
     return PolicyInputs(allowed=index, mean=mean[0, index], std=std[0, index], noise=noise[index])
-
-
-def predict_mixed(
-    learner: MetaLearner, history: SessionLog, context: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and std (1, S) of the next session's outcome when its context is one of the rows of
-    `context`, equally likely: the mixture of the predictions for each (law of total variance);
-    and the std (1, S) of those predictions' means, the part no evidence about the learner removes."""
-    mean, std = learner.predict(history, context)
-    between = mean.var(axis=0, keepdims=True)
-    mixed_var = (std**2).mean(axis=0, keepdims=True) + between
-    return mean.mean(axis=0, keepdims=True), np.sqrt(mixed_var), np.sqrt(between)
 
 
 def _item(

@@ -194,7 +194,7 @@ def situation_context(*, learner: Learner, task_kind: str = "") -> tuple[Situati
     the learner's profile.
 
     What the learner will say before the next session is not known yet; predictions over these
-    rows, mixed (`coach.advice.predict_mixed`), carry that into the range instead of betting on
+    rows, mixed (`coach.engine.policy.predict_mixed`), carry that into the range instead of betting on
     one guessed value. A learner with few sessions has shown little of how much they vary, so
     the rows are topped up with how the install's learners vary around their own usual values,
     centred on this learner's; a learner with none gets the install's recent sessions.

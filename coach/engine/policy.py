@@ -27,11 +27,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
 from coach.engine.stats import Z90
+
+if TYPE_CHECKING:
+    from coach.engine.base import MetaLearner
+    from coach.engine.log import SessionLog
 
 THOMPSON: Literal["thompson"] = "thompson"
 # 4,000 draws keep the standard error of every estimated probability under 0.5 / sqrt(4000) < 0.008.
@@ -132,6 +136,30 @@ def choice_probabilities(
     probability = (1.0 - rate) * greedy + rate * won
     stderr = rate * np.sqrt(won * (1.0 - won) / float(draws))
     return ChoiceProbabilities(probability=probability, stderr=stderr, draws=int(draws))
+
+
+class _SessionNoise(Protocol):
+    def session_noise(self, mean: np.ndarray) -> np.ndarray: ...
+
+
+def predict_mixed(
+    learner: MetaLearner, history: SessionLog, context: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and std (1, S) of the next session's outcome when its context is one of the rows of
+    `context`, equally likely: the mixture of the predictions for each (law of total variance);
+    and the std (1, S) of those predictions' means, the part no evidence about the learner removes."""
+    mean, std = learner.predict(history, context)
+    between = mean.var(axis=0, keepdims=True)
+    mixed_var = (std**2).mean(axis=0, keepdims=True) + between
+    return mean.mean(axis=0, keepdims=True), np.sqrt(mixed_var), np.sqrt(between)
+
+
+def draw_noise(learner: _SessionNoise, mean: np.ndarray, between: np.ndarray) -> np.ndarray:
+    """The `noise` to pass `recommend` for a mixed prediction (`predict_mixed`'s mean and
+    between-situation std): exploring learns about the learner, while a session's own noise and
+    the situation it will turn out to be are not learnt by exploring, so the draws leave both out."""
+    session = np.broadcast_to(learner.session_noise(mean), np.shape(mean))
+    return np.sqrt(session**2 + np.asarray(between) ** 2)
 
 
 def points(value: float) -> int:

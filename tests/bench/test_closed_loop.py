@@ -12,6 +12,7 @@ import pytest
 
 from bench import closed_loop as loop
 from coach.engine import MemoryMetaLearner, ModelMetaLearner, SessionLog
+from coach.engine.policy import predict_mixed
 from coach.engine.simulate import FEATURES, MAIN_EFFECT, N_STRATEGIES, STRATEGIES, UTILITY, make_population
 
 KIND = slice(0, 5)
@@ -71,17 +72,6 @@ def fitted() -> tuple[ModelMetaLearner, MemoryMetaLearner, SessionLog, Any]:
     return _fitted()
 
 
-def test_mixed_prediction_is_the_products(fitted: Any) -> None:
-    from coach.advice import predict_mixed
-
-    model, _, train, new = fitted
-    history, rows = new.take(slice(0, 4)), train.context[:7]
-    ours = loop.mixed_prediction(model, history, rows)
-    theirs = predict_mixed(model, history, rows)
-    for a, b in zip(ours, theirs, strict=True):
-        np.testing.assert_allclose(a, b[0])
-
-
 def test_product_policy_chooses_as_the_product_advises(fitted: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Same snapshot, history, situations and seed: `coach.advice.advice_from_engine` hands
     `recommend` the same mean, std and noise, and gets the same strategy and exploration flag,
@@ -130,9 +120,9 @@ def test_product_policy_chooses_as_the_product_advises(fitted: Any, monkeypatch:
 def test_greedy_takes_the_top_of_the_mixed_prediction(fitted: Any) -> None:
     model, _, train, new = fitted
     rows = train.context[:5]
-    mean, _, _ = loop.mixed_prediction(model, new.take(slice(0, 3)), rows)
+    mean, _, _ = predict_mixed(model, new.take(slice(0, 3)), rows)
     choice = loop.greedy(model, new.take(slice(0, 3)), rows, np.random.default_rng(0))
-    assert choice == loop.Choice(int(np.argmax(mean)), False, 0.0)
+    assert choice == loop.Choice(int(np.argmax(mean[0])), False, 0.0)
 
 
 # What a policy knows before a session -------------------------------------------------------------

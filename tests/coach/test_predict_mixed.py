@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from coach.advice import predict_mixed
 from coach.engine import SessionLog
+from coach.engine.policy import predict_mixed
 
 
 class _Linear:
