@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+_DENSE = 4096  # a scatter matrix this small (one learner's history) is faster dense
+
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
@@ -40,7 +42,7 @@ class Rows:
     s: np.ndarray  # (n,) strategy
     x: np.ndarray  # (n, D1) 1 then the standardised situation
     y: np.ndarray  # (n,) outcome in [0, 1]
-    scatter: sparse.csr_matrix  # (B * S, n): sums rows into (learner, strategy) blocks
+    scatter: sparse.csr_matrix | np.ndarray  # (B * S, n): sums rows into (learner, strategy) blocks
 
     @classmethod
     def make(
@@ -49,6 +51,10 @@ class Rows:
         n = b.shape[0]
         key = b * n_strategies + s
         shape = (n_learners * n_strategies, n)
+        if shape[0] * n <= _DENSE:
+            dense = np.zeros(shape)
+            dense[key, np.arange(n)] = 1.0
+            return cls(b, s, x, y, dense)
         scatter = sparse.csr_matrix((np.ones(n), (key, np.arange(n))), shape=shape)
         return cls(b, s, x, y, scatter)
 

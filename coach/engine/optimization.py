@@ -126,7 +126,7 @@ class OptimizationMetaLearner(MetaLearner):
         raw = np.hstack([log.context, self._means(log)])
         self.center_, spread = column_moments(raw)
         self.scale_ = np.where(spread > 1e-12, spread, 1.0)
-        tasks = _Tasks(log, self._standardise(raw), int(self.n_strategies))
+        tasks = _Tasks(log, self, self._centred(log.context))
 
         rng = np.random.default_rng(self.random_state)
         ids = rng.permutation(tasks.n_learners)
@@ -338,10 +338,14 @@ class OptimizationMetaLearner(MetaLearner):
 class _Tasks:
     """Training learners' sessions, grouped by learner in time order, cut into tasks."""
 
-    def __init__(self, log: SessionLog, z: np.ndarray, n_strategies: int) -> None:
+    def __init__(self, log: SessionLog, owner: OptimizationMetaLearner, centred: np.ndarray) -> None:
         self.log = log
-        self.n_strategies = n_strategies
-        self.x = _with_one(z)
+        self.owner = owner
+        self.n_strategies = int(owner.n_strategies)
+        self.x = _with_one(owner._standardise(np.hstack([log.context, owner._means(log)])))
+        self.centred = centred
+        # Sums of the history columns before each row, over the whole log.
+        self.before = np.vstack([np.zeros((1, centred.shape[1])), np.cumsum(centred, axis=0)])
         first = np.r_[True, log.learner[1:] != log.learner[:-1]]
         self.starts = np.flatnonzero(first)
         self.counts = np.diff(np.r_[self.starts, len(log)])
@@ -365,6 +369,11 @@ class _Tasks:
         age = (np.repeat(starts + k, k) - 1 - inner_idx).astype(np.float64)
         outer_idx = _ranges(starts + k, n - k)
         outer_b = np.repeat(np.arange(ids.size), n - k)
+        # A later session sees the learner's first k sessions and itself, as a prediction does.
+        sums = (self.before[starts + k] - self.before[starts])[outer_b]
+        seen = k[outer_b][:, None] + 1.0 + self.owner.history_shrink_
+        means = (sums + self.centred[outer_idx]) / seen
+        outer_x = _with_one(self.owner._standardise(np.hstack([self.log.context[outer_idx], means])))
         log = self.log
         n_strategies = self.n_strategies
         inner = Rows.make(
@@ -378,7 +387,7 @@ class _Tasks:
         outer = Rows.make(
             outer_b,
             log.strategy[outer_idx],
-            self.x[outer_idx],
+            outer_x,
             log.outcome[outer_idx],
             ids.size,
             n_strategies,
