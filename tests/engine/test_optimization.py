@@ -210,12 +210,21 @@ def test_adapted_predictions_beat_the_initialisation_on_later_sessions(
     _, learner = sim
     adapted = _later_loss(learner, held_out, 10, adapted=True)
     initial = _later_loss(learner, held_out, 10, adapted=False)
-    # 100 learners x 10 later sessions: a 3% cut in squared error is far beyond their noise
-    assert adapted < 0.97 * initial
+    # 100 learners x 10 later sessions: without adaptation the two are equal; a 10% cut is far
+    # beyond the noise of 1,000 squared errors
+    assert adapted < 0.9 * initial
 
 
 def test_more_sessions_narrow_the_std(sim: tuple[SessionLog, OptimizationMetaLearner]) -> None:
     log, learner = sim
     context = log.context[:20]
-    widths = [learner.predict(_history(log, 7, k), context)[1].mean() for k in (0, 5, 20)]
-    assert widths[0] > widths[1] > widths[2]
+
+    def unknown(k: int) -> float:
+        """What the std owes to the unknown learner: its square less the session noise."""
+        mean, std = learner.predict(_history(log, 7, k), context)
+        noise = learner.interval_scale_**2 * learner.noise_ * mean * (1.0 - mean)
+        return float(np.mean(std**2 - noise))
+
+    widths = [unknown(k) for k in (0, 5, 20)]
+    assert widths[0] > widths[1] > widths[2] > 0.0
+    assert widths[2] < 0.5 * widths[0]
