@@ -228,3 +228,27 @@ def test_more_sessions_narrow_the_std(sim: tuple[SessionLog, OptimizationMetaLea
     widths = [unknown(k) for k in (0, 5, 20)]
     assert widths[0] > widths[1] > widths[2] > 0.0
     assert widths[2] < 0.5 * widths[0]
+
+
+def _drifting(n_learners: int, n_sessions: int, drift: float, seed: int) -> SessionLog:
+    """Learners whose offsets per strategy follow a stationary AR(1) walk from session to
+    session: the larger `drift`, the less an old session says about the next one."""
+    rng = np.random.default_rng(seed)
+    effects = np.array([0.2, 0.0, -0.1, 0.1])
+    quirks = rng.normal(0.0, 0.5, (n_learners, 4))
+    strategy = rng.integers(0, 4, (n_learners, n_sessions))
+    outcome = np.empty((n_learners, n_sessions))
+    for t in range(n_sessions):
+        quirks = quirks * np.sqrt(1.0 - drift**2) + drift * rng.normal(0.0, 0.5, quirks.shape)
+        s = strategy[:, t]
+        p = 1.0 / (1.0 + np.exp(-(effects[s] + quirks[np.arange(n_learners), s])))
+        outcome[:, t] = rng.beta(15.0 * p, 15.0 * (1.0 - p))
+    learner = np.repeat(np.arange(n_learners), n_sessions)
+    return SessionLog(learner, strategy.ravel(), np.zeros((learner.size, 0)), outcome.ravel())
+
+
+def test_older_sessions_weigh_less_when_learners_change() -> None:
+    params = {"n_meta_steps": 150, "batch_size": 128, "random_state": 0}
+    steady = OptimizationMetaLearner(4, **params).fit(_drifting(400, 30, 0.0, seed=1))
+    changing = OptimizationMetaLearner(4, **params).fit(_drifting(400, 30, 0.3, seed=1))
+    assert changing.decay_ > 0.05 > 0.02 > steady.decay_
