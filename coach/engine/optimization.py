@@ -150,6 +150,8 @@ class OptimizationMetaLearner(MetaLearner):
         init = np.zeros((s, d1))
         ybar = float(np.clip(rows.y.mean(), 0.02, 0.98))
         init[:, 0] = np.log(ybar / (1.0 - ybar))
+        # Toward the overall mean, so a strategy nobody tried starts there.
+        centre = init[0].copy()
         penalty = np.full(d1, _RIDGE)
         penalty[0] = 1e-3
         for k in range(s):
@@ -158,7 +160,7 @@ class OptimizationMetaLearner(MetaLearner):
             for _ in range(12):
                 p = sigmoid(x @ init[k])
                 hess = (x * (p * (1.0 - p))[:, None]).T @ x + np.diag(penalty)
-                step = np.linalg.solve(hess, x.T @ (p - y) + penalty * init[k])
+                step = np.linalg.solve(hess, x.T @ (p - y) + penalty * (init[k] - centre))
                 init[k] -= step
                 if np.max(np.abs(step)) < 1e-6:
                     break
@@ -230,7 +232,7 @@ class OptimizationMetaLearner(MetaLearner):
     def _calibrate(self, tasks: _Tasks, held: np.ndarray, rng: np.random.Generator) -> None:
         """Noise, Laplace scale and interval scale from held-out learners' later sessions."""
         meta = self._meta()
-        p_all, v_all, y_all = [], [], []
+        eta_all, v_all, y_all = [], [], []
         for lo in range(0, held.size, _CALIBRATION_CHUNK):
             batch = held[lo : lo + _CALIBRATION_CHUNK]
             inner, outer, age, _ = tasks.split(batch, rng)
@@ -239,14 +241,15 @@ class OptimizationMetaLearner(MetaLearner):
             eta = outer.eta(theta)
             block = cov[outer.b, outer.s]
             v_all.append(np.einsum("ni,nij,nj->n", outer.x, block, outer.x))
-            p_all.append(sigmoid(eta))
+            eta_all.append(eta)
             y_all.append(outer.y)
-        p, v, y = np.concatenate(p_all), np.concatenate(v_all), np.concatenate(y_all)
+        eta, v, y = np.concatenate(eta_all), np.concatenate(v_all), np.concatenate(y_all)
+        p = sigmoid(eta)
         u = p * (1.0 - p)
         (noise, scale), _ = nnls(np.stack([u, u**2 * v], axis=1), (y - p) ** 2)
         self.noise_ = max(float(noise), 1e-6)
         self.laplace_scale_ = float(scale)
-        pm = sigmoid(np.log(p / (1.0 - p)) / np.sqrt(1.0 + np.pi * self.laplace_scale_ * v / 8.0))
+        pm = sigmoid(eta / np.sqrt(1.0 + np.pi * self.laplace_scale_ * v / 8.0))
         std = np.sqrt(self.noise_ * pm * (1.0 - pm) + self.laplace_scale_ * (pm * (1.0 - pm)) ** 2 * v)
         self.interval_scale_ = float(np.quantile(np.abs(y - pm) / std, 0.9) / Z90)
 
@@ -310,7 +313,7 @@ class OptimizationMetaLearner(MetaLearner):
         return (raw - self.center_) / self.scale_
 
     # Persistence -------------------------------------------------------------------------------
-    _ARRAYS = (
+    _ARRAYS: ClassVar[tuple[str, ...]] = (
         "init",
         "step_intercepts",
         "step_slopes",
@@ -321,7 +324,7 @@ class OptimizationMetaLearner(MetaLearner):
         "history_center",
         "history_shrink",
     )
-    _SCALARS = ("decay", "noise", "laplace_scale", "interval_scale")
+    _SCALARS: ClassVar[tuple[str, ...]] = ("decay", "noise", "laplace_scale", "interval_scale")
 
     def _get_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"n_features_in": int(self.n_features_in_)}
