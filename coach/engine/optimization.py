@@ -61,7 +61,7 @@ from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
 from coach.engine.stats import Z90, column_moments
 
-_RIDGE = 1.0  # pseudo-sessions on the slopes of the pooled fit that starts meta-training
+_RIDGE = 1.0  # pseudo-sessions of the pooled fit that starts meta-training
 _ADAM = (0.9, 0.999, 1e-8)
 _CALIBRATION_CHUNK = 256  # learners per batched Laplace inverse while calibrating
 
@@ -150,10 +150,9 @@ class OptimizationMetaLearner(MetaLearner):
         init = np.zeros((s, d1))
         ybar = float(np.clip(rows.y.mean(), 0.02, 0.98))
         init[:, 0] = np.log(ybar / (1.0 - ybar))
-        # Toward the overall mean, so a strategy nobody tried starts there.
+        # Toward the overall mean, so a strategy few tried starts near it.
         centre = init[0].copy()
         penalty = np.full(d1, _RIDGE)
-        penalty[0] = 1e-3
         for k in range(s):
             mask = rows.s == k
             x, y = rows.x[mask], rows.y[mask]

@@ -92,6 +92,13 @@ def test_history_columns_enter_as_features() -> None:
     assert mean.shape == (2, N_STRATEGIES)
 
 
+def test_untried_strategy_starts_at_the_overall_mean() -> None:
+    log = _small_log(n_learners=40, s=2)
+    learner = OptimizationMetaLearner(3, **FAST).fit(log)
+    mean, _ = learner.predict(SessionLog.empty(2), np.zeros((1, 2)))
+    assert mean[0, 2] == pytest.approx(log.outcome.mean(), abs=0.02)
+
+
 # Validation ---------------------------------------------------------------------------------------
 def test_fit_rejects_outcomes_outside_unit_interval() -> None:
     log = _small_log()
