@@ -207,16 +207,15 @@ class OptimizationMetaLearner(MetaLearner):
                 g.eta * meta.eta,
                 np.array([g.decay * meta.decay]),
             ]
+            # Down to a tenth by the end: the last iterates settle instead of wandering by one
+            # step, which is as large as the gaps between strategies' effects.
+            rate = float(self.learning_rate) * (1.0 - 0.9 * (step - 1) / max(int(self.n_meta_steps), 1))
             for p, (m, v2), dp in zip(params, moments, grads, strict=True):
                 m *= b1
                 m += (1.0 - b1) * dp
                 v2 *= b2
                 v2 += (1.0 - b2) * dp**2
-                p -= (
-                    float(self.learning_rate)
-                    * (m / (1.0 - b1**step))
-                    / (np.sqrt(v2 / (1.0 - b2**step)) + eps)
-                )
+                p -= rate * (m / (1.0 - b1**step)) / (np.sqrt(v2 / (1.0 - b2**step)) + eps)
             params[3] = np.minimum(params[3], np.log(1.5))  # a step longer than 1.5 overshoots
         return _unpack(params, s)
 
