@@ -255,7 +255,7 @@ def _drifting(n_learners: int, n_sessions: int, drift: float, seed: int) -> Sess
 
 
 def test_older_sessions_weigh_less_when_learners_change() -> None:
-    params = {"n_meta_steps": 150, "batch_size": 128, "random_state": 0}
+    params = {"n_meta_steps": 300, "batch_size": 128, "random_state": 0}
     steady = OptimizationMetaLearner(4, **params).fit(_drifting(400, 30, 0.0, seed=1))
     changing = OptimizationMetaLearner(4, **params).fit(_drifting(400, 30, 0.3, seed=1))
-    assert changing.decay_ > 0.05 > 0.02 > steady.decay_
+    assert changing.decay_ > 0.05 > 0.01 > steady.decay_
