@@ -42,7 +42,10 @@ it, give or take the few steps not reaching the exact posterior).
 weighted history loss), giving a variance v of the linear predictor, and the session noise:
 std^2 = noise * p(1 - p) + c * (p(1 - p))^2 v. `noise` and `c` are fitted to the squared errors of
 later sessions of held-out training learners (`calibration_share` of them, never meta-trained
-on), and the whole std is then scaled so that 90% of their outcomes fall within +-1.645 std.
+on), each cut after 0, 1, 2, 3, 5, 8, ... sessions; then, for each of these history lengths, the
+whole std is scaled so that 90% of their later outcomes fall within +-1.645 std (a Laplace
+approximation is too narrow where a few steps stop short of the mode, and too wide where the
+prior is; one scale would over-cover one length to under-cover another).
 """
 
 from __future__ import annotations
@@ -64,6 +67,9 @@ from coach.engine.stats import Z90, column_moments
 _RIDGE = 1.0  # pseudo-sessions of the pooled fit that starts meta-training
 _ADAM = (0.9, 0.999, 1e-8)
 _CALIBRATION_CHUNK = 256  # learners per batched Laplace inverse while calibrating
+# History lengths at which the interval is calibrated; a length between two uses the shorter's.
+_CALIBRATION_CUTS = (0, 1, 2, 3, 5, 8, 13, 21, 34)
+_CALIBRATION_MIN_ROWS = 200  # later sessions below which a length keeps the previous scale
 
 
 class OptimizationMetaLearner(MetaLearner):
@@ -140,7 +146,7 @@ class OptimizationMetaLearner(MetaLearner):
         meta = self._initial_meta(tasks, train)
         meta = self._meta_train(meta, tasks, train, rng)
         self._store(meta)
-        self._calibrate(tasks, held, rng)
+        self._calibrate(tasks, held)
         return self
 
     def _initial_meta(self, tasks: _Tasks, train: np.ndarray) -> Meta:
@@ -193,7 +199,7 @@ class OptimizationMetaLearner(MetaLearner):
         for step in range(1, int(self.n_meta_steps) + 1):
             meta = _unpack(params, s)
             batch = rng.choice(train, size=size, replace=False)
-            inner, outer, age, weight = tasks.split(batch, rng)
+            inner, outer, age, weight = tasks.split(batch, tasks.draw_cuts(batch, rng))
             theta, trace = adapt(meta, inner, age, size)
             _, v = outer_loss(theta, outer, weight)
             g = backward(meta, inner, trace, v)
@@ -227,20 +233,23 @@ class OptimizationMetaLearner(MetaLearner):
         self.decay_ = float(meta.decay)
         self.prior_precision_ = np.linalg.inv(meta.a_int)  # of the intercepts
 
-    def _calibrate(self, tasks: _Tasks, held: np.ndarray, rng: np.random.Generator) -> None:
-        """Noise, Laplace scale and interval scale from held-out learners' later sessions."""
+    def _calibrate(self, tasks: _Tasks, held: np.ndarray) -> None:
+        """Noise, Laplace scale and an interval scale per history length, from held-out
+        learners' later sessions: each held-out learner is cut at every length in
+        `_CALIBRATION_CUTS` that leaves them a later session."""
         meta = self._meta()
-        eta_all, v_all, y_all = [], [], []
-        for lo in range(0, held.size, _CALIBRATION_CHUNK):
-            batch = held[lo : lo + _CALIBRATION_CHUNK]
-            inner, outer, age, _ = tasks.split(batch, rng)
-            theta, trace = adapt(meta, inner, age, batch.size)
-            cov = self._laplace(theta, inner, trace.weights)
-            eta = outer.eta(theta)
-            block = cov[outer.b, outer.s]
-            v_all.append(np.einsum("ni,nij,nj->n", outer.x, block, outer.x))
-            eta_all.append(eta)
-            y_all.append(outer.y)
+        eta_all, v_all, y_all, cut_all = [], [], [], []
+        for c, cut in enumerate(_CALIBRATION_CUTS):
+            ids = held[tasks.counts[held] > cut]
+            for lo in range(0, ids.size, _CALIBRATION_CHUNK):
+                batch = ids[lo : lo + _CALIBRATION_CHUNK]
+                inner, outer, age, _ = tasks.split(batch, np.full(batch.size, cut))
+                theta, trace = adapt(meta, inner, age, batch.size)
+                cov = self._laplace(theta, inner, trace.weights)
+                v_all.append(np.einsum("ni,nij,nj->n", outer.x, cov[outer.b, outer.s], outer.x))
+                eta_all.append(outer.eta(theta))
+                y_all.append(outer.y)
+                cut_all.append(np.full(outer.y.size, c))
         eta, v, y = np.concatenate(eta_all), np.concatenate(v_all), np.concatenate(y_all)
         p = sigmoid(eta)
         u = p * (1.0 - p)
@@ -249,7 +258,18 @@ class OptimizationMetaLearner(MetaLearner):
         self.laplace_scale_ = float(scale)
         pm = sigmoid(eta / np.sqrt(1.0 + np.pi * self.laplace_scale_ * v / 8.0))
         std = np.sqrt(self.noise_ * pm * (1.0 - pm) + self.laplace_scale_ * (pm * (1.0 - pm)) ** 2 * v)
-        self.interval_scale_ = float(np.quantile(np.abs(y - pm) / std, 0.9) / Z90)
+        ratio = np.abs(y - pm) / std
+        cuts = np.concatenate(cut_all)
+        pooled = float(np.quantile(ratio, 0.9) / Z90)
+        scales = np.full(len(_CALIBRATION_CUTS), pooled)
+        for c in range(len(_CALIBRATION_CUTS)):
+            # A length few held-out learners reached keeps the scale of the one before.
+            here = ratio[cuts == c]
+            if here.size >= _CALIBRATION_MIN_ROWS:
+                scales[c] = np.quantile(here, 0.9) / Z90
+            elif c:
+                scales[c] = scales[c - 1]
+        self.interval_scale_ = scales
 
     def _laplace(self, theta: np.ndarray, rows: Rows, weights: np.ndarray) -> np.ndarray:
         """Posterior covariance blocks (B, S, D1, D1) of each learner's theta, strategy by
@@ -295,7 +315,8 @@ class OptimizationMetaLearner(MetaLearner):
         v = self.laplace_scale_ * np.einsum("mi,sij,mj->ms", z, cov, z)
         p = sigmoid(eta / np.sqrt(1.0 + np.pi * v / 8.0))
         u = p * (1.0 - p)
-        return p, self.interval_scale_ * np.sqrt(self.noise_ * u + u**2 * v)
+        scale = self.interval_scale_[np.searchsorted(_CALIBRATION_CUTS, k, side="right") - 1]
+        return p, scale * np.sqrt(self.noise_ * u + u**2 * v)
 
     # Helpers -----------------------------------------------------------------------------------
     def _meta(self) -> Meta:
@@ -321,8 +342,9 @@ class OptimizationMetaLearner(MetaLearner):
         "scale",
         "history_center",
         "history_shrink",
+        "interval_scale",
     )
-    _SCALARS: ClassVar[tuple[str, ...]] = ("decay", "noise", "laplace_scale", "interval_scale")
+    _SCALARS: ClassVar[tuple[str, ...]] = ("decay", "noise", "laplace_scale")
 
     def _get_state(self) -> dict[str, Any]:
         state: dict[str, Any] = {"n_features_in": int(self.n_features_in_)}
@@ -334,7 +356,7 @@ class OptimizationMetaLearner(MetaLearner):
         self.n_features_in_ = int(state["n_features_in"])
         for key in self._ARRAYS:
             setattr(self, key + "_", np.asarray(state[key], dtype=np.float64))
-        for key in ("history_center", "history_shrink"):
+        for key in ("history_center", "history_shrink", "interval_scale"):
             setattr(self, key + "_", self.__dict__[key + "_"].reshape(-1))
         for key in self._SCALARS:
             setattr(self, key + "_", float(state[key]))
@@ -362,11 +384,16 @@ class _Tasks:
         b = np.zeros(idx.size, dtype=np.int64)
         return Rows.make(b, log.strategy[idx], self.x[idx], log.outcome[idx], 1, self.n_strategies)
 
-    def split(self, ids: np.ndarray, rng: np.random.Generator) -> tuple[Rows, Rows, np.ndarray, np.ndarray]:
-        """Each learner cut at k, log-uniform in 0..n-1: their first k sessions (inner rows, with
-        their age), the rest (outer rows, with weights that give every learner the same say)."""
+    def draw_cuts(self, ids: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Where to cut each learner: log-uniform in 0..n-1, so short histories, where a
+        prediction matters most, are drawn as often as long ones."""
         n = self.counts[ids]
-        k = np.floor(np.exp(rng.random(ids.size) * np.log(n))).astype(np.int64) - 1
+        return np.clip(np.floor(np.exp(rng.random(ids.size) * np.log(n))).astype(np.int64) - 1, 0, n - 1)
+
+    def split(self, ids: np.ndarray, k: np.ndarray) -> tuple[Rows, Rows, np.ndarray, np.ndarray]:
+        """Each learner cut at k: their first k sessions (inner rows, with their age), the rest
+        (outer rows, with weights that give every learner the same say)."""
+        n = self.counts[ids]
         k = np.clip(k, 0, n - 1)
         starts = self.starts[ids]
         inner_idx = _ranges(starts, k)

@@ -14,6 +14,7 @@ from coach.engine import OptimizationMetaLearner, make_learner
 from coach.engine._inner import Meta, Rows, adapt, backward, outer_loss
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
+from coach.engine.optimization import _CALIBRATION_CUTS
 from coach.engine.simulate import N_FEATURES, N_STRATEGIES, simulate
 
 FAST = {"n_meta_steps": 60, "batch_size": 64, "random_state": 0}
@@ -229,7 +230,8 @@ def test_more_sessions_narrow_the_std(sim: tuple[SessionLog, OptimizationMetaLea
     def unknown(k: int) -> float:
         """What the std owes to the unknown learner: its square less the session noise."""
         mean, std = learner.predict(_history(log, 7, k), context)
-        noise = learner.interval_scale_**2 * learner.noise_ * mean * (1.0 - mean)
+        scale = learner.interval_scale_[np.searchsorted(_CALIBRATION_CUTS, k, side="right") - 1]
+        noise = scale**2 * learner.noise_ * mean * (1.0 - mean)
         return float(np.mean(std**2 - noise))
 
     widths = [unknown(k) for k in (0, 5, 20)]
