@@ -25,9 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
-_DENSE = 4096  # a scatter matrix this small (one learner's history) is faster dense
+_DENSE = 4096  # a one-hot scatter matrix this small (one learner's history) is faster dense
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -42,7 +41,9 @@ class Rows:
     s: np.ndarray  # (n,) strategy
     x: np.ndarray  # (n, D1) 1 then the standardised situation
     y: np.ndarray  # (n,) outcome in [0, 1]
-    scatter: sparse.csr_matrix | np.ndarray  # (B * S, n): sums rows into (learner, strategy) blocks
+    key: np.ndarray  # (n,) b * S + s, the row's (learner, strategy) block
+    n_blocks: int  # B * S
+    one_hot: np.ndarray | None  # (B * S, n) for a small batch, else None
 
     @classmethod
     def make(
@@ -50,20 +51,27 @@ class Rows:
     ) -> Rows:
         n = b.shape[0]
         key = b * n_strategies + s
-        shape = (n_learners * n_strategies, n)
-        if shape[0] * n <= _DENSE:
-            dense = np.zeros(shape)
-            dense[key, np.arange(n)] = 1.0
-            return cls(b, s, x, y, dense)
-        scatter = sparse.csr_matrix((np.ones(n), (key, np.arange(n))), shape=shape)
-        return cls(b, s, x, y, scatter)
+        n_blocks = n_learners * n_strategies
+        one_hot = None
+        if n_blocks * n <= _DENSE:
+            one_hot = np.zeros((n_blocks, n))
+            one_hot[key, np.arange(n)] = 1.0
+        return cls(b, s, x, y, key, n_blocks, one_hot)
 
     def eta(self, theta: np.ndarray) -> np.ndarray:
         return np.einsum("nd,nd->n", self.x, theta[self.b, self.s])
 
+    def scatter(self, values: np.ndarray) -> np.ndarray:
+        """Rows of `values` (n, c) summed by block: (B * S, c)."""
+        if self.one_hot is not None:
+            return self.one_hot @ values
+        return np.stack(
+            [np.bincount(self.key, weights=column, minlength=self.n_blocks) for column in values.T], axis=1
+        )
+
     def blocks(self, r: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """sum_j r_j x_j into the (b, s) block of each row: (B, S, D1)."""
-        return np.asarray(self.scatter @ (r[:, None] * self.x)).reshape(shape)
+        return self.scatter(r[:, None] * self.x).reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,7 @@ def adapt(meta: Meta, rows: Rows, age: np.ndarray, n_learners: int) -> tuple[np.
     """theta_T (B, S, D1) for each learner of `rows`, and the trace of the steps."""
     shape = (n_learners, *meta.init.shape)
     w = np.exp(-meta.decay * age)
-    h = np.asarray(rows.scatter @ (w[:, None] * rows.x**2)).reshape(shape) * 0.25
+    h = rows.scatter(w[:, None] * rows.x**2).reshape(shape) * 0.25
     damp = 1.0 / (1.0 + meta.diag()[None] * h)
     theta = np.broadcast_to(meta.init, shape).copy()
     trace = Trace([], [], [], damp, h, w, age)

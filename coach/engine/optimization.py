@@ -55,7 +55,6 @@ from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.optimize import nnls
 from sklearn.utils._param_validation import Interval
 
 from coach.engine import _history
@@ -253,7 +252,7 @@ class OptimizationMetaLearner(MetaLearner):
         eta, v, y = np.concatenate(eta_all), np.concatenate(v_all), np.concatenate(y_all)
         p = sigmoid(eta)
         u = p * (1.0 - p)
-        (noise, scale), _ = nnls(np.stack([u, u**2 * v], axis=1), (y - p) ** 2)
+        noise, scale = _nonnegative_fit(np.stack([u, u**2 * v], axis=1), (y - p) ** 2)
         self.noise_ = max(float(noise), 1e-6)
         self.laplace_scale_ = float(scale)
         pm = sigmoid(eta / np.sqrt(1.0 + np.pi * self.laplace_scale_ * v / 8.0))
@@ -280,7 +279,7 @@ class OptimizationMetaLearner(MetaLearner):
         p = sigmoid(rows.eta(theta))
         h = weights * p * (1.0 - p)
         outer = np.einsum("ni,nj->nij", rows.x * h[:, None], rows.x).reshape(-1, d1 * d1)
-        hess = np.asarray(rows.scatter @ outer).reshape(n_learners, s, d1, d1)
+        hess = rows.scatter(outer).reshape(n_learners, s, d1, d1)
         slopes = hess[:, :, 1:, 1:] + np.eye(d1 - 1) / self.step_slopes_[None, :, :, None]
         k_inv = np.linalg.inv(slopes)  # (B, S, d, d)
         cross = hess[:, :, 1:, 0]  # (B, S, d)
@@ -435,6 +434,16 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
     return np.arange(total) + offsets
+
+
+def _nonnegative_fit(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Least squares b ~ a @ (c0, c1) with c0, c1 >= 0 (two columns: try both, then each alone)."""
+    coef = np.linalg.lstsq(a, b, rcond=None)[0]
+    if np.all(coef >= 0.0):
+        return float(coef[0]), float(coef[1])
+    alone = [max(float(a[:, j] @ b) / max(float(a[:, j] @ a[:, j]), 1e-300), 0.0) for j in (0, 1)]
+    errors = [float(np.sum((b - a[:, j] * alone[j]) ** 2)) for j in (0, 1)]
+    return (alone[0], 0.0) if errors[0] <= errors[1] else (0.0, alone[1])
 
 
 def _with_one(z: np.ndarray) -> np.ndarray:
