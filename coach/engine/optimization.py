@@ -26,7 +26,8 @@ gradient, through every step, updates by Adam
     and older sessions weigh less (through the gradient and the damping D alike). On learners
     whose offsets do not change it stays near 0 (about 0.004 per session); when they follow a
     random walk it rises (about 0.1), and later sessions are then predicted better than by the
-    model learner, which weighs every session alike. On the simulated population
+    model learner, which weighs every session alike (3% less squared error on sessions 21-30
+    from the first 20, four strategies, offsets an AR(1) walk of 0.3 per session). On the simulated population
     (`coach.engine.simulate`, stationary) it settles near 0.05: there it tempers the few steps
     on long histories rather than tracking change.
 
@@ -34,7 +35,9 @@ What it learns that the model learner does not: per-learner context slopes (a le
 a strategy works on easy material and not on hard), the weighting of old against recent
 sessions, and a step rule fitted to what predicts later sessions rather than derived from a
 Gaussian prior. Where it should win: learners who drift, and learners whose response to the
-situation, not only their level, is their own. Where it should not: a stationary population
+situation, not only their level, is their own (not measured yet: in `coach.engine.simulate`
+learners differ in level only, and the slopes' learned step sizes come out under a hundredth of
+the intercepts'). Where it should not: a stationary population
 with learner offsets only, which is the model learner's own assumption (there it should match
 it, give or take the few steps not reaching the exact posterior).
 
