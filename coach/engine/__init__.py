@@ -10,6 +10,7 @@ from coach.engine.base import MetaLearner, SnapshotError
 from coach.engine.log import LogError, SessionLog
 from coach.engine.memory import MemoryMetaLearner
 from coach.engine.model import ModelMetaLearner
+from coach.engine.optimization import OptimizationMetaLearner
 from coach.engine.registry import learner_class, learner_names, make_learner
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "MemoryMetaLearner",
     "MetaLearner",
     "ModelMetaLearner",
+    "OptimizationMetaLearner",
     "SessionLog",
     "SnapshotError",
     "learner_class",

@@ -1,0 +1,185 @@
+"""Numerical core of the optimization-based meta-learner: a few preconditioned, proximal
+gradient steps on the sessions of many learners at once, and their exact reverse pass.
+
+Per learner b, theta[b] is (S, D1): for each strategy an intercept (column 0) and slopes on the
+standardised situation (columns 1:). A session j of learner b with strategy s has the linear
+predictor x_j . theta[b, s] and the quasi-binomial loss -y log p - (1 - y) log(1 - p).
+
+One inner step, from theta_0 = init:
+
+    g_t = sum_j w_j (p_j - y_j) x_j                      (into block s_j)
+    u_t = D * (A g_t + theta_t - init)
+    theta_{t+1} = theta_t - eta_t u_t
+
+A is the learned step matrix: dense S x S on the intercepts (a step on one strategy moves its
+relatives), a diagonal on the slopes (Meta-SGD's per-parameter step sizes). Its inverse is the
+proximal pull toward `init`, so the steps descend the MAP objective of a Gaussian prior with
+covariance A. D = 1 / (1 + diag(A) * h), h = sum_j w_j x_j^2 / 4 an upper bound of the
+curvature, damps the step where a learner has many sessions, so it is stable for 1 session and
+for 100. w_j = exp(-decay * age_j), age_j the number of the learner's sessions after j. The
+reverse pass differentiates the outer loss through every step, D and w included.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+_DENSE = 4096  # a one-hot scatter matrix this small (one learner's history) is faster dense
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Sessions of a batch of B learners: whose (b), which strategy, features, outcome."""
+
+    b: np.ndarray  # (n,) learner within the batch
+    s: np.ndarray  # (n,) strategy
+    x: np.ndarray  # (n, D1) 1 then the standardised situation
+    y: np.ndarray  # (n,) outcome in [0, 1]
+    key: np.ndarray  # (n,) b * S + s, the row's (learner, strategy) block
+    n_blocks: int  # B * S
+    one_hot: np.ndarray | None  # (B * S, n) for a small batch, else None
+
+    @classmethod
+    def make(
+        cls, b: np.ndarray, s: np.ndarray, x: np.ndarray, y: np.ndarray, n_learners: int, n_strategies: int
+    ) -> Rows:
+        n = b.shape[0]
+        key = b * n_strategies + s
+        n_blocks = n_learners * n_strategies
+        one_hot = None
+        if n_blocks * n <= _DENSE:
+            one_hot = np.zeros((n_blocks, n))
+            one_hot[key, np.arange(n)] = 1.0
+        return cls(b, s, x, y, key, n_blocks, one_hot)
+
+    def eta(self, theta: np.ndarray) -> np.ndarray:
+        return np.einsum("nd,nd->n", self.x, theta[self.b, self.s])
+
+    def scatter(self, values: np.ndarray) -> np.ndarray:
+        """Rows of `values` (n, c) summed by block: (B * S, c)."""
+        if self.one_hot is not None:
+            return self.one_hot @ values
+        return np.stack(
+            [np.bincount(self.key, weights=column, minlength=self.n_blocks) for column in values.T], axis=1
+        )
+
+    def blocks(self, r: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """sum_j r_j x_j into the (b, s) block of each row: (B, S, D1)."""
+        return self.scatter(r[:, None] * self.x).reshape(shape)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """The meta-learned quantities, in their natural parametrisation."""
+
+    init: np.ndarray  # (S, D1)
+    a_int: np.ndarray  # (S, S) step matrix on the intercepts, symmetric positive definite
+    a_slope: np.ndarray  # (S, D1 - 1) step sizes on the slopes
+    eta: np.ndarray  # (T,) step lengths
+    decay: float  # per session of age
+
+    def diag(self) -> np.ndarray:
+        """diag(A) as an (S, D1) array."""
+        return np.concatenate([np.diag(self.a_int)[:, None], self.a_slope], axis=1)
+
+    def apply(self, g: np.ndarray) -> np.ndarray:
+        """A g for a (B, S, D1) array."""
+        out = np.empty_like(g)
+        out[:, :, 0] = g[:, :, 0] @ self.a_int
+        out[:, :, 1:] = g[:, :, 1:] * self.a_slope
+        return out
+
+
+@dataclass
+class Trace:
+    """What the reverse pass needs of a forward one."""
+
+    thetas: list[np.ndarray]
+    probs: list[np.ndarray]
+    grads: list[np.ndarray]
+    damp: np.ndarray  # D (B, S, D1)
+    curvature: np.ndarray  # h (B, S, D1)
+    weights: np.ndarray  # w (n,)
+    age: np.ndarray  # (n,)
+
+
+def adapt(meta: Meta, rows: Rows, age: np.ndarray, n_learners: int) -> tuple[np.ndarray, Trace]:
+    """theta_T (B, S, D1) for each learner of `rows`, and the trace of the steps."""
+    shape = (n_learners, *meta.init.shape)
+    w = np.exp(-meta.decay * age)
+    h = rows.scatter(w[:, None] * rows.x**2).reshape(shape) * 0.25
+    damp = 1.0 / (1.0 + meta.diag()[None] * h)
+    theta = np.broadcast_to(meta.init, shape).copy()
+    trace = Trace([], [], [], damp, h, w, age)
+    for eta in meta.eta:
+        p = sigmoid(rows.eta(theta))
+        g = rows.blocks(w * (p - rows.y), shape)
+        trace.thetas.append(theta)
+        trace.probs.append(p)
+        trace.grads.append(g)
+        theta = theta - eta * damp * (meta.apply(g) + theta - meta.init)
+    return theta, trace
+
+
+@dataclass(frozen=True)
+class MetaGrad:
+    init: np.ndarray
+    a_int: np.ndarray
+    a_slope: np.ndarray
+    eta: np.ndarray
+    decay: float
+
+
+def outer_loss(theta: np.ndarray, rows: Rows, row_weight: np.ndarray) -> tuple[float, np.ndarray]:
+    """Weighted cross-entropy of later sessions at the adapted parameters, and its gradient."""
+    eta = rows.eta(theta)
+    p = sigmoid(eta)
+    # -y log p - (1-y) log(1-p), written stably in eta
+    loss = np.logaddexp(0.0, eta) - rows.y * eta
+    grad = rows.blocks(row_weight * (p - rows.y), theta.shape)
+    return float(row_weight @ loss), grad
+
+
+def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
+    """Gradient of the outer loss with respect to the meta-parameters, given v = its gradient
+    with respect to theta_T, by reverse steps through `adapt`."""
+    shape = v.shape
+    d_init = np.zeros(shape[1:])
+    d_a_int = np.zeros_like(meta.a_int)
+    d_a_slope = np.zeros_like(meta.a_slope)
+    d_diag = np.zeros(shape[1:])  # through D
+    d_eta = np.zeros_like(meta.eta)
+    d_decay = 0.0
+    d_h = np.zeros(shape)  # d loss / d h, through D
+    damp, w, age = trace.damp, trace.weights, trace.age
+    a_diag = meta.diag()[None]
+    for t in range(len(meta.eta) - 1, -1, -1):
+        eta, theta, p, g = meta.eta[t], trace.thetas[t], trace.probs[t], trace.grads[t]
+        q = meta.apply(g) + theta - meta.init
+        d_eta[t] = -float(np.sum(v * damp * q))
+        # theta_{t+1} = theta_t - eta D (A g + theta_t - init)
+        dv = -eta * v * damp  # d loss / d q
+        dd = -eta * v * q  # d loss / d D
+        d_diag += np.sum(dd * (-trace.curvature * damp**2), axis=0)
+        d_h += dd * (-a_diag * damp**2)
+        d_a_int += np.einsum("bi,bj->ij", g[:, :, 0], dv[:, :, 0])
+        d_a_slope += np.sum(dv[:, :, 1:] * g[:, :, 1:], axis=0)
+        d_init -= np.sum(dv, axis=0)
+        ag = meta.apply(dv)  # A^T dv: d loss / d g
+        # g = sum_j w_j (p_j - y_j) x_j: through w (decay) and through p (theta_t)
+        proj = np.einsum("nd,nd->n", rows.x, ag[rows.b, rows.s])
+        d_decay += float(np.sum(proj * (p - rows.y) * w * -age))
+        v = v + dv + rows.blocks(w * p * (1.0 - p) * proj, shape)
+    d_init += np.sum(v, axis=0)
+    # h = sum_j w_j x_j^2 / 4
+    d_hrow = 0.25 * np.einsum("nd,nd->n", rows.x**2, d_h[rows.b, rows.s])
+    d_decay += float(np.sum(d_hrow * w * -age))
+    d_a_int[np.diag_indices_from(d_a_int)] += d_diag[:, 0]
+    d_a_slope += d_diag[:, 1:]
+    return MetaGrad(d_init, d_a_int, d_a_slope, d_eta, d_decay)
