@@ -16,6 +16,7 @@ from learners.demo import demo_create
 from learners.models import Learner, Recommendation
 from learners.services.engine_runs import engine_run_request
 from tests.factories import LearnerFactory, UserFactory
+from tests.learners.test_dashboard_warm import panel
 from tests.learners.test_sessions import form_data
 from tests.worker import celery_worker, wait_for
 
@@ -31,6 +32,8 @@ def test_session_logged_on_the_web_gets_a_recommendation_from_the_worker(tmp_pat
         response = client.post(reverse("session-new"), form_data(subject="Statistics", score=72))
         assert response.status_code == 302
         written = wait_for(lambda: Recommendation.objects.filter(learner=learner).exists(), timeout=60)
+        # Then the worker builds the dashboard the learner comes back to.
+        built = written and wait_for(lambda: panel(learner) is not None, timeout=60)
         worker_log = log.read_text()
     assert written, f"no recommendation after 60 s; worker log:\n{worker_log}"
     assert "learners.recommendation_refresh" in worker_log
@@ -38,6 +41,9 @@ def test_session_logged_on_the_web_gets_a_recommendation_from_the_worker(tmp_pat
     recommendation = Recommendation.objects.filter(learner=learner).first()
     assert recommendation is not None
     assert recommendation.source == Recommendation.Source.HISTORY
+    assert built, f"no dashboard panel 60 s after the recommendation; worker log:\n{worker_log}"
+    assert "learners.dashboard_panel_warm" in worker_log
+    assert "Statistics" in (panel(learner) or "")
 
 
 @pytest.mark.services

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -18,13 +17,12 @@ from learners.models import Learner
 from learners.selectors.dashboard import dashboard_key
 from learners.services.dashboard import PANEL_FRAGMENT, dashboard_panel_warm
 from tests.factories import LearnerFactory, StudySessionFactory, UserFactory
-from tests.learners.test_sessions import form_data
-from tests.worker import celery_worker, wait_for
 
 pytestmark = pytest.mark.django_db
 
 
-def _panel(learner: Learner, language: str = "en") -> str | None:
+def panel(learner: Learner, language: str = "en") -> str | None:
+    """The dashboard panel cached for the learner's current data, if there is one."""
     learner.refresh_from_db()
     with translation.override(language), timezone.override(learner.timezone):
         return cache.get(make_template_fragment_key(PANEL_FRAGMENT, [dashboard_key(learner=learner)]))
@@ -51,12 +49,12 @@ def _page(learner: Learner) -> str:
 
 def test_the_panel_built_ahead_is_the_one_the_page_builds(kiri: Learner) -> None:
     _page(kiri)
-    built_by_the_page = _panel(kiri)
+    built_by_the_page = panel(kiri)
     assert built_by_the_page and "Biology" in built_by_the_page
     cache.clear()
 
     assert dashboard_panel_warm(learner_id=kiri.pk) is True
-    assert _panel(kiri) == built_by_the_page
+    assert panel(kiri) == built_by_the_page
     assert dashboard_panel_warm(learner_id=kiri.pk) is False  # already there: nothing rebuilt
 
 
@@ -71,9 +69,9 @@ def test_the_panel_is_built_in_the_learners_language(kiri: Learner) -> None:
     kiri.language = "zh-hans"
     kiri.save()
     dashboard_panel_warm(learner_id=kiri.pk)
-    assert _panel(kiri) is None
-    panel = _panel(kiri, "zh-hans")
-    assert panel and "你的进展" in panel
+    assert panel(kiri) is None
+    built = panel(kiri, "zh-hans")
+    assert built and "你的进展" in built
     with mock.patch("learners.services.dashboard.dashboard_charts", side_effect=AssertionError("rebuilt")):
         assert "你的进展" in _page(kiri)
 
@@ -81,7 +79,7 @@ def test_the_panel_is_built_in_the_learners_language(kiri: Learner) -> None:
 def test_a_new_session_makes_the_panel_built_ahead_stale(kiri: Learner) -> None:
     dashboard_panel_warm(learner_id=kiri.pk)
     StudySessionFactory(learner=kiri, started_at=timezone.now(), subject="Chemistry")
-    assert _panel(kiri) is None
+    assert panel(kiri) is None
     assert "Chemistry" in _page(kiri)
 
 
@@ -93,20 +91,3 @@ def test_a_refresh_asks_for_the_panel_after_the_recommendation(kiri: Learner) ->
 
 def test_a_deleted_account_has_nothing_to_build() -> None:
     assert dashboard_panel_warm(learner_id=10**9) is False
-
-
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
-def test_the_worker_builds_the_panel_after_a_session_is_saved(tmp_path: Path) -> None:
-    learner = LearnerFactory(user=UserFactory(username="tane"))
-    client = Client()
-    client.force_login(learner.user)
-    log = tmp_path / "worker.log"
-    with celery_worker(log):
-        response = client.post(reverse("session-new"), form_data(subject="Statistics", score=72))
-        assert response.status_code == 302
-        built = wait_for(lambda: _panel(learner) is not None, timeout=60)
-        worker_log = log.read_text()
-    assert built, f"no panel after 60 s; worker log:\n{worker_log}"
-    assert "learners.dashboard_panel_warm" in worker_log
-    assert "Statistics" in (_panel(learner) or "")
