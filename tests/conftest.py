@@ -7,6 +7,7 @@ import importlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.apps import apps
@@ -16,7 +17,9 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
+from learners.demo import demo_create
 from learners.models import Cohort, Learner
+from learners.services import engine_runs
 from tests.factories import CohortFactory, LearnerFactory, UserFactory, educator
 
 PASSWORD = "correct horse battery staple"
@@ -65,6 +68,16 @@ def charlie_client(charlie) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
     client.force_login(charlie)
     return client
+
+
+@pytest.fixture
+def snapshot(db: None) -> None:
+    """An engine snapshot trained on the demo cohort, as the nightly retrain would leave it."""
+    demo_create(members=12, days=40, seed=3)
+    with mock.patch("learners.tasks.engine_run_execute_task.delay"):
+        run = engine_runs.engine_run_request(requested_by=None)
+    with mock.patch("learners.tasks.recommendation_catch_up_task.delay"):
+        engine_runs.engine_run_execute(run_id=run.pk)
 
 
 @pytest.fixture

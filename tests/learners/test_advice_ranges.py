@@ -10,10 +10,8 @@ import pytest
 from django.utils import timezone
 
 from coach.models import Strategy
-from learners.demo import demo_create
 from learners.models import Learner, Recommendation
 from learners.selfreport import ITEM_KEYS
-from learners.services import engine_runs
 from learners.services.recommendations import recommendation_refresh
 from learners.services.selfreport import selfreport_submit
 from learners.services.sessions import SessionInput, session_create
@@ -29,15 +27,6 @@ SIX = [
     ("summarization", 60),
     ("elaborative-interrogation", 65),
 ]
-
-
-@pytest.fixture
-def snapshot() -> None:
-    demo_create(members=12, days=40, seed=3)
-    with mock.patch("learners.tasks.engine_run_execute_task.delay"):
-        run = engine_runs.engine_run_request(requested_by=None)
-    with mock.patch("learners.tasks.recommendation_catch_up_task.delay"):
-        engine_runs.engine_run_execute(run_id=run.pk)
 
 
 def log(learner: Learner, sessions: list[tuple[str, int]], minutes: int = 30) -> Recommendation:

@@ -20,24 +20,13 @@ from coach.models import Strategy
 from coach.selectors import strategy_list
 from coach.snapshots import snapshot_current
 from learners import dataset
-from learners.demo import demo_create
 from learners.models import Cohort, CohortMembership, Learner, Recommendation
-from learners.services import engine_runs
 from learners.services.recommendations import recommendation_refresh
 from tests.factories import CohortFactory, LearnerFactory, StudySessionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 SEEDS = 3000  # recommend() calls whose choices are compared with the stored probabilities
-
-
-@pytest.fixture
-def snapshot() -> None:
-    demo_create(members=12, days=40, seed=3)
-    with mock.patch("learners.tasks.engine_run_execute_task.delay"):
-        run = engine_runs.engine_run_request(requested_by=None)
-    with mock.patch("learners.tasks.recommendation_catch_up_task.delay"):
-        engine_runs.engine_run_execute(run_id=run.pk)
 
 
 def member(cohort: Cohort, **fields: object) -> Learner:
