@@ -21,9 +21,10 @@ What runs (bench/load_stack.py), all on 127.0.0.1, stopped at the end whatever h
   gunicorn's default, hold one database connection each, and every request waits in one queue
   (the listen backlog), so the bare view's time is that queue and the dashboard's ratio to it is
   what the dashboard itself costs.
-- Celery workers as the production docs start them: `--queues celery` (refreshes; two prefork
-  processes) and `--queues engine` (the retrain the demo queues, run before the load starts so
-  the recommendations come from its snapshot). No beat: no periodic work while measuring.
+- Celery workers as the production docs start them: `--queues celery,low` (refreshes, then the
+  dashboards built ahead; two prefork processes) and `--queues engine` (the retrain the demo
+  queues, run before the load starts so the recommendations come from its snapshot). No beat:
+  no periodic work while measuring.
 
 Before the clock starts each learner's dashboard is opened once and its recommendation awaited.
 Then bench/load_locust.py runs `--users` learners for `--seconds` in locust's environment
@@ -149,7 +150,7 @@ def _stack(scratch: Path, env: dict[str, str], port: int) -> Iterator[Stack]:
     logs = [scratch / "gunicorn.log", scratch / "worker-celery.log", scratch / "worker-engine.log"]
     commands = [
         load_stack.gunicorn_command(port, workers=GUNICORN_WORKERS),
-        load_stack.worker_command("celery", concurrency=REFRESH_CONCURRENCY, hostname="celery@%h"),
+        load_stack.worker_command("celery,low", concurrency=REFRESH_CONCURRENCY, hostname="celery@%h"),
         load_stack.worker_command("engine", concurrency=1, hostname="engine@%h"),
     ]
     with contextlib.ExitStack() as groups:

@@ -191,7 +191,7 @@ def _run_worker(server: Server, env: dict[str, str], log: Path) -> str:
         "--concurrency",
         "2",
         "--queues",
-        "celery,engine",
+        "celery,engine,low",
         "--loglevel",
         "INFO",
     ]

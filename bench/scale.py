@@ -19,7 +19,8 @@ settings (`coach.settings.local`) on them.
 4. Refreshes: a Celery worker on the default queue as production starts it, with 1 and then 2
    prefork processes; a few refreshes first (each process loads the snapshot), then
    `--refreshes` refreshes of distinct learners timed from the first queued to the last
-   written; per second. Target: 2 processes refresh more per second than 1.
+   written; per second (the dashboards each refresh asks to build wait untaken on the low
+   queue). Target: 2 processes refresh more per second than 1.
 
 The machine's other work moves every figure (its cores are shared); the output gives them.
 """

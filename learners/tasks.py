@@ -39,9 +39,10 @@ def recommendation_refresh_task(learner_id: int, subject: str = "", task_kind: s
     dashboard.dashboard_panel_warm_request(learner_id=learner_id)
 
 
+# On the low queue (settings.CELERY_TASK_ROUTES); losing one costs the visit a rebuild, no more.
 @shared_task(name="learners.dashboard_panel_warm", ignore_result=True)
-def dashboard_panel_warm_task(learner_id: int) -> None:
-    dashboard.dashboard_panel_warm(learner_id=learner_id)
+def dashboard_panel_warm_task(learner_id: int, version: str | None = None) -> None:
+    dashboard.dashboard_panel_warm(learner_id=learner_id, version=version)
 
 
 @shared_task(name="learners.recommendation_catch_up", acks_late=True, ignore_result=True, **RETRY)

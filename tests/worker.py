@@ -63,9 +63,9 @@ def celery_worker(log_path: Path, *, timeout: float = 60.0) -> Iterator[subproce
         "INFO",
         "--without-mingle",
         "--without-gossip",
-        # Both queues, so that a test's retrain runs here too.
+        # Every queue, so that a test's retrain and dashboard build run here too.
         "--queues",
-        f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.ENGINE_QUEUE}",
+        f"{settings.CELERY_TASK_DEFAULT_QUEUE},{settings.ENGINE_QUEUE},{settings.LOW_QUEUE}",
         "--hostname",
         f"test-{os.getpid()}@%h",
     ]

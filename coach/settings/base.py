@@ -210,7 +210,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = (
         "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
-    else {"socket_connect_timeout": 3, "socket_timeout": 10, "visibility_timeout": 3600}
+    # "sorted": a worker that takes several queues empties them in the order of their names,
+    # so "celery" (refreshes) always goes before "low" (LOW_QUEUE).
+    else {
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+        "visibility_timeout": 3600,
+        "queue_order_strategy": "sorted",
+    }
 )
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -223,10 +230,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # (supervisord.conf's worker-engine), it never holds up a learner's refresh on the default queue.
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 ENGINE_QUEUE = "engine"
+# Work done ahead of a visit (the dashboard panel) waits behind every refresh, on a queue of its
+# own that the default queue's workers take too (--queues celery,low).
+LOW_QUEUE = "low"
 # The engine page's coaching figures read every logged recommendation: on the engine's queue too.
 CELERY_TASK_ROUTES = {
     "learners.engine_run_execute": {"queue": ENGINE_QUEUE},
     "learners.coaching_value_refresh": {"queue": ENGINE_QUEUE},
+    "learners.dashboard_panel_warm": {"queue": LOW_QUEUE},
 }
 # A web request must not hang on a broker that is down: give up publishing quickly and say so.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

@@ -4,6 +4,10 @@ The panel below the recommendation card (figures, charts, tables) is cached unti
 data changes (learners.versions). Every session saved changes it, so without help the learner's
 next visit would pay for rebuilding it; the worker rebuilds it instead, right after it has
 refreshed the learner's recommendation, so the visit finds it ready.
+
+The build is the least urgent work the worker has: it waits on a queue of its own behind every
+refresh (settings.LOW_QUEUE), and is skipped when the learner's data changed again while it
+waited, since that change brings a newer build (or the visit builds it).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from kombu.exceptions import OperationalError as BrokerError
 
+from learners import versions
 from learners.charts import calibration_sentence, dashboard_charts
 from learners.models import Learner
 from learners.selectors import dashboard
@@ -60,12 +65,15 @@ def dashboard_panel_context(*, learner: Learner, data: dashboard.DashboardData) 
     }
 
 
-def dashboard_panel_warm(*, learner_id: int) -> bool:
+def dashboard_panel_warm(*, learner_id: int, version: str | None = None) -> bool:
     """Build the learner's dashboard panel into the shared cache unless it is there already.
 
     Built as the page would build it: in the learner's language (the site's default when they
-    chose none) and time zone, under the page's key. True when it was built.
+    chose none) and time zone, under the page's key. `version` is the learner's data version
+    when the build was asked for: nothing is built if it has changed since. True when built.
     """
+    if version is not None and version != versions.learner_version(learner_id):
+        return False
     learner = Learner.objects.select_related("user").filter(pk=learner_id).first()
     if learner is None:
         return False  # the account was deleted meanwhile
@@ -87,6 +95,6 @@ def dashboard_panel_warm_request(*, learner_id: int) -> None:
     from learners.tasks import dashboard_panel_warm_task  # tasks import services; import late
 
     try:
-        dashboard_panel_warm_task.delay(learner_id)
+        dashboard_panel_warm_task.delay(learner_id, versions.learner_version(learner_id))
     except (BrokerError, OSError) as exc:
         logger.info("Broker unavailable, learner %s's dashboard built on their visit: %s", learner_id, exc)

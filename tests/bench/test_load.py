@@ -88,9 +88,9 @@ def test_the_bench_table_carries_the_load_targets() -> None:
 
 
 def test_workers_name_their_queue_and_only_the_engine_worker_replaces_its_child() -> None:
-    refresh = load_stack.worker_command("celery", concurrency=2, hostname="celery@%h")
+    refresh = load_stack.worker_command("celery,low", concurrency=2, hostname="celery@%h")
     engine = load_stack.worker_command("engine", concurrency=1, hostname="engine@%h")
-    assert refresh[refresh.index("--queues") + 1] == "celery" and "--max-tasks-per-child" not in refresh
+    assert refresh[refresh.index("--queues") + 1] == "celery,low" and "--max-tasks-per-child" not in refresh
     assert engine[engine.index("--queues") + 1] == "engine" and "--max-tasks-per-child" in engine
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from learners import tasks
+from learners import tasks, versions
 from learners.models import Learner
 from learners.selectors.dashboard import dashboard_key
 from learners.services.dashboard import PANEL_FRAGMENT, dashboard_panel_warm
@@ -86,8 +86,17 @@ def test_a_new_session_makes_the_panel_built_ahead_stale(kiri: Learner) -> None:
 def test_a_refresh_asks_for_the_panel_after_the_recommendation(kiri: Learner) -> None:
     with mock.patch("learners.tasks.dashboard_panel_warm_task.delay") as warm:
         tasks.recommendation_refresh_task.apply(args=[kiri.pk])
-    warm.assert_called_once_with(kiri.pk)
+    warm.assert_called_once_with(kiri.pk, versions.learner_version(kiri.pk))
 
 
 def test_a_deleted_account_has_nothing_to_build() -> None:
     assert dashboard_panel_warm(learner_id=10**9) is False
+
+
+def test_a_build_asked_for_before_a_newer_change_is_skipped(kiri: Learner) -> None:
+    asked_at = versions.learner_version(kiri.pk)
+    StudySessionFactory(learner=kiri, started_at=timezone.now(), subject="Chemistry")
+    assert dashboard_panel_warm(learner_id=kiri.pk, version=asked_at) is False
+    assert panel(kiri) is None
+    assert dashboard_panel_warm(learner_id=kiri.pk, version=versions.learner_version(kiri.pk)) is True
+    assert "Chemistry" in (panel(kiri) or "")
