@@ -8,7 +8,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from learners.models import StudySession
 from tests.browser.conftest import BROWSER, SIZES, screenshots, serious_accessibility_violations
@@ -61,11 +61,27 @@ def test_make_a_token_log_a_session_with_it_read_the_docs_and_revoke_it(
     assert created.status == 201, created.text()
     assert StudySession.objects.get(learner=learner).subject == "Biology"
 
-    page.goto(f"{url}/api/v1/docs/")
+    # Offline, under a public host name, as an install serves it: the site's requests are answered
+    # by the test server, and anything asked of another host is refused and recorded.
+    site = "https://coach.example.org"
+    elsewhere: list[str] = []
+
+    def this_site_only(route: Route) -> None:
+        asked = route.request.url
+        if asked.startswith(site):
+            route.fulfill(response=route.fetch(url=url + asked.removeprefix(site)))
+        else:
+            elsewhere.append(asked)
+            route.abort()
+
+    page.route("**/*", this_site_only)
+    page.goto(f"{site}/api/v1/docs/")
     expect(page.locator(".swagger-ui .title")).to_contain_text("Metacoach API")
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     page.get_by_text("/api/v1/sessions/", exact=True).first.wait_for()
     screenshots(page, "api-docs")
+    assert elsewhere == [], f"the docs page asked another host for {elsewhere}"
+    page.unroute("**/*")
 
     # The token is shown once only: back in settings it is gone, and revoking it stops it.
     page.goto(f"{url}{reverse('login')}")
