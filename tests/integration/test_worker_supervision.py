@@ -72,9 +72,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def stack(tmp_path: Path) -> Iterator[Stack]:
+def stack(tmp_path: Path, collected_static: Path) -> Iterator[Stack]:
     var_dir = tmp_path / "var"
     var_dir.mkdir()
+    (var_dir / "staticfiles").symlink_to(collected_static)
     port = _free_port()
     env = {
         key: value
@@ -87,12 +88,9 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         DJANGO_SETTINGS_MODULE="coach.settings.local",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
-    # What `make run` does first (migrate, static), both at once.
-    setup = [
-        subprocess.Popen([sys.executable, "manage.py", *args], cwd=ROOT, env=env)
-        for args in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"])
-    ]
-    assert all(p.wait(timeout=120) == 0 for p in setup)
+    # What `make run` does first: migrate, and the static files (collected once for the session).
+    migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v0"]
+    subprocess.run(migrate, cwd=ROOT, env=env, check=True, timeout=120)
     log = tmp_path / "supervisord.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
