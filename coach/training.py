@@ -99,6 +99,7 @@ def train(
     )
     metrics["learners"] = {name: _points(scores) for name, scores in metrics["learners"].items()}
     progress(64)
+    del evaluated, predictors  # freed before the final fit, which sets the retrain's peak memory
     final = learner_sample(log, FIT_LEARNERS_MAX, seed=1)
     metrics["fit_learners"] = int(np.unique(final.learner).size)
     learners = learners_for(utilities, history_columns)
