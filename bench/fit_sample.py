@@ -36,7 +36,7 @@ def main() -> None:
     rest, held_out = log.take(~mask), log.take(mask)
     for name, part in (("sample", training.learner_sample(rest, args.cap, seed=1)), ("all", rest)):
         tic = time.perf_counter()
-        model, memory = training.learners_for(UTILITIES)
+        model, memory, _ = training.learners_for(UTILITIES)
         model.fit(part)
         model_s = time.perf_counter() - tic
         memory.fit(part)

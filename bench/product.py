@@ -227,7 +227,7 @@ def _engine_choice(learner: Any, task_kind: str, world: World) -> int:
     )
     # The measured session is logged after this call, so the history is the one the card saw.
     _, context = dataset.situation_context(learner=learner, task_kind=task_kind)
-    mean, _, _ = predict_mixed(snapshot.model, history, context)
+    mean, _, _ = predict_mixed(snapshot.ranking, history, context)
     return int(np.argmax(mean[0]))
 
 

@@ -201,11 +201,11 @@ def advice_from_engine(
     set_aside: frozenset[int] = frozenset(),
     setting: PolicySetting = DEFAULT_POLICY,
 ) -> Advice:
-    """The model-based learner ranks and chooses (Thompson sampling may explore, unless `setting`
-    is greedy) among the strategies not set aside; the memory-based learner's neighbours supply
-    the evidence the learner reads. `context`: (m, d) rows, the situations the next session may
-    be (`predict_mixed`)."""
-    mean, std, situational = predict_mixed(snapshot.model, history, context)
+    """The ranking learner (`coach.snapshots.RANKING_LEARNER`) ranks and chooses (Thompson
+    sampling may explore, unless `setting` is greedy) among the strategies not set aside; the
+    memory-based learner's neighbours supply the evidence the learner reads. `context`: (m, d)
+    rows, the situations the next session may be (`predict_mixed`)."""
+    mean, std, situational = predict_mixed(snapshot.ranking, history, context)
     memory_mean, memory_std, _ = predict_mixed(snapshot.memory, history, context)
     own = np.bincount(history.strategy, minlength=len(strategies))
     ranking = [
@@ -260,7 +260,7 @@ def engine_policy_inputs(
     *, snapshot: LoadedSnapshot, history: SessionLog, context: np.ndarray, set_aside: frozenset[int]
 ) -> PolicyInputs:
     """The inputs `advice_from_engine` gives the rule, for checking its propensities."""
-    mean, std, situational = predict_mixed(snapshot.model, history, context)
+    mean, std, situational = predict_mixed(snapshot.ranking, history, context)
     return _policy_inputs(snapshot, mean, std, situational, set_aside)
 
 
@@ -297,7 +297,7 @@ def _policy_inputs(
     set_aside: frozenset[int],
 ) -> PolicyInputs:
     index = np.flatnonzero(_allowed(mean.shape[1], set_aside))
-    noise = draw_noise(snapshot.model, mean[0], situational[0])
+    noise = draw_noise(snapshot.ranking, mean[0], situational[0])
     return PolicyInputs(allowed=index, mean=mean[0, index], std=std[0, index], noise=noise[index])
 
 

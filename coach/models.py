@@ -125,6 +125,8 @@ class EngineSnapshot(models.Model):
     feature_names = models.JSONField()  # context column -> name
     model_learner = models.BinaryField()
     memory_learner = models.BinaryField()
+    # Null in snapshots stored before the optimization learner was fitted; they work without it.
+    optimization_learner = models.BinaryField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

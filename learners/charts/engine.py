@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from learners.charts.base import ACCENT, MUTED, OTHERS, Chart, base_layout, interval_bars
 from learners.charts.figure import Figure, trace
+from learners.selectors.engine_runs import ENGINE_LEARNERS
 
 
 def engine_rmse_chart(*, metrics: dict) -> Chart:
@@ -20,8 +21,8 @@ def engine_rmse_chart(*, metrics: dict) -> Chart:
     if not ks or not learners:
         empty = _("No evaluation yet: run a retrain once learners have scores.")
         return Chart("engine-rmse", title, empty, None)
-    names = {"model": _("Model"), "memory": _("Memory"), "evidence": _("Evidence only")}
-    colours = {"model": ACCENT, "memory": "#2b5c8a", "evidence": MUTED}
+    names = {learner.key: str(learner.name) for learner in ENGINE_LEARNERS}
+    colours = {"model": ACCENT, "memory": "#2b5c8a", "optimization": "#b5651d", "evidence": MUTED}
     # Side by side at each k, so the intervals do not hide one another.
     dodge = 0.12 * (np.arange(len(learners)) - (len(learners) - 1) / 2)
     figure = Figure()

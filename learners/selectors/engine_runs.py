@@ -1,13 +1,44 @@
-"""Reads for the engine page: runs with the figures of their evaluation."""
+"""Reads for the engine page: runs with the figures of their evaluation, and the learners measured."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from coach.models import EngineRun
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
-ENGINE_LEARNERS = ("model", "memory", "evidence")
+from coach.models import EngineRun
+from coach.snapshots import RANKING_LEARNER
+
+
+@dataclass(frozen=True)
+class EngineLearner:
+    """A predictor the retrain evaluates: its key in a run's metrics, its name and what it is."""
+
+    key: str
+    name: str | Promise
+    description: str | Promise
+
+
+# In the order the page shows them; a run recorded before a learner existed shows "–" for it.
+ENGINE_LEARNERS = (
+    EngineLearner("model", _("Model"), _("Model-based: a population model adapted from a few sessions.")),
+    EngineLearner("memory", _("Memory"), _("Memory-based: reuses what worked for similar learners.")),
+    EngineLearner(
+        "optimization",
+        _("Optimization"),
+        _(
+            "Optimization-based: a model per learner whose starting point and step sizes are "
+            "learned across learners."
+        ),
+    ),
+    EngineLearner(
+        "evidence",
+        _("Evidence only"),
+        _("The published ratings moved by the learner's own scores, as before the first retrain."),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -17,8 +48,26 @@ class EngineRunRow:
     run: EngineRun
     k: int | None
     held_out: int | None
-    rmse: dict[str, float | None]  # learner name -> RMSE in score points
-    coverage: float | None  # share of held-out outcomes inside the model's 90% interval
+    rmse: list[float | None]  # RMSE in score points of each of ENGINE_LEARNERS, in their order
+    coverage: float | None  # share of held-out outcomes inside the ranking learner's 90% interval
+
+
+@dataclass(frozen=True)
+class LearnerFigure:
+    """One learner's figures after k sessions: RMSE in score points, 90% coverage as a share."""
+
+    k: int
+    rmse: float | None
+    coverage: float | None
+
+
+@dataclass(frozen=True)
+class LearnerEvaluation:
+    """One learner's figures at every k of a run's evaluation, for the per-learner table."""
+
+    learner: EngineLearner
+    ranks: bool  # the learner whose predictions rank the strategies
+    figures: list[LearnerFigure]
 
 
 def engine_run_rows(*, runs: list[EngineRun]) -> list[EngineRunRow]:
@@ -27,21 +76,43 @@ def engine_run_rows(*, runs: list[EngineRun]) -> list[EngineRunRow]:
         metrics = run.metrics or {}
         ks = metrics.get("ks") or []
         learners = metrics.get("learners") or {}
-        rmse = {name: _last(learners.get(name, {}).get("rmse")) for name in ENGINE_LEARNERS}
         rows.append(
             EngineRunRow(
                 run=run,
                 k=ks[-1] if ks else None,
                 held_out=metrics.get("held_out_learners"),
-                rmse=rmse,
-                coverage=_last(learners.get("model", {}).get("coverage90")),
+                rmse=[_last(learners.get(learner.key, {}).get("rmse")) for learner in ENGINE_LEARNERS],
+                coverage=_last(learners.get(RANKING_LEARNER, {}).get("coverage90")),
             )
         )
     return rows
 
 
+def engine_evaluation(*, metrics: dict) -> list[LearnerEvaluation]:
+    """Every learner's RMSE and 90% coverage at each k of a run's evaluation; the learners the
+    run did not evaluate (it ran before they existed) are left out."""
+    ks = metrics.get("ks") or []
+    learners = metrics.get("learners") or {}
+    evaluations = []
+    for learner in ENGINE_LEARNERS:
+        scores = learners.get(learner.key)
+        if not scores:
+            continue
+        rmse, coverage = scores.get("rmse") or [], scores.get("coverage90") or []
+        figures = [LearnerFigure(k=k, rmse=_at(rmse, j), coverage=_at(coverage, j)) for j, k in enumerate(ks)]
+        evaluations.append(
+            LearnerEvaluation(learner=learner, ranks=learner.key == RANKING_LEARNER, figures=figures)
+        )
+    return evaluations
+
+
+def _at(values: list[float | None], j: int) -> float | None:
+    return _finite(values[j]) if j < len(values) else None
+
+
 def _last(values: list[float | None] | None) -> float | None:
-    if not values:
-        return None
-    value = values[-1]
+    return _finite(values[-1]) if values else None
+
+
+def _finite(value: float | None) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)

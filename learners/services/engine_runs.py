@@ -52,7 +52,7 @@ def engine_run_request(*, requested_by: User | None) -> EngineRun:
 
 
 def engine_run_execute(*, run_id: int) -> EngineRun | None:
-    """Meta-train both learners on every scored session, evaluate them, store the snapshot.
+    """Meta-train the learners on every scored session, evaluate them, store the snapshot.
 
     Claims the run first, so a task delivered twice trains once; a run left `running` by a
     worker that died is claimed again once it is older than the task time limit.
@@ -80,8 +80,9 @@ def engine_run_execute(*, run_id: int) -> EngineRun | None:
             run = EngineRun.objects.get(pk=run_id)
             snapshot_store(
                 run=run,
-                model=trained.model,
-                memory=trained.memory,
+                model=trained.learners.model,
+                memory=trained.learners.memory,
+                optimization=trained.learners.optimization,
                 strategy_slugs=[s.slug for s in strategies],
                 feature_names=list(dataset.FEATURES),
             )

@@ -14,7 +14,7 @@ from learners.http import AuthenticatedHttpRequest
 from learners.permissions import educator_required
 from learners.selectors.coaching import ALL_LEARNERS_MIN, MIN_ESS, coaching_rows
 from learners.selectors.cohorts import cohort_list_for_educator
-from learners.selectors.engine_runs import engine_run_rows
+from learners.selectors.engine_runs import ENGINE_LEARNERS, engine_evaluation, engine_run_rows
 from learners.services.coaching import coaching_value_request
 from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
 
@@ -30,6 +30,8 @@ def engine_page(request: AuthenticatedHttpRequest) -> HttpResponse:
     latest = next((run for run in runs if run.status == "succeeded"), None)
     context = {
         "runs": engine_run_rows(runs=runs),
+        "engine_learners": ENGINE_LEARNERS,
+        "evaluation": engine_evaluation(metrics=latest.metrics if latest else {}),
         "active": active,
         "latest": latest,
         "chart": charts.engine_rmse_chart(metrics=latest.metrics if latest else {}),

@@ -22,9 +22,15 @@ METRICS = {
     "learners": {
         "model": {"rmse": [20.0, 18.0, 16.5, 14.25, 12.5], "coverage90": [0.9, 0.9, 0.88, 0.9, 0.91]},
         "memory": {"rmse": [22.0, 19.0, 17.0, 15.0, 13.75], "coverage90": [0.8] * 5},
+        "optimization": {
+            "rmse": [21.0, 18.5, 16.0, 14.0, 12.75],
+            "coverage90": [0.86, 0.87, 0.89, 0.9, 0.92],
+        },
         "evidence": {"rmse": [25.0] * 5, "coverage90": [0.7] * 5},
     },
 }
+# A run recorded before the optimization learner was evaluated.
+OLD_METRICS = {**METRICS, "learners": {k: v for k, v in METRICS["learners"].items() if k != "optimization"}}  # type: ignore[attr-defined]
 
 
 def finished_run(**fields: object) -> EngineRun:
@@ -47,9 +53,53 @@ def test_engine_page_lists_runs_with_duration_and_figures(charlie_client: Client
     page = charlie_client.get(reverse("educator-engine")).content.decode()
     assert "42.0 s" in page
     assert "40 / 800" in page
-    assert "12.5 / 13.8 / 25.0" in page
+    assert "12.5 / 13.8 / 12.8 / 25.0" in page  # model, memory, optimization, evidence at k = 10
     assert "91%" in page
     assert 'id="chart-engine-rmse"' in page
+
+
+def evaluation_row(page: str, key: str) -> str:
+    start = page.index(f'<tr id="learner-{key}">')
+    return page[start : page.index("</tr>", start)]
+
+
+def test_engine_page_gives_each_learner_its_figures_at_every_k(charlie_client: Client) -> None:
+    finished_run()
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    for k in METRICS["ks"]:  # type: ignore[attr-defined]
+        assert f'<th scope="col">k = {k}</th>' in page
+    optimization = evaluation_row(page, "optimization")
+    assert "starting point and step sizes are learned across learners" in optimization
+    assert re.findall(r"<td class=\"figure\" data-label=\"k = \d+\">(.*?)</td>", optimization) == [
+        "21.0 / 86%",
+        "18.5 / 87%",
+        "16.0 / 89%",
+        "14.0 / 90%",
+        "12.8 / 92%",
+    ]
+    assert "reuses what worked for similar learners" in evaluation_row(page, "memory")
+    assert "a population model adapted from a few sessions" in evaluation_row(page, "model")
+    # Only the learner that ranks the strategies says so.
+    assert "ranks the strategies" in evaluation_row(page, "model")
+    assert "ranks the strategies" not in optimization + evaluation_row(page, "memory")
+
+
+def test_engine_page_describes_the_learners_in_chinese(charlie_client: Client) -> None:
+    finished_run()
+    page = charlie_client.get(reverse("educator-engine"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    optimization = evaluation_row(page, "optimization")
+    assert "基于优化：每位学习者一个模型，其起点和步长从所有学习者身上学得。" in optimization
+    assert "基于记忆：沿用对相似学习者有效的做法。" in evaluation_row(page, "memory")
+    assert "为策略排序" in evaluation_row(page, "model")
+    assert '<dt id="term-optimization">优化</dt>' in page
+
+
+def test_a_run_recorded_before_the_optimization_learner_shows_the_others(charlie_client: Client) -> None:
+    finished_run(metrics=OLD_METRICS)
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert "12.5 / 13.8 / – / 25.0" in page
+    assert 'id="learner-optimization"' not in page
+    assert 'id="learner-memory"' in page
 
 
 def test_evaluation_says_what_it_rests_on_and_draws_intervals(charlie_client: Client) -> None:
@@ -172,7 +222,17 @@ def test_the_page_holds_the_sections_the_progress_script_refreshes(charlie_clien
     assert '<section aria-labelledby="runs-title" id="runs">' in page
 
 
-TERMS = ["RMSE", "Model", "Memory", "Evidence only", "k", "90% coverage", "Held-out learners", "Status"]
+TERMS = [
+    "RMSE",
+    "Model",
+    "Memory",
+    "Optimization",
+    "Evidence only",
+    "k",
+    "90% coverage",
+    "Held-out learners",
+    "Status",
+]
 
 
 def test_every_term_on_the_engine_page_is_explained_on_it(charlie_client: Client) -> None:

@@ -8,7 +8,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from coach import snapshots
+from coach.engine.policy import predict_mixed
 from coach.models import EngineRun, EngineSnapshot
+from coach.selectors import strategy_list
 from learners import dataset
 from learners.demo import demo_create
 from learners.models import Learner, Recommendation
@@ -33,7 +35,7 @@ def test_retrain_fits_evaluates_and_stores_a_snapshot(cohort: None) -> None:
     assert run is not None
     assert (run.status, run.progress, run.active) == (EngineRun.Status.SUCCEEDED, 100, False)
     assert run.n_learners == 12 and run.n_sessions > 100
-    assert set(run.metrics["learners"]) == {"model", "memory", "evidence"}
+    assert set(run.metrics["learners"]) == {"model", "memory", "optimization", "evidence"}
     assert run.metrics["ks"] == [0, 1, 2, 5, 10]
     # Every later session of the held-out learners, in score points, with intervals over them.
     assert run.metrics["n"][0] > run.metrics["held_out_learners"] == run.metrics["n_learners"][0]
@@ -41,11 +43,12 @@ def test_retrain_fits_evaluates_and_stores_a_snapshot(cohort: None) -> None:
     low, high = model["rmse_ci95"][0]
     assert 1 < low <= model["rmse"][0] <= high < 100
     assert EngineSnapshot.objects.filter(run=run).exists()
-    # Both learners read how confident the learner usually is, as the dataset declares.
+    # Every learner reads how confident the learner usually is, as the dataset declares.
     loaded = snapshots.snapshot_current()
     assert loaded is not None
     assert dataset.FEATURES[dataset.HISTORY_COLUMNS[0]] == "confidence"
-    for learner in (loaded.model, loaded.memory):
+    for learner in (loaded.model, loaded.memory, loaded.optimization):
+        assert learner is not None
         assert tuple(learner.history_columns) == dataset.HISTORY_COLUMNS
         assert learner.history_shrink_.shape == (1,) and learner.history_shrink_[0] > 0
 
@@ -110,6 +113,36 @@ def test_recommendation_after_a_snapshot_comes_from_the_engine(cohort: None) -> 
     )
 
 
+def test_the_model_learner_still_ranks_the_strategies(cohort: None) -> None:
+    engine_runs.engine_run_execute(run_id=queued_run().pk)
+    loaded = snapshots.snapshot_current()
+    assert loaded is not None and loaded.optimization is not None
+    assert snapshots.RANKING_LEARNER == "model" and loaded.ranking is loaded.model
+    demo = Learner.objects.get(user__username="demo")
+    recommendation = recommendations.recommendation_refresh(learner_id=demo.pk, task_kind="solve")
+    assert recommendation is not None
+    history = dataset.session_log_build(strategy_ids=[s.pk for s in strategy_list()], learner_ids=[demo.pk])
+    _, context = dataset.situation_context(learner=demo, task_kind="solve")
+    mean, _, _ = predict_mixed(loaded.model, history, context)
+    expected = {
+        slug: round(100 * float(m), 1) for slug, m in zip(loaded.strategy_slugs, mean[0], strict=True)
+    }
+    assert {item["slug"]: item["expected"] for item in recommendation.ranking} == expected
+
+
+def test_a_snapshot_stored_before_the_optimization_learner_still_advises(cohort: None) -> None:
+    engine_runs.engine_run_execute(run_id=queued_run().pk)
+    EngineSnapshot.objects.update(optimization_learner=None)
+    snapshots._current = None
+    loaded = snapshots.snapshot_current()
+    assert loaded is not None and loaded.optimization is None
+    demo = Learner.objects.get(user__username="demo")
+    recommendation = recommendations.recommendation_refresh(learner_id=demo.pk)
+    assert recommendation is not None
+    assert recommendation.source == Recommendation.Source.ENGINE
+    assert recommendation.snapshot_id == loaded.id
+
+
 def test_engine_recommendation_is_the_same_when_computed_twice(cohort: None) -> None:
     engine_runs.engine_run_execute(run_id=queued_run().pk)
     demo = Learner.objects.get(user__username="demo")
@@ -133,7 +166,7 @@ def test_a_worker_process_loads_each_snapshot_once(cohort: None) -> None:
         first = snapshots.snapshot_current()
         second = snapshots.snapshot_current()
     assert first is second
-    assert load.call_count == 2  # the model and the memory learner, once
+    assert load.call_count == 3  # the model, memory and optimization learners, once
 
 
 def test_only_the_newest_snapshots_are_kept(cohort: None) -> None:

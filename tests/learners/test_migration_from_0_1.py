@@ -107,6 +107,7 @@ def test_a_0_1_database_migrates_with_every_row_kept(caplog: pytest.LogCaptureFi
     (snapshot,) = by_model["coach.enginesnapshot"]
     stored = apps.get_model("coach", "EngineSnapshot").objects.get(pk=snapshot["pk"])
     assert bytes(stored.model_learner) == base64.b64decode(snapshot["fields"]["model_learner"])
+    assert stored.optimization_learner is None  # 0.1 fitted no optimization learner
     # Its engine snapshot is in format 1: refused with a warning, evidence advises until a retrain.
     snapshots._current = snapshots._unreadable = None  # ids repeat across test databases
     with caplog.at_level(logging.WARNING, logger="coach.snapshots"):
