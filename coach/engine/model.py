@@ -14,6 +14,12 @@ link(expected outcome) = population(strategy, context) + theta[learner, strategy
   sessions with one strategy say something about the others.
 - a new learner's posterior over theta is Gaussian given the history (identity link: exact and
   depending only on per-strategy counts and residual sums; logit link: Laplace approximation).
+- drift: theta may wander between a learner's sessions, a random walk with step covariance
+  q G, so older sessions weigh less; the posterior is then a Kalman filter over the sessions
+  (`coach.engine._drift`). The rate q is meta-learned: of a seeded sample of at most 2,500
+  training learners a fifth is held out, the model is fitted on the rest, and q is the rate of
+  a grid under which the held-out learners' sessions are best predicted from their earlier
+  ones, kept at 0 unless it does clearly better.
 
 A learner's record holds more than outcomes: what they said before each session is a reading of
 them too (someone who rates their confidence high before every session probably knows more).
@@ -43,10 +49,12 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.base import clone
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from coach.engine import _history, _mixed
+from coach.engine import _drift, _history, _mixed
 from coach.engine._mixed import IDENTITY, LOGIT, Layout
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog, check_context
@@ -56,6 +64,12 @@ _LINKS = ("auto", IDENTITY, LOGIT)
 _NOISE_PRIOR = 20.0  # pseudo-sessions pulling a strategy's noise variance toward the pooled one
 _EM_STEPS = 10  # EM steps for G per population fit
 _EM_TOL = 1e-4  # relative change of G below which EM stops early
+_HELD_OUT = 0.2  # share of training learners on which the drift rate is chosen
+# Training learners sampled to choose the drift rate: enough to fit G and the population well,
+# and on a large population the choice costs a fraction of the fit rather than doubling it.
+_DRIFT_LEARNERS = 2500
+# 2: the drift rate q; a state without it was fitted without drift and loads with q = 0.
+_STATE_VERSION = 2
 
 
 class ModelMetaLearner(MetaLearner):
@@ -75,6 +89,9 @@ class ModelMetaLearner(MetaLearner):
     n_iter : alternations between the population fit and the EM step for G.
     history_columns : context columns whose mean over the learner's sessions so far, the one
         at hand included, is a feature too (see the module docstring); none by default.
+    drift : rate q at which a learner's offsets drift between sessions, as a share of G per
+        session, or "auto" to meta-learn it on held-out training learners (0 disables drift).
+    random_state : seed of the split of training learners that meta-learns the drift rate.
     """
 
     name: ClassVar[str] = "model"
@@ -87,6 +104,8 @@ class ModelMetaLearner(MetaLearner):
         "interactions": ["boolean"],
         "n_iter": [Interval(Integral, 1, None, closed="left")],
         "history_columns": ["array-like"],
+        "drift": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -100,6 +119,8 @@ class ModelMetaLearner(MetaLearner):
         interactions: bool = True,
         n_iter: int = 8,
         history_columns: Sequence[int] = (),
+        drift: float | str = "auto",
+        random_state: int | None = 0,
     ) -> None:
         self.n_strategies = n_strategies
         self.prior_gain = prior_gain
@@ -109,6 +130,8 @@ class ModelMetaLearner(MetaLearner):
         self.interactions = interactions
         self.n_iter = n_iter
         self.history_columns = history_columns
+        self.drift = drift
+        self.random_state = random_state
 
     # Fitting ---------------------------------------------------------------------------------
     def fit(self, log: SessionLog) -> ModelMetaLearner:
@@ -143,7 +166,27 @@ class ModelMetaLearner(MetaLearner):
             last = i == int(self.n_iter) - 1
             self._alternate(state, bounds, strategy, z, y, key, beta0, penalty, last)
         self._finish(state, y)
+        if self.drift == "auto":
+            self.drift_, self.drift_scores_ = self._learn_drift(log)
+        else:
+            self.drift_, self.drift_scores_ = float(self.drift), np.zeros(0)
         return self
+
+    def _learn_drift(self, log: SessionLog) -> _drift.Selection:
+        """The drift rate, chosen on a seeded share of (a sample of) the training learners by a
+        model fitted on the others (see `coach.engine._drift.select`)."""
+        rng = check_random_state(self.random_state)
+        learners = rng.permutation(np.unique(log.learner))[:_DRIFT_LEARNERS]
+        n_held = round(_HELD_OUT * learners.size)
+        if min(n_held, learners.size - n_held) < _drift.MIN_LEARNERS:
+            return _drift.Selection(0.0, np.zeros(0))
+        inner = clone(self).set_params(drift=0.0).fit(log.take(np.isin(log.learner, learners[n_held:])))
+        held_log = log.take(np.isin(log.learner, learners[:n_held]))
+        context = np.clip(held_log.context, inner.context_low_, inner.context_high_)
+        fixed = inner._fixed(held_log.learner, held_log.strategy, context)
+        return _drift.select(
+            inner.re_cov_, held_log.learner, held_log.strategy, fixed, held_log.outcome, inner._noise()
+        )
 
     def _alternate(
         self,
@@ -314,11 +357,13 @@ class ModelMetaLearner(MetaLearner):
         return Belief(np.zeros(int(self.n_strategies)), self.re_cov_.copy(), np.zeros(n_columns), 0)
 
     def update(self, belief: Belief, strategy: int, context: np.ndarray, outcome: float) -> Belief:
-        """Belief after one more session: a rank-one (Kalman) update, O(S^2).
+        """Belief after one more session: a rank-one (Kalman) update, then the drift to the next
+        session, O(S^2).
 
         Exact for the identity link (the same posterior as `posterior` on the whole history);
-        for the logit link a one-step Laplace update, close to but not identical with it."""
-        mean, cov = belief.mean, belief.cov
+        for the logit link a Laplace step at the mode of the one new outcome, close to but not
+        identical with the whole history's mode (identical with `posterior` under drift, which
+        filters the history the same way)."""
         s = int(strategy)
         if not 0 <= s < int(self.n_strategies):
             raise LogError(f"strategy {s} is outside [0, {self.n_strategies})")
@@ -327,15 +372,11 @@ class ModelMetaLearner(MetaLearner):
         )
         z = self._standardise(self._with_means(row, belief.column_sums, belief.n_sessions))
         fixed = float(self._layout.linear(self.coef_, np.array([s]), z)[0])
-        if self.link_ == LOGIT:
-            p = float(_mixed.sigmoid(np.array(fixed + mean[s])))
-            info = p * (1.0 - p) / self.dispersion_
-            resid = (float(outcome) - p) / max(p * (1.0 - p), 1e-9)
-        else:
-            info, resid = 1.0 / float(self.noise_var_[s]), float(outcome) - fixed - mean[s]
-        gain = cov[:, s] * info / (1.0 + info * cov[s, s])
+        mean, cov = _drift.step(
+            belief.mean, belief.cov, s, fixed, float(outcome), self._noise(), self.drift_ * self.re_cov_
+        )
         sums = belief.column_sums + self._centred(row)[0]
-        return Belief(mean + gain * resid, cov - np.outer(gain, cov[s, :]), sums, belief.n_sessions + 1)
+        return Belief(mean, cov, sums, belief.n_sessions + 1)
 
     def predict_belief(self, belief: Belief, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`predict` from a belief kept up to date with `update`."""
@@ -346,14 +387,21 @@ class ModelMetaLearner(MetaLearner):
         return self._predictive(belief.mean, theta_var, situations)
 
     def posterior(self, history: SessionLog) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mean and variance (S,) of one learner's per-strategy offsets theta
-        (outcome scale for the identity link, logit scale otherwise)."""
+        """Posterior mean and variance (S,) of one learner's per-strategy offsets theta at their
+        next session (outcome scale for the identity link, logit scale otherwise).
+
+        Without drift, the posterior of offsets constant over the sessions; with drift, the
+        Kalman filter over the sessions in order, O(S^2) each."""
         if len(history) == 0:
             return np.zeros(int(self.n_strategies)), np.diag(self.re_cov_).copy()
         s = int(self.n_strategies)
-        means, _ = self._summaries(history.learner, history.context)
-        z = self._standardise(np.hstack([history.context, means]))
-        fixed = self._layout.linear(self.coef_, history.strategy, z)
+        fixed = self._fixed(history.learner, history.strategy, history.context)
+        if self.drift_ > 0.0:
+            mean, cov = np.zeros(s), self.re_cov_.copy()
+            grow, noise = self.drift_ * self.re_cov_, self._noise()
+            for k, f, y in zip(history.strategy, fixed, history.outcome, strict=True):
+                mean, cov = _drift.step(mean, cov, int(k), float(f), float(y), noise, grow)
+            return mean, np.diag(cov).copy()
         if self.link_ == LOGIT:
             theta, var, _ = _mixed.posterior_logit(
                 self.re_prec_,
@@ -370,6 +418,15 @@ class ModelMetaLearner(MetaLearner):
         return theta[0], var[0]
 
     # Helpers -----------------------------------------------------------------------------------
+    def _fixed(self, learner: np.ndarray, strategy: np.ndarray, context: np.ndarray) -> np.ndarray:
+        """The population part of the linear predictor of each session, the learner's means of
+        the history columns up to it included."""
+        means, _ = self._summaries(learner, context)
+        return self._layout.linear(self.coef_, strategy, self._standardise(np.hstack([context, means])))
+
+    def _noise(self) -> _drift.Noise:
+        return _drift.Noise(self.link_, self.noise_var_, float(self.dispersion_))
+
     def _make_layout(self) -> Layout:
         d = int(self.n_features_in_) + self.history_center_.size
         return Layout(int(self.n_strategies), d, bool(self.interactions) and d > 0)
@@ -444,6 +501,9 @@ class ModelMetaLearner(MetaLearner):
             "history_shrink": self.history_shrink_,
             "history_within": self.history_within_,
             "history_absorbed": self.history_absorbed_,
+            "model_version": _STATE_VERSION,
+            "drift": float(self.drift_),
+            "drift_scores": self.drift_scores_,
         }
 
     def _set_state(self, state: dict[str, Any]) -> None:
@@ -455,6 +515,9 @@ class ModelMetaLearner(MetaLearner):
             setattr(self, key + "_", np.asarray(state[key], dtype=np.float64))
         for key in ("history_center", "history_shrink", "history_within", "history_absorbed"):
             setattr(self, key + "_", np.asarray(state[key], dtype=np.float64).reshape(-1))
+        drifts = int(state.get("model_version", 1)) >= 2
+        self.drift_ = float(state["drift"]) if drifts else 0.0
+        self.drift_scores_ = np.asarray(state["drift_scores"] if drifts else [], dtype=np.float64).reshape(-1)
         self._layout = self._make_layout()
 
 
