@@ -13,7 +13,14 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from coach.engine import CombinedMetaLearner, MemoryMetaLearner, ModelMetaLearner, make_learner
 from coach.engine.base import MetaLearner, SnapshotError
-from coach.engine.combined import BUCKETS, STACKING, mixture, simplex_least_squares
+from coach.engine.combined import (
+    BUCKETS,
+    STACKING,
+    HeldOutPredictions,
+    fit_bucket,
+    mixture,
+    simplex_least_squares,
+)
 from coach.engine.log import LogError, SessionLog
 from coach.engine.simulate import N_FEATURES, N_STRATEGIES, simulate
 
@@ -128,18 +135,39 @@ def test_simplex_least_squares_finds_the_best_weights_on_a_grid() -> None:
     np.testing.assert_allclose(exact, [0.0, 1.0, 0.0], atol=1e-9)
 
 
-def test_a_clearly_better_base_gets_most_of_the_weight() -> None:
+@pytest.mark.parametrize("objective", ["within_learner", "outcome"])
+def test_a_clearly_better_base_gets_most_of_the_weight(objective: str) -> None:
     log, _ = simulate(250, 15, seed=3)
     train, held = log.take(log.learner < 200), log.take(log.learner >= 200)
-    # The memory learner fitted on outcomes 0.3 too low: it is as sure of itself, and wrong.
-    shifted = dataclasses.replace(train, outcome=np.clip(train.outcome - 0.3, 0.0, 1.0))
+    # The memory learner fitted with the strategies' labels reversed: as sure of itself as the
+    # model learner, and wrong about which strategy does what.
+    mislabelled = dataclasses.replace(train, strategy=N_STRATEGIES - 1 - train.strategy)
     weigh = {
         "model": ModelMetaLearner(N_STRATEGIES).fit(train),
-        "memory": MemoryMetaLearner(N_STRATEGIES, random_state=0).fit(shifted),
+        "memory": MemoryMetaLearner(N_STRATEGIES, random_state=0).fit(mislabelled),
     }
-    combined = CombinedMetaLearner.from_fitted(weigh, held, weigh)
+    combined = CombinedMetaLearner.from_fitted(weigh, held, weigh, objective=objective)
     assert np.all(combined.weights_[:, 0] > 0.8)
     assert combined.method_[0] == STACKING
+
+
+def _rows(mean: np.ndarray, outcome: np.ndarray, cut: np.ndarray) -> HeldOutPredictions:
+    n = outcome.size
+    return HeldOutPredictions(mean, np.full(mean.shape, 0.1), outcome, np.zeros(n, int), cut, cut)
+
+
+def test_within_learner_objective_ignores_what_is_wrong_with_the_level_only() -> None:
+    rng = np.random.default_rng(0)
+    cut = np.repeat(np.arange(200), 10)
+    outcome = rng.normal(0.5, 0.1, cut.size)
+    # One base has each learner's level wrong and the differences right; the other the reverse,
+    # with a smaller error in all.
+    level_wrong = outcome + rng.normal(0.0, 0.1, 200)[cut]
+    differences_wrong = outcome + rng.normal(0.0, 0.05, cut.size)
+    rows = _rows(np.c_[level_wrong, differences_wrong], outcome, cut)
+    fold = cut % 5
+    assert fit_bucket(rows, fold, "within_learner").weights[0] > 0.9
+    assert fit_bucket(rows, fold, "outcome").weights[0] < 0.5
 
 
 def test_from_fitted_combines_the_final_learners(sim: tuple[SessionLog, CombinedMetaLearner]) -> None:
@@ -194,6 +222,7 @@ def test_std_covers_about_90_percent_of_held_out_outcomes() -> None:
         ({"learner_params": {"optimization": {}}, "learners": ("model", "memory")}, "map names"),
         ({"learner_params": {"model": {"n_strategies": 4}}}, "n_strategies"),
         ({"calibration_share": 1.0}, "calibration_share"),
+        ({"objective": "regret"}, "objective"),
         ({"n_calibration": 0}, "n_calibration"),
         ({"n_strategies": 1}, "n_strategies"),
     ],
