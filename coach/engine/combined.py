@@ -204,7 +204,7 @@ class CombinedMetaLearner(MetaLearner):
                 {"model": model, "memory": memory}, held_out, {"model": final_model, ...})
 
         Every learner of `held_out` is predicted after 0, 1, 2, 3, 5, 8, ... sessions by every
-        base: on thousands of held-out learners that takes a minute or two."""
+        base: 40 s for 2,000 held-out learners of 30 sessions and the three bases."""
         names = list(final_learners)
         if list(weight_learners) != names:
             raise InvalidParameterError(
