@@ -7,6 +7,7 @@ argument raises InvalidParameterError (scikit-learn's), a bad session log LogErr
 from sklearn.utils._param_validation import InvalidParameterError
 
 from coach.engine.base import MetaLearner, SnapshotError
+from coach.engine.combined import CombinedMetaLearner
 from coach.engine.log import LogError, SessionLog
 from coach.engine.memory import MemoryMetaLearner
 from coach.engine.model import ModelMetaLearner
@@ -14,6 +15,7 @@ from coach.engine.optimization import OptimizationMetaLearner
 from coach.engine.registry import learner_class, learner_names, make_learner
 
 __all__ = [
+    "CombinedMetaLearner",
     "InvalidParameterError",
     "LogError",
     "MemoryMetaLearner",

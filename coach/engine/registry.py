@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coach.engine import memory, model, optimization  # noqa: F401  (defining the classes registers them)
+from coach.engine import combined, memory, model, optimization  # noqa: F401  (defining the classes registers them)
 from coach.engine.base import MetaLearner
 
 
