@@ -16,6 +16,12 @@ Gaussian reading of the traits, and the posterior is computed as follows:
   - the situation's own confidence rating reweights the draws per situation.
 A proposal fitted to each learner keeps most draws useful however many sessions are seen, where
 draws from the prior would leave only a handful once twenty sessions have been seen.
+
+In the "archetypes" design x is Gaussian given the learner's archetype, with the archetype's
+traits and response as its mean, and the archetype also sets the habits the first k strategies
+were picked by. The posterior is then a mixture: each archetype gets its own proposal and a
+share of the draws, and the weights carry its prior share, the Dirichlet-multinomial chance of
+the strategies picked, and the normalising constants that make archetypes comparable.
 """
 
 from __future__ import annotations
@@ -29,11 +35,16 @@ from coach.engine.log import SessionLog
 from coach.engine.simulate import (
     ABILITY_PER_KNOWLEDGE,
     ABILITY_SD,
+    ARCHETYPE_SHARE,
+    ARCHETYPE_SPECIFIC_SD,
+    ARCHETYPE_TRAITS,
     CONFIDENCE_MODEL,
     FEATURES,
     TRAIT_CORR,
     TRAIT_EFFECT,
     Population,
+    archetype_habits,
+    archetype_response,
 )
 
 _DIFFICULTY, _CONFIDENCE = FEATURES.index("difficulty"), FEATURES.index("confidence before")
@@ -54,8 +65,11 @@ class _Latent:
 
     @classmethod
     def of(cls, population: Population) -> _Latent:
+        """x's prior given the archetype where there are archetypes (its mean is `_archetype_means`)."""
         quirks = population.design.quirk_covariance()
         n_strategies = quirks.shape[0]
+        if population.design.quirks == "archetypes":
+            quirks = ARCHETYPE_SPECIFIC_SD**2 * np.eye(n_strategies)
         prior = np.zeros((4 + n_strategies, 4 + n_strategies))
         prior[:3, :3] = TRAIT_CORR
         prior[3, 3] = ABILITY_SD**2
@@ -233,30 +247,88 @@ def weighted_draws(
     given their self-report (`profile`, (n, 3)) and first k sessions; `history` holds the same
     number (>= k) of sessions of each learner, grouped by learner."""
     latent = _Latent.of(population)
-    n = profile.shape[0]
-    n_history = len(history) // n if n else 0
-    # The self-report, conjugate: a Gaussian reading of the traits.
-    report_precision = np.zeros((latent.dim, latent.dim))
-    report_precision[:3, :3] = np.diag(1.0 / latent.report_noise**2)
-    precision = np.linalg.inv(latent.prior_cov) + report_precision
-    informed = np.zeros((n, latent.dim))
-    informed[:, :3] = profile / latent.report_noise**2
-    centres = np.linalg.solve(precision, informed.T).T
+    sessions = _first_sessions(population, history, profile.shape[0], k)
+    if population.design.quirks != "archetypes":
+        parts = _component_draws(latent, population, sessions, profile, np.zeros(latent.dim), n_draws, rng)
+        return [(draws, np.exp(log_w - log_w.max())) for draws, log_w in parts]
+    means = _archetype_means(latent.dim)
+    per = max(n_draws // len(means), 2)
+    alpha = population.design.habit_concentration * archetype_habits()
+    by_archetype = []
+    for a, mean in enumerate(means):
+        chosen = _choice_log_likelihood(alpha[a], sessions.strategies)
+        extra = np.log(ARCHETYPE_SHARE[a]) + chosen - np.log(per)
+        parts = _component_draws(latent, population, sessions, profile, mean, per, rng)
+        by_archetype.append([(draws, log_w + extra[i]) for i, (draws, log_w) in enumerate(parts)])
+    out = []
+    for parts in zip(*by_archetype, strict=True):
+        draws = np.concatenate([d for d, _ in parts])
+        log_w = np.concatenate([w for _, w in parts])
+        out.append((draws, np.exp(log_w - log_w.max())))
+    return out
 
+
+def _archetype_means(dim: int) -> np.ndarray:
+    """x's prior mean (A, D) in each archetype: its traits, no ability residual, its response."""
+    means = np.zeros((len(ARCHETYPE_SHARE), dim))
+    means[:, :3] = ARCHETYPE_TRAITS
+    means[:, 4:] = archetype_response()
+    return means
+
+
+def _choice_log_likelihood(alpha: np.ndarray, strategies: np.ndarray) -> np.ndarray:
+    """Log chance (n,) of each learner's sequence of strategies (n, k) under habits drawn from
+    Dirichlet(alpha): the Dirichlet-multinomial."""
+    counts = (strategies[..., None] == np.arange(alpha.size)).sum(axis=1)
+    k = strategies.shape[1]
+    picked = special.gammaln(alpha + counts) - special.gammaln(alpha)
+    return special.gammaln(alpha.sum()) - special.gammaln(alpha.sum() + k) + np.sum(picked, axis=-1)
+
+
+def _first_sessions(population: Population, history: SessionLog, n: int, k: int) -> _Sessions:
+    n_history = len(history) // n if n else 0
     rows = (np.arange(n)[:, None] * n_history + np.arange(k)).reshape(-1)
     used = _offsets(population, history.context[rows])[np.arange(rows.shape[0]), history.strategy[rows]]
-    sessions = _Sessions(
+    return _Sessions(
         offsets=used.reshape(n, k),
         strategies=history.strategy[rows].reshape(n, k),
         scores=history.outcome[rows].reshape(n, k),
         contexts=history.context[rows].reshape(n, k, history.context.shape[1]),
     )
+
+
+def _component_draws(
+    latent: _Latent,
+    population: Population,
+    sessions: _Sessions,
+    profile: np.ndarray,
+    prior_mean: np.ndarray,
+    n_draws: int,
+    rng: np.random.Generator,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Draws of x with prior N(`prior_mean`, prior_cov) for each learner and their log importance
+    weights: log joint density minus log proposal density, both up to constants that are the
+    same for every prior mean, so the weights of different archetypes compare."""
+    n = profile.shape[0]
+    # The self-report, conjugate: a Gaussian reading of the traits.
+    report_precision = np.zeros((latent.dim, latent.dim))
+    report_precision[:3, :3] = np.diag(1.0 / latent.report_noise**2)
+    prior_precision = np.linalg.inv(latent.prior_cov)
+    precision = prior_precision + report_precision
+    informed = np.zeros((n, latent.dim))
+    informed[:, :3] = profile / latent.report_noise**2
+    informed += prior_precision @ prior_mean
+    centres = np.linalg.solve(precision, informed.T).T
+    # What -0.5 (x - centre)' precision (x - centre) leaves out of the log joint density.
+    shift = 0.5 * np.einsum("nd,de,ne->n", centres, precision, centres)
+    shift -= 0.5 * prior_mean @ prior_precision @ prior_mean
     modes, hessians = _posterior_modes(latent, precision, centres, sessions, population.design.concentration)
     out = []
     for i in range(n):
         draws, log_q = _proposal(modes[i], hessians[i], n_draws, rng)
-        log_w = _log_posterior(latent, precision, centres[i], draws, sessions, i, population) - log_q
-        out.append((draws, np.exp(log_w - log_w.max())))
+        log_q += 0.5 * np.linalg.slogdet(hessians[i])[1]
+        log_p = _log_posterior(latent, precision, centres[i], draws, sessions, i, population) + shift[i]
+        out.append((draws, log_p - log_q))
     return out
 
 

@@ -55,10 +55,11 @@ situations for every k.
         "baseline": {...}, "learners": {...},
         "reference": {"known_traits_regret_ratio": ..., "known_population_regret_ratio": [...]}
       },
-      "sensitivity": [             # the same, on each variant of "families" (`SENSITIVITY`)
+      "sensitivity": [             # the same, on each variant of "families" (`VARIANTS`): the
         {"population": name, "baseline": {...}, "learners": {...}, "reference": {...}}, ...
-      ]
-    }
+      ]                            # `SENSITIVITY` ones, then "archetypes", whose reference also
+    }                              # has "known_archetypes_regret_ratio" (choosing with the true
+                                   # traits and archetype, without the individual part)
 
 Realised outcomes are drawn for every strategy in every situation (counterfactuals the
 simulator can provide), so RMSE and coverage cover all strategies, not only the habitual ones.
@@ -90,10 +91,11 @@ from coach.engine.log import SessionLog
 from coach.engine.simulate import (
     FAMILY_LOADING,
     N_STRATEGIES,
-    SENSITIVITY,
     STRATEGIES,
+    VARIANTS,
     Design,
     Population,
+    archetype_response,
     make_population,
     simulate,
 )
@@ -122,7 +124,7 @@ def run(
     n_situations: int = 20,
     n_train_sessions: int = 30,
     seed: int = 0,
-    variants: Sequence[Design] = SENSITIVITY,
+    variants: Sequence[Design] = VARIANTS,
     n_draws: int = 4000,
     executor: Executor | None = None,
 ) -> dict[str, Any]:
@@ -213,6 +215,9 @@ def _run_design(
         shared = population.design.family_sd * population.family @ FAMILY_LOADING.T
         families = dataclasses.replace(population, quirks=shared)
         reference["known_families_regret_ratio"] = _choice_regret(families, test) / base_regret
+    if population.archetype is not None:
+        kinds = dataclasses.replace(population, quirks=archetype_response()[population.archetype])
+        reference["known_archetypes_regret_ratio"] = _choice_regret(kinds, test) / base_regret
     return {
         "baseline": {"strategy": fixed, "regret": [base_regret] * len(ks)},
         "reference": reference,

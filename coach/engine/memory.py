@@ -27,6 +27,13 @@ alike for a person. Which prior, how much to trust neighbours and the own record
 the intervals are, is chosen per snapshot level by predicting the later sessions of held-out
 training learners; the neighbours' weight by how well they predict the differences between a
 learner's strategies (the own record gets the general level), which is what a choice rests on.
+
+Where learners come in kinds, two learners with k sessions each rarely share enough strategies
+to tell whether they are alike. So a level may instead take, for the neighbours' mean, a kernel
+over past learners (`coach.engine._memory_kernel`): the average of training learners' residuals
+estimated from all their sessions, each weighed by how likely it makes the new learner's first
+sessions and, if it predicts better, the strategies they picked. The calibration chooses between
+it and the neighbours, level by level, the same way.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ from coach.engine._memory_blocks import (
     refine,
     single_thread,
 )
+from coach.engine._memory_kernel import KERNEL_GRID, embeddings, habit_shares, kernel_mean, support
 from coach.engine._record import (
     gain_cov,
     posterior_cov,
@@ -98,9 +106,11 @@ class LevelParams(NamedTuple):
     var_scale: float  # interval scale, so predicted variances match held-out errors
     cov_scale: float  # > 0: the learned record covariance, scaled, is the own record's prior
     keep: float  # share of the level below's neighbour mean the neighbours are shrunk towards
+    choice_weight: float  # of the strategies picked in the kernel (`_memory_kernel`)
+    kernel: float  # > 0: the kernel over past learners, of this spread, stands for the neighbours' mean
 
 
-_UNCHOSEN = LevelParams(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+_UNCHOSEN = LevelParams(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,7 @@ class FitData:
     pos: np.ndarray  # position in the learner's own sessions
     n_learners: int
     usual: np.ndarray  # centred history columns
+    kernel_rows: np.ndarray  # the learners the kernel averages over, rows of `embedding_`
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,8 @@ _ARRAY_STATE = (
     "record_cov_",
     "history_center_",
     "history_shrink_",
+    "embedding_",
+    "habit_share_",
 )
 
 
@@ -244,7 +257,11 @@ class MemoryMetaLearner(MetaLearner):
         r, full_r = self._population_backfit(Z, s, y, idx, full_n)
         self.feature_weight_ = between_share(Z, idx, n_learners) * float(self.context_weight)
         self.components_ = record_components(full_n, full_r, self.record_shrink_, int(self.n_components))
-        self._build_levels(FitData(Z, s, y, r, idx, pos, n_learners, usual))
+        # Its own stream, so the kernel leaves the held-out learners of calibration as they were.
+        rows = support(n_learners, np.random.default_rng(self.random_state).spawn(1)[0])
+        self.embedding_ = embeddings(full_n[rows], full_r[rows], self.noise_var_, self.record_cov_)
+        self.habit_share_ = habit_shares(full_n[rows])
+        self._build_levels(FitData(Z, s, y, r, idx, pos, n_learners, usual, rows))
         return self
 
     def _population_backfit(
@@ -318,8 +335,13 @@ class MemoryMetaLearner(MetaLearner):
             chain.add(alive)
             ids = order[np.isin(order, alive)][: int(self.n_calibration)]
             pick = np.searchsorted(alive, ids)
-            prior = self._held_out_mean(len(self.levels_) - 2, ids, chain, params)
-            level_params, mean = self._calibrate(level, pick, prior, own_n[pick], own_r[pick], later_ss[pick])
+            prior = self._held_out_mean(len(self.levels_) - 2, ids, chain, params, data)
+            kernels = (
+                [(c, w, self._held_out_kernel(ids, k, c, w, data)) for c, w in KERNEL_GRID] if k > 0 else []
+            )
+            level_params, mean = self._calibrate(
+                level, pick, prior, own_n[pick], own_r[pick], later_ss[pick], kernels
+            )
             params.append(level_params)
             chain.store(len(self.levels_) - 1, ids, mean)
         self.level_k_ = np.array([level.k for level in self.levels_], dtype=np.int64)
@@ -341,8 +363,30 @@ class MemoryMetaLearner(MetaLearner):
         z = (means - self.x_mean_[d:]) / self.x_scale_[d:]
         return r - np.einsum("ij,ij->i", z - data.Z[:, d:], self.coef_[data.s, 1 + d :])
 
+    def _held_out_kernel(
+        self, ids: np.ndarray, k: int, choice_weight: float, spread: float, data: FitData
+    ) -> np.ndarray:
+        """The kernel's mean for training learners `ids` from their first k sessions, each left
+        out of the training learners it averages."""
+        S, early = int(self.n_strategies), data.pos < k
+        own_n = cells(data.idx[early], data.s[early], np.ones(int(early.sum())), data.n_learners, S)
+        own_r = cells(data.idx[early], data.s[early], data.r[early], data.n_learners, S)
+        rows = data.kernel_rows
+        at = np.minimum(np.searchsorted(rows, ids), rows.size - 1)
+        own_row = np.where(rows[at] == ids, at, -1)
+        return kernel_mean(
+            self.embedding_,
+            self.habit_share_,
+            self.noise_var_,
+            own_n[ids],
+            own_r[ids],
+            choice_weight,
+            spread,
+            own_row,
+        )
+
     def _held_out_mean(
-        self, j: int, ids: np.ndarray, chain: HeldOut, params: list[LevelParams]
+        self, j: int, ids: np.ndarray, chain: HeldOut, params: list[LevelParams], data: FitData
     ) -> np.ndarray:
         """The neighbours' mean at level j (refined from the levels below) for training learners
         `ids`, each left out of their own neighbours; zero below level 0."""
@@ -352,7 +396,11 @@ class MemoryMetaLearner(MetaLearner):
         if todo.size:
             rows = np.searchsorted(chain.alive[j], todo)
             level = self.levels_[j]
-            below = self._held_out_mean(j - 1, todo, chain, params)
+            if params[j].kernel:
+                kernel = self._held_out_kernel(todo, level.k, params[j].choice_weight, params[j].kernel, data)
+                chain.store(j, todo, kernel)
+                return chain.mean[j][ids]
+            below = self._held_out_mean(j - 1, todo, chain, params, data)
             lam, keep = params[j].lam_nb, params[j].keep
             nb_n = nb_r = below  # not read where the neighbours are off
             if lam < OFF:
@@ -406,12 +454,14 @@ class MemoryMetaLearner(MetaLearner):
         own_n: np.ndarray,
         own_r: np.ndarray,
         later_ss: np.ndarray,
+        kernels: Sequence[tuple[float, float, np.ndarray]] = (),
     ) -> tuple[LevelParams, np.ndarray]:
         """How far to move from the level below towards this level's neighbours (`lam_nb`
         pseudo-sessions of the level below), the prior of the own record (shared level, or the
         learned covariance scaled by `cov_scale`) and an interval scale, chosen to predict the
-        later sessions of held-out learners as well as possible. Also the held-out learners'
-        neighbour means at this level."""
+        later sessions of held-out learners as well as possible; `kernels` (choice weight, spread,
+        the held-out learners' kernel means) compete with the neighbours for their place. Also the
+        held-out learners' neighbour means at this level."""
         nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[pick], exclude=pick)
         later_n, later_r = level.count[pick], level.total[pick]
 
@@ -424,27 +474,38 @@ class MemoryMetaLearner(MetaLearner):
         grid_own = SHRINK_GRID if level.k > 0 else (OFF,)
         grid_cov = COV_GRID if level.k > 0 else ()
         gains = [(c, gain_cov(own_n, self.noise_var_, c * self.record_cov_)) for c in grid_cov]
+        # Each candidate for the neighbours' mean: (its held-out means, lam_nb, keep, choice
+        # weight, kernel).
+        candidates = [
+            (refine(nb_n, nb_r, prior, lam_nb, keep), lam_nb, keep, 0.0, 0.0)
+            for keep in (KEEP_GRID if prior.any() else (0.0,))
+            for lam_nb in NEIGHBOUR_GRID
+        ]
+        candidates += [(mean, OFF, 0.0, c, spread) for c, spread, mean in kernels]
         # The own record's prior by the whole error; the neighbours' weight by the contrasts.
-        for keep in KEEP_GRID if prior.any() else (0.0,):
-            for lam_nb in NEIGHBOUR_GRID:
-                mu = refine(nb_n, nb_r, prior, lam_nb, keep)
-                here = (np.inf, _UNCHOSEN)
-                pred = mu
-                for lam_a in grid_own:
-                    for lam_b in grid_own:
-                        shift, _ = posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
-                        if (err := sse(mu + shift)) < here[0]:
-                            here = (err, LevelParams(lam_nb, lam_a, lam_b, 0.0, 0.0, keep))
-                            pred = mu + shift
-                for cov_scale, gain in gains:
-                    shift, _ = posterior_cov(mu, own_n, own_r, gain)
+        for mu, lam_nb, keep, choice, kernel in candidates:
+            here = (np.inf, _UNCHOSEN)
+            pred = mu
+            for lam_a in grid_own:
+                for lam_b in grid_own:
+                    shift, _ = posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
                     if (err := sse(mu + shift)) < here[0]:
-                        here = (err, LevelParams(lam_nb, OFF, OFF, 0.0, cov_scale, keep))
+                        here = (err, LevelParams(lam_nb, lam_a, lam_b, 0.0, 0.0, keep, choice, kernel))
                         pred = mu + shift
-                if (score := sse(pred) - _level_error(pred, later_n, later_r)) < chosen:
-                    best, chosen = here, score
+            for cov_scale, gain in gains:
+                shift, _ = posterior_cov(mu, own_n, own_r, gain)
+                if (err := sse(mu + shift)) < here[0]:
+                    here = (err, LevelParams(lam_nb, OFF, OFF, 0.0, cov_scale, keep, choice, kernel))
+                    pred = mu + shift
+            if (score := sse(pred) - _level_error(pred, later_n, later_r)) < chosen:
+                best, chosen = here, score
         err, chosen_params = best
-        mu = refine(nb_n, nb_r, prior, chosen_params.lam_nb, chosen_params.keep)
+        if chosen_params.kernel:
+            mu = next(
+                m for c, w, m in kernels if (c, w) == (chosen_params.choice_weight, chosen_params.kernel)
+            )
+        else:
+            mu = refine(nb_n, nb_r, prior, chosen_params.lam_nb, chosen_params.keep)
         _, var = self._own_posterior(mu, own_n, own_r, chosen_params)
         predicted = float(np.sum(later_n * (self.noise_var_ + var)))
         return chosen_params._replace(var_scale=err / predicted if predicted > 0 else 1.0), mu
@@ -503,17 +564,31 @@ class MemoryMetaLearner(MetaLearner):
         mu = np.zeros((context.shape[0], int(self.n_strategies)))
         nb = np.zeros((context.shape[0], 0), dtype=np.int64)
         for j in range(first, li + 1):
-            lam, keep = self._level_params(j).lam_nb, self._level_params(j).keep
+            params = self._level_params(j)
+            lam, keep = params.lam_nb, params.keep
             nb_n = nb_r = mu  # not read where the neighbours are off
+            level = self.levels_[j]
+            kj = k if j == li else level.k
             if lam < OFF or (rows and j == li):
-                level = self.levels_[j]
-                kj = k if j == li else level.k
                 own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
                 profile = (Zh[:kj].sum(axis=0) + self._situation_rows(history, context, kj)) / (kj + 1)
                 keys = self._keys(profile, np.broadcast_to(own_n, (len(context), own_n.size)), own_r[None, :])
                 nb_n, nb_r, nb_j = self._neighbour_sums(level, keys)
                 nb = nb_j if j == li else nb
-            mu = refine(nb_n, nb_r, mu, lam, keep)
+            if params.kernel:
+                own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
+                mean = kernel_mean(
+                    self.embedding_,
+                    self.habit_share_,
+                    self.noise_var_,
+                    own_n[None],
+                    own_r[None],
+                    params.choice_weight,
+                    params.kernel,
+                )
+                mu = np.broadcast_to(mean, mu.shape).copy()
+            else:
+                mu = refine(nb_n, nb_r, mu, lam, keep)
         return mu, nb
 
     def _own_cells(self, strategy: np.ndarray, r: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -560,11 +635,15 @@ class MemoryMetaLearner(MetaLearner):
     def neighbour_weights(self) -> tuple[np.ndarray, np.ndarray]:
         """Snapshot levels k and, for each, the typical weight (0..1) its neighbours get against
         the level below: K neighbours' average later sessions of a strategy over those plus the
-        calibrated pseudo-sessions, averaged over strategies. Near 0 means the calibration found
-        that similar learners predicted held-out learners no better than the levels below."""
+        calibrated pseudo-sessions, averaged over strategies; 1 where the level takes the kernel
+        over past learners, whose mean is theirs alone. Near 0 means the calibration found that
+        similar learners predicted held-out learners no better than the levels below."""
         check_is_fitted(self, "levels_")
         shares = []
         for li, level in enumerate(self.levels_):
+            if self._level_params(li).kernel:
+                shares.append(1.0)  # the kernel's mean is the similar learners' alone
+                continue
             lam = self._level_params(li).lam_nb
             K = min(int(self.n_neighbors), level.count.shape[0])
             pooled = K * level.count.mean(axis=0)

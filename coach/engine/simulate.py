@@ -91,6 +91,50 @@ quirks. Each learner's preference vector is Dirichlet(c * HABIT), and HABIT over
 Habits do not depend on the task kind; real students pick flashcards for facts, which would
 only make the situation features more informative than here.
 
+Archetypes (`ARCHETYPES_DESIGN`, run as one more variant). The designs above have learners differ
+along continuous, Gaussian dimensions, which a model that is linear in what a learner reports and
+in their sessions so far can follow. Studies of learning patterns find instead a few kinds of
+learner (Vermunt 1998; Vermunt & Vermetten 2004; Vermunt & Donche 2017 for a review of cluster
+studies with the Inventory of Learning Styles): meaning-directed (deep processing: relating,
+structuring, critical processing; self-regulated), reproduction-directed (stepwise processing:
+memorising, rehearsing; regulated by the teacher and the test), application-directed (concrete
+processing, use of what is learnt) and undirected (little processing of any kind, lack of
+regulation, ambivalence). In this design every learner belongs to one of them, hidden from the
+app, and the archetype carries what makes strategies work for them:
+  - shares `ARCHETYPE_SHARE` 0.25, 0.35, 0.25, 0.15 (rounded; cluster studies put
+    reproduction-directed students as the largest group and undirected ones as the smallest);
+  - traits N(`ARCHETYPE_TRAITS`[a], TRAIT_CORR): meaning-directed learners know more and
+    regulate themselves (+0.4, +0.5 sd), undirected ones the reverse (-0.4, -0.6), the others
+    close to average; with the self-reports as noisy as in "families", the reported profiles of
+    the four archetypes overlap almost entirely;
+  - a response vector `ARCHETYPE_RESPONSE`[a] in place of the family quirks, plus an individual
+    part N(0, `ARCHETYPE_SPECIFIC_SD` = 0.15) per strategy. The patterns literature describes
+    what students do more than what works for them, so the vectors are this design's hypothesis,
+    read from each pattern's description: elaborative interrogation, self-explanation and
+    summarising pay off for meaning-directed learners (+0.45, +0.45, +0.25) and rereading,
+    highlighting and mnemonics less (-0.30, -0.25, -0.25); reproduction-directed learners gain
+    from a clear target, practice testing and mnemonics (+0.40, +0.30), and do elaborative work
+    superficially (-0.35, -0.30, interleaving -0.25); application-directed learners gain from
+    interleaving problems, self-explanation and testing (+0.40, +0.20, +0.15) and less from
+    passive re-exposure (-0.20); undirected learners gain from imposed structure, a spacing
+    schedule and tests (+0.45, +0.20), and lose with techniques that need regulation of their
+    own (interleaving -0.35, elaborative interrogation -0.30, self-explanation -0.25). Each
+    vector is then centred on its archetype's habits, so the mean outcome of a learner's
+    habitual sessions says nothing of their archetype; only which strategies do well does.
+    Between archetypes the response has sd 0.09-0.34 per strategy (largest for elaborative
+    interrogation, self-explanation and interleaving), so with the individual part a quirk's sd
+    is 0.18-0.37, against 0.24-0.29 in "families";
+  - habits Dirichlet(`HABIT_CONCENTRATION` * habit_a), habit_a the survey habits tilted by
+    `ARCHETYPE_HABIT_TILT` towards the pattern's processing: meaning-directed learners elaborate,
+    explain and summarise more and reread and highlight less, reproduction-directed ones reread,
+    highlight, use mnemonics and test themselves more, application-directed ones test and
+    interleave more, undirected learners keep the survey habits.
+So a learner's archetype, and with it their best strategy, is not a linear function of their
+self-report nor of the mean of their first sessions: it shows in which strategies they pick and
+how each of those does, the way similar learners resemble one another. The Bayes reference knows
+the archetypes (`bench.bayes`). This design draws the same base traits, course mixes, report
+noise and situations as "families" for one seed.
+
 Variants (`SENSITIVITY`). How far a profile and a handful of sessions can move a recommendation
 depends on a few assumptions the literature does not pin down. Each variant changes one of them
 in the "families" design, so the bench can show how the best possible regret, and the learners,
@@ -207,6 +251,28 @@ REPORT_NOISE = np.array([1.7, 2.3, 3.2])
 QUIRK_SD = 0.3
 INDEPENDENT_HABIT_CONCENTRATION = 20.0
 INDEPENDENT_REPORT_NOISE = 0.8
+# The "archetypes" design. Rows: archetypes; columns: traits or strategies.
+ARCHETYPES = ("meaning-directed", "reproduction-directed", "application-directed", "undirected")
+ARCHETYPE_SHARE = np.array([0.25, 0.35, 0.25, 0.15])
+ARCHETYPE_TRAITS = np.array([[0.4, 0.5, 0.0], [-0.2, -0.1, 0.0], [0.2, -0.1, 0.0], [-0.4, -0.6, 0.0]])
+# Before centring on each archetype's habits (`archetype_response`).
+ARCHETYPE_RESPONSE = np.array(
+    [
+        [0.00, 0.00, 0.45, 0.45, 0.15, 0.25, -0.25, -0.25, 0.00, -0.30],
+        [0.40, 0.10, -0.35, -0.30, -0.25, -0.15, 0.10, 0.30, 0.00, 0.10],
+        [0.15, 0.00, 0.00, 0.20, 0.40, -0.20, -0.20, -0.10, 0.10, -0.20],
+        [0.20, 0.45, -0.30, -0.25, -0.35, -0.10, 0.00, 0.10, 0.00, 0.00],
+    ]
+)
+ARCHETYPE_HABIT_TILT = np.array(
+    [
+        [1.0, 1.0, 2.5, 2.5, 1.5, 1.5, 0.6, 1.0, 1.0, 0.6],
+        [1.5, 1.0, 0.5, 0.5, 1.0, 1.0, 1.3, 1.5, 1.0, 1.3],
+        [2.0, 1.0, 1.0, 1.5, 2.5, 1.0, 1.0, 1.0, 1.0, 1.0],
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+    ]
+)
+ARCHETYPE_SPECIFIC_SD = 0.15
 CONCENTRATION = 15.0
 # Confidence before a session, 1..5: round(3 + 0.8 * knowledge - 2 * (difficulty - 0.5) + N(0, 0.8)).
 CONFIDENCE_MODEL = (3.0, 0.8, 2.0, 0.8)
@@ -219,7 +285,7 @@ class Design:
     """The assumptions that decide how much a learner's profile and sessions reveal."""
 
     name: str
-    quirks: str  # "families" or "independent"
+    quirks: str  # "families", "independent" or "archetypes"
     report_noise: tuple[float, ...]  # sd of the self-report noise on each trait
     habit_concentration: float  # c in Dirichlet(c * habit)
     habit: tuple[float, ...] = tuple(HABIT)
@@ -232,6 +298,11 @@ class Design:
         """The covariance (S, S) quirks are drawn from."""
         if self.quirks == "independent":
             return self.quirk_sd**2 * np.eye(N_STRATEGIES)
+        if self.quirks == "archetypes":
+            response = archetype_response()
+            centred = response - ARCHETYPE_SHARE @ response
+            between = centred.T @ (ARCHETYPE_SHARE[:, None] * centred)
+            return between + ARCHETYPE_SPECIFIC_SD**2 * np.eye(N_STRATEGIES)
         shared = self.family_sd**2 * FAMILY_LOADING @ FAMILY_CORR @ FAMILY_LOADING.T
         return shared + self.specific_sd**2 * np.eye(N_STRATEGIES)
 
@@ -256,6 +327,24 @@ SENSITIVITY = (
     ),
     replace(_FAMILIES, name="precise self-tests", concentration=40.0),
 )
+
+
+ARCHETYPES_DESIGN = replace(_FAMILIES, name="archetypes", quirks="archetypes")
+# Every population the bench runs beside "families" and "independent".
+VARIANTS = (*SENSITIVITY, ARCHETYPES_DESIGN)
+
+
+def archetype_habits() -> np.ndarray:
+    """The mean habits (A, S) of each archetype: the survey habits, tilted."""
+    tilted = HABIT * ARCHETYPE_HABIT_TILT
+    return tilted / tilted.sum(axis=1, keepdims=True)
+
+
+def archetype_response() -> np.ndarray:
+    """Each archetype's logit offsets (A, S), centred on its mean habits: the habitual sessions
+    of every archetype average out the same."""
+    centre = np.einsum("as,as->a", archetype_habits(), ARCHETYPE_RESPONSE)
+    return ARCHETYPE_RESPONSE - centre[:, None]
 
 
 def design_named(design: str | Design) -> Design:
@@ -284,6 +373,7 @@ class Population:
     task_mix: np.ndarray  # (n, 5) probabilities of each task kind
     profile: np.ndarray  # (n, 3) self-reported traits, as the app sees them
     family: np.ndarray | None = None  # (n, F) latent family sensitivities; None if independent
+    archetype: np.ndarray | None = None  # (n,) index into ARCHETYPES; None but in "archetypes"
     design: Design = DESIGNS["families"]
 
     @property
@@ -364,23 +454,37 @@ def make_population(
     # draw the very same learners in every other respect, so their results compare pairwise.
     trait_rng, quirk_rng, mix_rng, report_rng, habit_rng = rng.spawn(5)
     traits = trait_rng.multivariate_normal(np.zeros(3), TRAIT_CORR, n_learners)
-    ability = ABILITY_PER_KNOWLEDGE * traits[:, 0] + trait_rng.normal(0.0, ABILITY_SD, n_learners)
+    ability_noise = trait_rng.normal(0.0, ABILITY_SD, n_learners)
+    family = archetype = None
+    habit_alpha = design.habit_concentration * np.asarray(design.habit)
     if design.quirks == "independent":
-        family = None
         quirks = design.quirk_sd * quirk_rng.standard_normal((n_learners, N_STRATEGIES))
+    elif design.quirks == "archetypes":
+        archetype = quirk_rng.choice(len(ARCHETYPES), size=n_learners, p=ARCHETYPE_SHARE)
+        specific = ARCHETYPE_SPECIFIC_SD * quirk_rng.standard_normal((n_learners, N_STRATEGIES))
+        quirks = archetype_response()[archetype] + specific
+        traits = traits + ARCHETYPE_TRAITS[archetype]
+        habit_alpha = design.habit_concentration * archetype_habits()[archetype]
     else:
         family = quirk_rng.multivariate_normal(np.zeros(len(FAMILIES)), FAMILY_CORR, n_learners)
         specific = design.specific_sd * quirk_rng.standard_normal((n_learners, N_STRATEGIES))
         quirks = design.family_sd * family @ FAMILY_LOADING.T + specific
     noise = report_rng.standard_normal(traits.shape) * np.asarray(design.report_noise)
+    if archetype is None:
+        habits = habit_rng.dirichlet(habit_alpha, n_learners)
+    else:
+        # Dirichlet draws through Gamma ones, so each learner has the habits of their own kind.
+        habits = habit_rng.standard_gamma(habit_alpha)
+        habits /= habits.sum(axis=1, keepdims=True)
     return Population(
         traits=traits,
-        ability=ability,
+        ability=ABILITY_PER_KNOWLEDGE * traits[:, 0] + ability_noise,
         quirks=quirks,
-        habits=habit_rng.dirichlet(design.habit_concentration * np.asarray(design.habit), n_learners),
+        habits=habits,
         task_mix=mix_rng.dirichlet(np.full(len(TASK_KINDS), 2.0), n_learners),
         profile=traits + noise,
         family=family,
+        archetype=archetype,
         design=design,
     )
 

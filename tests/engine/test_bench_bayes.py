@@ -9,6 +9,7 @@ from scipy import special, stats
 from bench.bayes import weighted_draws
 from coach.engine.simulate import (
     ABILITY_PER_KNOWLEDGE,
+    ARCHETYPES_DESIGN,
     CONFIDENCE_MODEL,
     FEATURES,
     SENSITIVITY,
@@ -41,10 +42,13 @@ def _prior_weights(draws: Population, profile: np.ndarray, history) -> np.ndarra
     lower = np.where(likert <= 1.0, -np.inf, likert - 0.5)
     rating = np.log(stats.norm.cdf((upper - centre) / noise) - stats.norm.cdf((lower - centre) / noise))
     log_w += log_score.reshape(n, k).sum(axis=1) + rating.sum(axis=1)
+    if design.quirks == "archetypes":
+        # There the habits the strategies were picked by are a reading of the learner too.
+        log_w += np.log(draws.habits[:, history.strategy]).sum(axis=1)
     return np.exp(log_w - log_w.max())
 
 
-@pytest.mark.parametrize("design", ["families", "independent", SENSITIVITY[3]])
+@pytest.mark.parametrize("design", ["families", "independent", SENSITIVITY[3], ARCHETYPES_DESIGN])
 def test_weighted_draws_give_the_posterior_that_brute_force_gives(design) -> None:
     rng = np.random.default_rng(5)
     population = make_population(1, rng, design)

@@ -10,7 +10,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
+from coach.engine import memory
 from coach.engine._memory_blocks import OFF, refine
+from coach.engine._memory_kernel import kernel_mean
 from coach.engine._record import (
     gain_cov,
     posterior_cov,
@@ -465,4 +467,74 @@ def test_save_load_keeps_history_columns() -> None:
     history = log.for_learner(3).take(slice(0, 6))
     rows = log.context[:5]
     for a, b in zip(learner.predict(history, rows), loaded.predict(history, rows), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+# Kernel over past learners ------------------------------------------------------------------------
+def test_kernel_weights_are_the_likelihood_of_the_first_sessions() -> None:
+    # The matrix form against the likelihood written session by session.
+    rng = np.random.default_rng(0)
+    theta = rng.normal(0.0, 0.1, (40, 4))
+    shares = rng.dirichlet(np.ones(4), 40)
+    noise = np.array([0.01, 0.02, 0.015, 0.01])
+    strategy, residual = rng.integers(0, 4, 6), rng.normal(0.0, 0.1, 6)
+    own_n = np.bincount(strategy, minlength=4)[None, :].astype(float)
+    own_r = np.bincount(strategy, weights=residual, minlength=4)[None, :]
+    var = noise + 1.0 * noise.mean()
+    log_w = -0.5 * ((residual - theta[:, strategy]) ** 2 / var[strategy]).sum(axis=1)
+    log_w += 0.5 * np.log(shares[:, strategy]).sum(axis=1)
+    log_w[3] = -np.inf
+    w = np.exp(log_w - log_w.max())
+    expected = w @ theta / w.sum()
+    ours = kernel_mean(theta, shares, noise, own_n, own_r, 0.5, 1.0, exclude=np.array([3]))
+    np.testing.assert_allclose(ours[0], expected, atol=1e-12)
+
+
+def _kinds_log(n_learners: int, seed: int) -> tuple[SessionLog, np.ndarray]:
+    """Learners of two hidden kinds that nothing in their profile shows: each kind favours
+    different strategies in what it picks and in what works for it, and strategy 3 works for
+    neither kind's learners on average but far better for one of them. Returns the log and each
+    learner's true means."""
+    rng = np.random.default_rng(seed)
+    kind = rng.integers(0, 2, n_learners)
+    effect = np.where(kind[:, None] == 0, [0.15, -0.1, 0.0, 0.1], [-0.1, 0.15, 0.0, -0.1])
+    effect = effect + rng.normal(0.0, 0.03, (n_learners, 4))
+    habits = np.where(kind[:, None] == 0, [0.5, 0.1, 0.3, 0.1], [0.1, 0.5, 0.3, 0.1])
+    learner = np.repeat(np.arange(n_learners), 20)
+    strategy = (rng.random((learner.size, 1)) > np.cumsum(habits[learner], axis=1)).sum(axis=1)
+    outcome = 0.5 + effect[learner, strategy] + rng.normal(0.0, 0.12, learner.size)
+    context = rng.normal(0.0, 1.0, (learner.size, 1))
+    return SessionLog(learner, strategy, context, outcome), 0.5 + effect
+
+
+def _regret_at(learner: MemoryMetaLearner, test: SessionLog, truth: np.ndarray, k: int) -> float:
+    lost = []
+    for i in range(truth.shape[0]):
+        sessions = test.for_learner(i)
+        mean, _ = learner.predict(sessions.take(slice(0, k)), sessions.context[:1])
+        lost.append(truth[i].max() - truth[i, mean[0].argmax()])
+    return float(np.mean(lost))
+
+
+def test_kernel_over_past_learners_finds_the_kind_a_learner_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    train, _ = _kinds_log(800, seed=0)
+    test, truth = _kinds_log(300, seed=1)
+    with_kernel = MemoryMetaLearner(n_strategies=4, random_state=0).fit(train)
+    assert np.any(with_kernel.level_params_[1:, 7] > 0)  # the kernel wins a level's calibration
+    monkeypatch.setattr(memory, "KERNEL_GRID", ())
+    without = MemoryMetaLearner(n_strategies=4, random_state=0).fit(train)
+    assert np.all(without.level_params_[:, 7] == 0)
+    assert _regret_at(with_kernel, test, truth, 3) < 0.8 * _regret_at(without, test, truth, 3)
+    _, shares = with_kernel.neighbour_weights()
+    assert np.all(shares[with_kernel.level_params_[:, 7] > 0] == 1.0)
+
+
+def test_saved_kernel_predicts_identically() -> None:
+    train, _ = _kinds_log(300, seed=0)
+    learner = MemoryMetaLearner(n_strategies=4, random_state=0).fit(train)
+    loaded = MemoryMetaLearner.from_bytes(learner.to_bytes())
+    history = train.for_learner(0).take(slice(0, 3))
+    for a, b in zip(
+        learner.predict(history, history.context), loaded.predict(history, history.context), strict=True
+    ):
         np.testing.assert_array_equal(a, b)

@@ -13,6 +13,9 @@ import pytest
 from bench.simulated import _ratio_interval, run, speed
 from coach.engine.model import ModelMetaLearner
 from coach.engine.simulate import (
+    ARCHETYPE_SHARE,
+    ARCHETYPES,
+    ARCHETYPES_DESIGN,
     FAMILIES,
     FAMILY_LOADING,
     HABIT,
@@ -21,6 +24,9 @@ from coach.engine.simulate import (
     SENSITIVITY,
     STRATEGIES,
     UTILITY,
+    VARIANTS,
+    archetype_habits,
+    archetype_response,
     quirk_covariance,
     report_noise,
     simulate,
@@ -178,7 +184,8 @@ def test_bench_run_reports_every_metric_for_every_k() -> None:
         assert len(bayes) == 3 and all(0 <= r <= 1.5 for r in bayes)
     assert 0 <= result["reference"]["known_families_regret_ratio"] <= 1.5
     assert "known_families_regret_ratio" not in result["stress"]["reference"]
-    assert [v["population"] for v in result["sensitivity"]] == [v.name for v in SENSITIVITY]
+    assert [v["population"] for v in result["sensitivity"]] == [v.name for v in VARIANTS]
+    assert 0 <= result["sensitivity"][-1]["reference"]["known_archetypes_regret_ratio"] <= 1.5
     for variant in result["sensitivity"]:
         assert len(variant["learners"]["model"]["regret_ratio"]) == 3
         assert len(variant["reference"]["known_population_regret_ratio"]) == 3
@@ -201,7 +208,7 @@ def test_bench_run_gives_the_same_figures_in_worker_processes() -> None:
         assert (
             a["reference"]["known_population_regret_ratio"] == b["reference"]["known_population_regret_ratio"]
         )
-    assert [v["population"] for v in beside["sensitivity"]] == [v.name for v in SENSITIVITY]
+    assert [v["population"] for v in beside["sensitivity"]] == [v.name for v in VARIANTS]
 
 
 def test_ratio_interval_covers_the_ratio_and_narrows_with_more_learners() -> None:
@@ -245,3 +252,49 @@ def test_bayes_reference_chooses_as_the_truth_when_the_self_report_tells_everyth
     assert result["known_population_regret_ratio"][0] == pytest.approx(
         result["known_traits_regret_ratio"], abs=0.05
     )
+
+
+def test_archetypes_draw_the_same_base_learners_and_situations_as_families() -> None:
+    usual_log, usual = simulate(300, 8, seed=3)
+    log, population = simulate(300, 8, seed=3, design=ARCHETYPES_DESIGN)
+    assert population.archetype is not None and usual.archetype is None
+    np.testing.assert_array_equal(population.task_mix, usual.task_mix)
+    np.testing.assert_allclose(population.profile - population.traits, usual.profile - usual.traits)
+    # The traits are the same draws, moved by the archetype's mean.
+    moved = population.traits - usual.traits
+    for a in range(len(ARCHETYPES)):
+        mine = population.archetype == a
+        assert np.ptp(moved[mine], axis=0).max() < 1e-12
+    np.testing.assert_array_equal(log.context[:, :6], usual_log.context[:, :6])
+
+
+def test_archetype_quirks_match_the_documented_mixture() -> None:
+    _, population = simulate(40_000, 1, seed=0, design=ARCHETYPES_DESIGN)
+    shares = np.bincount(population.archetype, minlength=len(ARCHETYPES)) / 40_000
+    np.testing.assert_allclose(shares, ARCHETYPE_SHARE, atol=0.01)
+    np.testing.assert_allclose(np.cov(population.quirks.T), quirk_covariance(ARCHETYPES_DESIGN), atol=0.004)
+    for a in range(len(ARCHETYPES)):
+        mine = population.archetype == a
+        np.testing.assert_allclose(population.habits[mine].mean(axis=0), archetype_habits()[a], atol=0.01)
+
+
+def test_habitual_sessions_of_every_archetype_average_out_the_same() -> None:
+    # The mean of a learner's first sessions says nothing of their archetype; which strategies do
+    # well does.
+    np.testing.assert_allclose(
+        np.einsum("as,as->a", archetype_habits(), archetype_response()), 0.0, atol=1e-12
+    )
+    best = archetype_response().argmax(axis=1)
+    assert len(set(best.tolist())) == len(ARCHETYPES)
+
+
+def test_reported_profiles_tell_archetypes_apart_only_weakly() -> None:
+    _, population = simulate(20_000, 1, seed=0, design=ARCHETYPES_DESIGN)
+    design = np.hstack([np.ones((20_000, 1)), population.profile])
+    fitted = design @ np.linalg.lstsq(design, population.quirks, rcond=None)[0]
+    explained = (
+        1.0
+        - ((population.quirks - fitted) ** 2).sum()
+        / ((population.quirks - population.quirks.mean(0)) ** 2).sum()
+    )
+    assert explained < 0.1
