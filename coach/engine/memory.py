@@ -689,6 +689,7 @@ class MemoryMetaLearner(MetaLearner):
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
+        state = _without_kernel(state) if "embedding_" not in state else state
         for name in _ARRAY_STATE:
             setattr(self, name, np.asarray(state[name], dtype=np.int64 if name == "level_k_" else np.float64))
         self.n_features_in_ = int(state["n_features_in"])
@@ -709,6 +710,19 @@ class MemoryMetaLearner(MetaLearner):
             total = np.asarray(state["level_total"][part], dtype=np.float64)
             outcome = np.asarray(state["level_outcome"][part], dtype=np.float64)
             self.levels_.append(Level(int(k), keys, count, total, self._make_index(keys), outcome=outcome))
+
+
+def _without_kernel(state: dict[str, Any]) -> dict[str, Any]:
+    """A state saved before the kernel over past learners existed: every level keeps predicting
+    as it was calibrated, with the kernel off (its two parameters 0, no learners to average)."""
+    params = np.asarray(state["level_params_"], dtype=np.float64)
+    missing = len(LevelParams._fields) - params.shape[1]
+    return {
+        **state,
+        "level_params_": np.hstack([params, np.zeros((params.shape[0], max(missing, 0)))]),
+        "embedding_": np.zeros((0, int(np.asarray(state["coef_"]).shape[0]))),
+        "habit_share_": np.zeros((0, int(np.asarray(state["coef_"]).shape[0]))),
+    }
 
 
 def _level_error(pred: np.ndarray, later_n: np.ndarray, later_r: np.ndarray) -> float:

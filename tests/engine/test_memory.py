@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from itertools import pairwise
 
 import numpy as np
@@ -22,7 +23,7 @@ from coach.engine._record import (
 )
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
-from coach.engine.memory import Evidence, MemoryMetaLearner
+from coach.engine.memory import Evidence, LevelParams, MemoryMetaLearner
 from tests.engine.synthetic import trait_in_ratings
 
 
@@ -538,3 +539,23 @@ def test_saved_kernel_predicts_identically() -> None:
         learner.predict(history, history.context), loaded.predict(history, history.context), strict=True
     ):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_state_saved_before_the_kernel_loads_and_predicts_as_before(
+    log: SessionLog, fitted: MemoryMetaLearner
+) -> None:
+    # An install's snapshot from before the kernel over past learners: six level parameters, no
+    # embeddings. It must keep advising after an upgrade, as it was calibrated.
+    # What it was: this learner with the kernel off at every level.
+    before = MemoryMetaLearner.from_bytes(fitted.to_bytes())
+    before.level_params_[:, [LevelParams._fields.index(f) for f in ("choice_weight", "kernel")]] = 0.0
+    data = np.load(io.BytesIO(before.to_bytes()), allow_pickle=False)
+    arrays = {key: data[key] for key in data.files if key not in {"embedding_", "habit_share_"}}
+    arrays["level_params_"] = arrays["level_params_"][:, :6]
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    loaded = MemoryMetaLearner.from_bytes(buffer.getvalue())
+    history = log.for_learner(5).take(slice(0, 7))
+    context = np.array([[1.5, -0.3], [0.1, 0.2]])
+    for got, want in zip(loaded.predict(history, context), before.predict(history, context), strict=True):
+        np.testing.assert_array_equal(got, want)
