@@ -118,9 +118,13 @@ class MetaLearner(BaseEstimator, ABC):
     def to_bytes(self) -> bytes:
         """The fitted learner as an .npz archive: a JSON header plus numeric arrays only."""
         check_is_fitted(self, "n_features_in_")
+        return self._archive(self._get_state())
+
+    def _archive(self, state: dict[str, Any]) -> bytes:
+        """`state`, with the training contexts' range, in the saved format."""
         arrays: dict[str, np.ndarray] = {}
         scalars: dict[str, Any] = {}
-        state = {**self._get_state(), "context_low": self.context_low_, "context_high": self.context_high_}
+        state = {**state, "context_low": self.context_low_, "context_high": self.context_high_}
         for key, value in state.items():
             if isinstance(value, np.ndarray):
                 if value.dtype == object:
@@ -143,6 +147,17 @@ class MetaLearner(BaseEstimator, ABC):
     @classmethod
     def from_bytes(cls, data: bytes) -> MetaLearner:
         """Load a learner saved by `to_bytes`; refuses anything else."""
+        learner, state = cls._unarchive(data)
+        try:
+            learner._set_state(state)
+        except KeyError as exc:
+            raise SnapshotError(f"the file lacks {exc}; retrain the engine to replace it") from None
+        return learner
+
+    @classmethod
+    def _unarchive(cls, data: bytes) -> tuple[MetaLearner, dict[str, Any]]:
+        """The learner an archive holds, constructed with its parameters and its training
+        contexts' range, and the rest of its saved state, not yet set."""
         try:
             archive = np.load(io.BytesIO(data), allow_pickle=False)
             header = json.loads(bytes(archive["__header__"]).decode())
@@ -166,10 +181,9 @@ class MetaLearner(BaseEstimator, ABC):
         try:
             learner.context_low_ = np.asarray(state.pop("context_low"), dtype=np.float64)
             learner.context_high_ = np.asarray(state.pop("context_high"), dtype=np.float64)
-            learner._set_state(state)
         except KeyError as exc:
             raise SnapshotError(f"the file lacks {exc}; retrain the engine to replace it") from None
-        return learner
+        return learner, state
 
 
 def _jsonable(value: Any) -> Any:

@@ -96,6 +96,8 @@ _N_FOLDS = 5
 STACKING = "stacking"
 WITHIN_LEARNER = "within_learner"
 INVERSE_VARIANCE = "inverse_variance"
+# Marks a file saved by `combination_to_bytes`, which holds no bases.
+_BASES_APART = "apart"
 _SHARED = ("n_strategies", "prior_gain", "history_columns", "random_state")
 
 
@@ -198,6 +200,7 @@ class CombinedMetaLearner(MetaLearner):
         *,
         objective: str = WITHIN_LEARNER,
         random_state: int | None = 0,
+        cross_fit: bool = False,
     ) -> CombinedMetaLearner:
         """The combination of `final_learners`, weighed by how `weight_learners` (the same
         kinds, fitted without the learners of `held_out`) predict `held_out`'s later sessions.
@@ -208,7 +211,13 @@ class CombinedMetaLearner(MetaLearner):
                 {"model": model, "memory": memory}, held_out, {"model": final_model, ...})
 
         Every learner of `held_out` is predicted after 0, 1, 2, 3, 5, 8, ... sessions by every
-        base: 40 s for 2,000 held-out learners of 30 sessions and the three bases."""
+        base: 40 s for 2,000 held-out learners of 30 sessions and the three bases.
+
+        With `cross_fit`, the held-out learners are also split in two halves and the weights
+        fitted on each half alone (from the same predictions, so at no further cost):
+        `cross_fit_learners_[h]` are half h's learners and `cross_fit_[h]` the combination
+        fitted without them, for scoring the combination on learners its weights did not see
+        (`combine`)."""
         names = list(final_learners)
         if list(weight_learners) != names:
             raise InvalidParameterError(
@@ -239,13 +248,46 @@ class CombinedMetaLearner(MetaLearner):
         combined.context_low_ = np.min([b.context_low_ for b in finals], axis=0)
         combined.context_high_ = np.max([b.context_high_ for b in finals], axis=0)
         rng = np.random.default_rng(random_state)
-        combined._fit_combination(list(weight_learners.values()), held_out, rng)
+        rows = held_out_predictions(list(weight_learners.values()), held_out)
+        combined._set_fits(combined._bucket_fits(rows, rng))
         combined.learners_ = dict(final_learners)
+        ids = np.unique(held_out.learner)  # rows.learner numbers these in order
+        if cross_fit and ids.size >= 2 * _N_FOLDS:
+            half = rng.permutation(ids.size) % 2
+            combined.cross_fit_learners_ = [ids[half == h] for h in (0, 1)]
+            combined.cross_fit_ = []
+            for h in (0, 1):
+                others = half[rows.learner] != h
+                part = HeldOutPredictions(*(column[others] for column in rows))
+                part = part._replace(learner=np.unique(part.learner, return_inverse=True)[1])
+                combined.cross_fit_.append(combined._bucket_fits(part, rng))
+        return combined
+
+    def rebased(self, bases: Mapping[str, MetaLearner]) -> CombinedMetaLearner:
+        """This combination's weights and interval over other fitted learners of the same kinds,
+        strategies and features ({name: learner}), e.g. the same learners fitted again on everyone
+        after the weights were fitted on a held-out part."""
+        check_is_fitted(self, "weights_")
+        _check_bases(self, bases)
+        combined = type(self)(**self.get_params())
+        combined.set_params(learner_params={name: bases[name].get_params() for name in self._names()})
+        combined.n_features_in_ = self.n_features_in_
+        combined.bucket_starts_ = self.bucket_starts_.copy()
+        combined.weights_ = self.weights_.copy()
+        combined.interval_scale_ = self.interval_scale_.copy()
+        combined.cv_mse_ = self.cv_mse_.copy()
+        combined.method_ = list(self.method_)
+        finals = [bases[name] for name in self._names()]
+        combined.context_low_ = np.min([b.context_low_ for b in finals], axis=0)
+        combined.context_high_ = np.max([b.context_high_ for b in finals], axis=0)
+        combined.learners_ = {name: bases[name] for name in self._names()}
         return combined
 
     def _fit_combination(self, bases: list[MetaLearner], held: SessionLog, rng: np.random.Generator) -> None:
         """Weights, method and interval scale per bucket, from the bases' held-out predictions."""
-        rows = held_out_predictions(bases, held)
+        self._set_fits(self._bucket_fits(held_out_predictions(bases, held), rng))
+
+    def _bucket_fits(self, rows: HeldOutPredictions, rng: np.random.Generator) -> list[BucketFit]:
         n_learners = int(rows.learner.max()) + 1
         fold = rng.permutation(n_learners)[rows.learner] % min(_N_FOLDS, n_learners)
         fits: list[BucketFit] = []
@@ -256,6 +298,9 @@ class CombinedMetaLearner(MetaLearner):
                 continue
             part = HeldOutPredictions(*(column[here] for column in rows))
             fits.append(fit_bucket(part, fold[here], str(self.objective)))
+        return fits
+
+    def _set_fits(self, fits: list[BucketFit]) -> None:
         self.bucket_starts_ = np.asarray(BUCKETS, dtype=np.int64)
         self.weights_ = np.stack([f.weights for f in fits])
         self.method_ = [f.method for f in fits]
@@ -265,16 +310,45 @@ class CombinedMetaLearner(MetaLearner):
     # Prediction ------------------------------------------------------------------------------
     def predict(self, history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         history, context = self._check_predict_input(history, context)
-        b = int(np.searchsorted(self.bucket_starts_, len(history), side="right")) - 1
         parts = [base.predict(history, context) for base in self.learners_.values()]
+        return self.combine(len(history), parts)
+
+    def combine(
+        self, k: int, parts: Sequence[tuple[np.ndarray, np.ndarray]], fits: Sequence[BucketFit] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`predict`'s mean and std after `k` sessions from the bases' own predictions `parts`
+        (mean, std) in the order of `learners_`; with `fits` (one of `cross_fit_`), those weights."""
+        b = self.bucket_of(k)
+        if fits is None:
+            method, stacked, scale = self.method_[b], self.weights_[b], self.interval_scale_[b]
+        else:
+            method, stacked, scale = fits[b].method, fits[b].weights, fits[b].scale
         mean = np.stack([p[0] for p in parts], axis=-1)  # (m, S, B)
         std = np.stack([p[1] for p in parts], axis=-1)
-        if self.method_[b] == STACKING:
-            weights = np.broadcast_to(self.weights_[b], mean.shape)
-        else:
-            weights = inverse_variance_weights(std)
+        weights = (
+            np.broadcast_to(stacked, mean.shape) if method == STACKING else inverse_variance_weights(std)
+        )
         combined, spread = mixture(weights, mean, std)
-        return combined, self.interval_scale_[b] * spread
+        return combined, scale * spread
+
+    def shares(self, history: SessionLog, context: np.ndarray) -> dict[str, np.ndarray]:
+        """{base name: its weight (m, S)} in `predict(history, context)`: the bucket's fitted
+        weights, or in a bucket weighted by inverse variance, each base's own precision share
+        (which needs the bases' predictions again)."""
+        history, context = self._check_predict_input(history, context)
+        b = self.bucket_of(len(history))
+        shape = (context.shape[0], int(self.n_strategies))
+        if self.method_[b] == STACKING:
+            weights = np.broadcast_to(self.weights_[b], (*shape, len(self.learners_)))
+        else:
+            std = np.stack([base.predict(history, context)[1] for base in self.learners_.values()], axis=-1)
+            weights = inverse_variance_weights(std)
+        return {name: weights[..., i] for i, name in enumerate(self.learners_)}
+
+    def bucket_of(self, k: int) -> int:
+        """The bucket of a history of `k` sessions."""
+        check_is_fitted(self, "bucket_starts_")
+        return int(np.searchsorted(self.bucket_starts_, k, side="right")) - 1
 
     # Helpers -----------------------------------------------------------------------------------
     def _names(self) -> list[str]:
@@ -307,7 +381,14 @@ class CombinedMetaLearner(MetaLearner):
 
     # Persistence -------------------------------------------------------------------------------
     def _get_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {
+        state = self._combination_state()
+        # Each base as its own saved file: the same checks on load as when saved alone.
+        for name, base in self.learners_.items():
+            state[f"base_{name}"] = np.frombuffer(base.to_bytes(), dtype=np.uint8)
+        return state
+
+    def _combination_state(self) -> dict[str, Any]:
+        return {
             "n_features_in": int(self.n_features_in_),
             "bucket_starts": self.bucket_starts_,
             "weights": self.weights_,
@@ -315,12 +396,44 @@ class CombinedMetaLearner(MetaLearner):
             "interval_scale": self.interval_scale_,
             "cv_mse": self.cv_mse_,
         }
-        # Each base as its own saved file: the same checks on load as when saved alone.
-        for name, base in self.learners_.items():
-            state[f"base_{name}"] = np.frombuffer(base.to_bytes(), dtype=np.uint8)
-        return state
+
+    def combination_to_bytes(self) -> bytes:
+        """The combination without its bases (a few hundred bytes of weights, methods, interval
+        scales and buckets, and the bases' names and parameters), for a store that keeps the
+        bases already: `from_combination_bytes` puts it back together with them."""
+        check_is_fitted(self, "learners_")
+        return self._archive({**self._combination_state(), "bases": _BASES_APART})
+
+    @classmethod
+    def from_combination_bytes(cls, data: bytes, bases: Mapping[str, MetaLearner]) -> CombinedMetaLearner:
+        """The combination saved by `combination_to_bytes`, over `bases` ({name: fitted learner},
+        the learners it was fitted with, loaded on their own). Refuses a file of anything else
+        and bases that are not the ones it names, or not of its strategies and features."""
+        learner, state = cls._unarchive(data)
+        if not isinstance(learner, CombinedMetaLearner) or state.get("bases") != _BASES_APART:
+            raise SnapshotError("not a combination saved without its bases")
+        try:
+            learner._set_combination_state(state)
+        except KeyError as exc:
+            raise SnapshotError(f"the file lacks {exc}; retrain the engine to replace it") from None
+        _check_bases(learner, bases)
+        learner.learners_ = {name: bases[name] for name in learner._names()}
+        return learner
 
     def _set_state(self, state: dict[str, Any]) -> None:
+        if state.get("bases") == _BASES_APART:
+            raise SnapshotError(
+                "the combination was saved without its bases: load it with from_combination_bytes"
+            )
+        self._set_combination_state(state)
+        self.learners_ = {}
+        for name in self._names():
+            base = MetaLearner.from_bytes(np.asarray(state[f"base_{name}"], dtype=np.uint8).tobytes())
+            if base.name != name:
+                raise SnapshotError(f"the saved base {name!r} holds a {base.name!r} learner")
+            self.learners_[name] = base
+
+    def _set_combination_state(self, state: dict[str, Any]) -> None:
         self.n_features_in_ = int(state["n_features_in"])
         self.bucket_starts_ = np.asarray(state["bucket_starts"], dtype=np.int64).reshape(-1)
         self.weights_ = np.asarray(state["weights"], dtype=np.float64)
@@ -331,12 +444,22 @@ class CombinedMetaLearner(MetaLearner):
         n_buckets = self.bucket_starts_.size
         if self.weights_.shape != (n_buckets, len(names)) or len(self.method_) != n_buckets:
             raise SnapshotError(f"weights of shape {self.weights_.shape} do not fit {names} and the buckets")
-        self.learners_ = {}
-        for name in names:
-            base = MetaLearner.from_bytes(np.asarray(state[f"base_{name}"], dtype=np.uint8).tobytes())
-            if base.name != name:
-                raise SnapshotError(f"the saved base {name!r} holds a {base.name!r} learner")
-            self.learners_[name] = base
+        if not set(self.method_) <= {STACKING, INVERSE_VARIANCE}:
+            raise SnapshotError(f"unknown combination methods {self.method_}")
+
+
+def _check_bases(combined: CombinedMetaLearner, bases: Mapping[str, MetaLearner]) -> None:
+    """`bases` are fitted learners of the kinds `combined` weighs, its strategies and features."""
+    names = combined._names()
+    if sorted(bases) != sorted(names):
+        raise SnapshotError(f"the combination weighs {names}, given {list(bases)}")
+    for name in names:
+        base = bases[name]
+        if not isinstance(base, MetaLearner) or base.name != name:
+            raise SnapshotError(f"the base {name!r} must be a fitted {name!r} learner")
+        fitted = getattr(base, "n_features_in_", None)
+        if fitted != combined.n_features_in_ or int(base.n_strategies) != int(combined.n_strategies):
+            raise SnapshotError(f"the base {name!r} differs from the combination in strategies or features")
 
 
 def held_out_predictions(bases: Sequence[MetaLearner], held: SessionLog) -> HeldOutPredictions:

@@ -9,7 +9,7 @@ of learners moves a lot from one run to the next, and the interval says how much
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -41,29 +41,35 @@ def later_session_scores(
     *,
     ks: Sequence[int] = (0, 1, 2, 5, 10),
     seed: int = 0,
+    per_learner: Mapping[str, Callable[[int], Predictor]] | None = None,
 ) -> dict[str, Any]:
     """RMSE (with a 95% interval over learners) and 90% coverage of each predictor's
     predictions of a held-out learner's later sessions after their first k, for every k.
 
     Returns {"held_out_learners", "ks", "n": predictions per k, "n_learners": learners per k,
     "learners": {name: {"rmse", "rmse_ci95", "coverage90"}}}; a k no learner reaches has None
-    figures, and an interval needs at least two learners.
+    figures, and an interval needs at least two learners. `per_learner` adds predictors that
+    differ by held-out learner ({name: learner id -> predictor}), called after `predictors` on
+    the same history and context, e.g. one whose parameters were fitted without that learner.
     """
+    makers = dict(per_learner or {})
+    names = [*predictors, *makers]
     ks = [int(k) for k in ks]
     learners = np.unique(held_out.learner)
     # Per learner and k: predictions made, squared error summed, outcomes inside the interval.
     count = np.zeros((learners.size, len(ks)))
-    sse = {name: np.zeros((learners.size, len(ks))) for name in predictors}
-    inside = {name: np.zeros((learners.size, len(ks))) for name in predictors}
+    sse = {name: np.zeros((learners.size, len(ks))) for name in names}
+    inside = {name: np.zeros((learners.size, len(ks))) for name in names}
     for i, learner in enumerate(learners):
         own = held_out.for_learner(int(learner))
+        here = {**predictors, **{name: make(int(learner)) for name, make in makers.items()}}
         for j, k in enumerate(ks):
             if len(own) <= k:
                 continue
             history, later = own.take(slice(0, k)), own.take(slice(k, len(own)))
             rows = np.arange(len(later))
             count[i, j] = len(later)
-            for name, predict in predictors.items():
+            for name, predict in here.items():
                 mean, std = predict(history, later.context)
                 error = mean[rows, later.strategy] - later.outcome
                 sse[name][i, j] = float(np.sum(error**2))
@@ -77,7 +83,7 @@ def later_session_scores(
         "n_learners": [int(r) for r in reached.sum(axis=0)],
         "learners": {},
     }
-    for name in predictors:
+    for name in names:
         result["learners"][name] = {
             "rmse": _ratio(sse[name].sum(axis=0), count.sum(axis=0), root=True),
             "rmse_ci95": _interval(sse[name], count, reached, resamples),

@@ -270,3 +270,106 @@ def test_from_fitted_refuses_mismatched_or_unfitted_learners(
     other = {"model": ModelMetaLearner(3).fit(_small_log()), "memory": memory}
     with pytest.raises(InvalidParameterError, match="differ in strategies"):
         CombinedMetaLearner.from_fitted(other, log, other)
+
+
+# The combination saved apart from its bases -------------------------------------------------------
+def test_combination_saved_without_its_bases_predicts_the_same(
+    sim: tuple[SessionLog, CombinedMetaLearner],
+) -> None:
+    log, learner = sim
+    data = learner.combination_to_bytes()
+    bases = {name: MetaLearner.from_bytes(base.to_bytes()) for name, base in learner.learners_.items()}
+    assert len(data) * 20 < len(learner.learners_["memory"].to_bytes())
+    loaded = CombinedMetaLearner.from_combination_bytes(data, bases)
+    assert all(loaded.learners_[name] is bases[name] for name in bases)
+    assert list(loaded.learners_) == list(learner.learners_)
+    for k in (0, 2, 7, 15):
+        history = _history(log, 9, k)
+        for a, b in zip(
+            learner.predict(history, log.context[:4]), loaded.predict(history, log.context[:4]), strict=True
+        ):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+
+
+def test_combination_without_bases_is_refused_where_a_whole_learner_is_expected(
+    sim: tuple[SessionLog, CombinedMetaLearner],
+) -> None:
+    _, learner = sim
+    with pytest.raises(SnapshotError, match="without its bases"):
+        MetaLearner.from_bytes(learner.combination_to_bytes())
+    with pytest.raises(SnapshotError, match="not a combination saved without its bases"):
+        CombinedMetaLearner.from_combination_bytes(learner.to_bytes(), learner.learners_)
+    with pytest.raises(SnapshotError, match="not a 'combined' one"):
+        CombinedMetaLearner.from_combination_bytes(learner.learners_["model"].to_bytes(), learner.learners_)
+
+
+def test_combination_refuses_bases_it_was_not_fitted_with(
+    sim: tuple[SessionLog, CombinedMetaLearner],
+) -> None:
+    _, learner = sim
+    data, bases = learner.combination_to_bytes(), dict(learner.learners_)
+    with pytest.raises(SnapshotError, match="weighs"):
+        CombinedMetaLearner.from_combination_bytes(data, {"model": bases["model"], "memory": bases["memory"]})
+    with pytest.raises(SnapshotError, match="must be a fitted 'memory'"):
+        CombinedMetaLearner.from_combination_bytes(data, {**bases, "memory": bases["model"]})
+    other = ModelMetaLearner(3).fit(_small_log())
+    with pytest.raises(SnapshotError, match="strategies or features"):
+        CombinedMetaLearner.from_combination_bytes(data, {**bases, "model": other})
+
+
+def test_shares_are_the_weights_predict_uses(sim: tuple[SessionLog, CombinedMetaLearner]) -> None:
+    log, learner = sim
+    for k in (0, 1, 4, 8, 15):
+        history, context = _history(log, 11, k), log.context[:3]
+        shares = learner.shares(history, context)
+        weights = np.stack(list(shares.values()), axis=-1)
+        np.testing.assert_allclose(weights.sum(axis=-1), 1.0)
+        parts = [base.predict(history, context) for base in learner.learners_.values()]
+        mean = np.stack([p[0] for p in parts], axis=-1)
+        np.testing.assert_allclose(np.sum(weights * mean, axis=-1), learner.predict(history, context)[0])
+
+
+def test_cross_fit_halves_split_the_held_out_learners(sim: tuple[SessionLog, CombinedMetaLearner]) -> None:
+    log, fitted = sim
+    held = log.take(log.learner >= 200)
+    combined = CombinedMetaLearner.from_fitted(fitted.learners_, held, fitted.learners_, cross_fit=True)
+    halves = combined.cross_fit_learners_
+    assert sorted(np.concatenate(halves).tolist()) == sorted(np.unique(held.learner).tolist())
+    assert abs(halves[0].size - halves[1].size) <= 1
+    # Each half's weights are fitted on the other half alone: they differ from all the learners'.
+    assert len(combined.cross_fit_) == 2 and all(len(fits) == len(BUCKETS) for fits in combined.cross_fit_)
+    assert any(
+        not np.allclose(fits[b].weights, combined.weights_[b])
+        for fits in combined.cross_fit_
+        for b in range(3)
+    )
+    history, context = _history(log, 230, 3), log.context[:2]
+    parts = [base.predict(history, context) for base in combined.learners_.values()]
+    np.testing.assert_allclose(combined.combine(3, parts)[0], combined.predict(history, context)[0])
+    mean, std = combined.combine(3, parts, combined.cross_fit_[0])
+    assert mean.shape == std.shape == (2, N_STRATEGIES) and np.all(std > 0)
+    plain = CombinedMetaLearner.from_fitted(fitted.learners_, held, fitted.learners_)
+    assert not hasattr(plain, "cross_fit_")
+
+
+def test_rebased_keeps_the_weights_over_other_fitted_bases(
+    sim: tuple[SessionLog, CombinedMetaLearner],
+) -> None:
+    log, fitted = sim
+    refit = {
+        "model": ModelMetaLearner(N_STRATEGIES).fit(log.take(log.learner < 150)),
+        "memory": fitted.learners_["memory"],
+    }
+    two = CombinedMetaLearner.from_fitted(
+        {"model": fitted.learners_["model"], "memory": fitted.learners_["memory"]},
+        log.take(log.learner >= 250),
+        refit,
+    )
+    rebased = two.rebased({"model": fitted.learners_["model"], "memory": fitted.learners_["memory"]})
+    np.testing.assert_array_equal(rebased.weights_, two.weights_)
+    assert rebased.learners_["model"] is fitted.learners_["model"]
+    history, context = _history(log, 3, 4), log.context[:2]
+    parts = [fitted.learners_[name].predict(history, context) for name in ("model", "memory")]
+    np.testing.assert_allclose(rebased.predict(history, context)[0], two.combine(4, parts)[0])
+    with pytest.raises(SnapshotError, match="weighs"):
+        two.rebased({"model": fitted.learners_["model"]})

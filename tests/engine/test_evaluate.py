@@ -88,3 +88,27 @@ def test_split_keeps_every_learner_on_one_side() -> None:
     assert len(np.unique(test.learner)) == 2
     assert not set(np.unique(training.learner)) & set(np.unique(test.learner))
     assert len(training) + len(test) == len(log)
+
+
+def test_a_per_learner_predictor_is_made_for_each_held_out_learner_and_called_last() -> None:
+    log = held_out({0: 5, 1: 9, 2: 3})
+    calls: list[str] = []
+
+    def first(history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        calls.append("first")
+        return constant(0.5)(history, context)
+
+    def make(learner: int):  # type: ignore[no-untyped-def]
+        def predict(history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            calls.append(f"learner {learner}")
+            assert np.all(context[:, 1] == learner)  # made for the learner whose sessions it predicts
+            return constant(0.1 * (learner + 1))(history, context)
+
+        return predict
+
+    scores = later_session_scores({"first": first}, log, ks=(0,), per_learner={"own": make})
+    assert calls == ["first", "learner 0", "first", "learner 1", "first", "learner 2"]
+    predicted = 0.1 * (log.learner + 1)
+    assert scores["learners"]["own"]["rmse"][0] == pytest.approx(
+        np.sqrt(np.mean((predicted - log.outcome) ** 2))
+    )
