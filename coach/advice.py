@@ -34,6 +34,7 @@ from coach.models import AdviceSource, Policy, Strategy, Utility
 from coach.reasons import (
     Fact,
     choice_fact,
+    combination_fact,
     gap_fact,
     neighbours_fact,
     own_fact,
@@ -201,7 +202,7 @@ def advice_from_engine(
     set_aside: frozenset[int] = frozenset(),
     setting: PolicySetting = DEFAULT_POLICY,
 ) -> Advice:
-    """The ranking learner (`coach.snapshots.RANKING_LEARNER`) ranks and chooses (Thompson
+    """The ranking learner (`coach.snapshots.ranking_learner`) ranks and chooses (Thompson
     sampling may explore, unless `setting` is greedy) among the strategies not set aside; the
     memory-based learner's neighbours supply the evidence the learner reads. `context`: (m, d)
     rows, the situations the next session may be (`predict_mixed`)."""
@@ -242,6 +243,7 @@ def advice_from_engine(
             strategies[chosen.strategy].slug, evidence.n_sessions, evidence.n_learners, evidence.peer_gain
         ),
         own_fact(len(history), int(own[chosen.strategy])),
+        *_combination_facts(snapshot, history, context, chosen.strategy),
         *_set_aside_facts(len(strategies), set_aside),
     ]
     return Advice(
@@ -297,7 +299,7 @@ def _policy_inputs(
     set_aside: frozenset[int],
 ) -> PolicyInputs:
     index = np.flatnonzero(_allowed(mean.shape[1], set_aside))
-    noise = draw_noise(snapshot.ranking, mean[0], situational[0])
+    noise = draw_noise(snapshot.model, mean[0], situational[0])
     return PolicyInputs(allowed=index, mean=mean[0, index], std=std[0, index], noise=noise[index])
 
 
@@ -328,6 +330,20 @@ def _allowed(n: int, set_aside: frozenset[int]) -> np.ndarray:
     allowed = np.ones(n, dtype=bool)
     allowed[list(set_aside)] = False
     return allowed if allowed.any() else np.ones(n, dtype=bool)
+
+
+def _combination_facts(
+    snapshot: LoadedSnapshot, history: SessionLog, context: np.ndarray, strategy: int
+) -> list[Fact]:
+    """What the combination leaned on for the chosen strategy after this many sessions."""
+    if snapshot.combined is None:
+        return []
+    shares = snapshot.combined.shares(history, context)
+    return [
+        combination_fact(
+            len(history), {name: float(share[:, strategy].mean()) for name, share in shares.items()}
+        )
+    ]
 
 
 def _set_aside_facts(n: int, set_aside: frozenset[int]) -> list[Fact]:

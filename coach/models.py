@@ -127,6 +127,10 @@ class EngineSnapshot(models.Model):
     memory_learner = models.BinaryField()
     # Null in snapshots stored before the optimization learner was fitted; they work without it.
     optimization_learner = models.BinaryField(null=True, blank=True)
+    # The combination of the three that ranks, its own state only (weights per bucket of session
+    # counts): it is put back together with the learners above. Null in snapshots stored before
+    # it was fitted; they rank with the model learner.
+    combined_learner = models.BinaryField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,8 +11,9 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from coach.models import Utility
 
@@ -82,6 +83,22 @@ def neighbours_fact(strategy: str, n_sessions: int, n_learners: int, gain: float
 
 def own_fact(n: int, own: int) -> Fact:
     return {"fact": "own", "n": int(n), "own": int(own)}
+
+
+def combination_fact(n: int, shares: Mapping[str, float]) -> Fact:
+    """The combination's weight on each learner ({name: share of 1}) after `n` sessions, in
+    whole percentages that add up to 100 (largest remainders)."""
+    names = list(shares)
+    raw = np.array([100.0 * max(float(shares[name]), 0.0) for name in names])
+    raw *= 100.0 / raw.sum() if raw.sum() > 0 else 0.0
+    whole = np.floor(raw).astype(int)
+    for i in np.argsort(-(raw - whole), kind="stable")[: 100 - int(whole.sum())]:
+        whole[i] += 1
+    return {
+        "fact": "combination",
+        "n": int(n),
+        "shares": {name: int(w) for name, w in zip(names, whole, strict=True)},
+    }
 
 
 def set_aside_fact(n: int, *, every: bool) -> Fact:
@@ -219,6 +236,47 @@ def _set_aside(fact: Fact, label: Label) -> str:
     ) % {"n": fact["n"]}
 
 
+def _learner_part(name: str) -> str:
+    """How a reason names each of the engine's learners."""
+    if name == "model":
+        return _("the population model")
+    if name == "memory":
+        return _("similar learners")
+    if name == "optimization":
+        return _("a model adapted to you")
+    return name
+
+
+def _combination(fact: Fact, label: Label) -> str:
+    shares = sorted(((share, name) for name, share in fact["shares"].items() if share > 0), reverse=True)
+    if not shares:
+        return ""
+    n = fact["n"]
+    if len(shares) == 1:
+        values: dict[str, int | str] = {"n": n, "learner": _learner_part(shares[0][1])}
+        if n == 0:
+            return _("With no sessions yet, the coach relies on %(learner)s alone.") % values
+        return (
+            ngettext(
+                "After %(n)d session, the coach relies on %(learner)s alone.",
+                "After %(n)d sessions, the coach relies on %(learner)s alone.",
+                n,
+            )
+            % values
+        )
+    parts = pgettext("list of learners", ", ").join(
+        _("%(learner)s %(share)d%%") % {"learner": _learner_part(name), "share": share}
+        for share, name in shares
+    )
+    if n == 0:
+        return _("With no sessions yet, the coach weighs %(parts)s.") % {"parts": parts}
+    return ngettext(
+        "After %(n)d session, the coach weighs %(parts)s.",
+        "After %(n)d sessions, the coach weighs %(parts)s.",
+        n,
+    ) % {"n": n, "parts": parts}
+
+
 _SENTENCES: dict[str, Callable[[Fact, Label], str]] = {
     "utility": _utility,
     "own_mean": _own_mean,
@@ -227,4 +285,5 @@ _SENTENCES: dict[str, Callable[[Fact, Label], str]] = {
     "neighbours": _neighbours,
     "own": _own,
     "set_aside": _set_aside,
+    "combination": _combination,
 }

@@ -8,8 +8,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from coach.engine import MemoryMetaLearner, ModelMetaLearner, OptimizationMetaLearner, SessionLog
-from coach.engine.evaluate import later_session_scores, split_learners
+from coach.engine import (
+    CombinedMetaLearner,
+    MemoryMetaLearner,
+    MetaLearner,
+    ModelMetaLearner,
+    OptimizationMetaLearner,
+    SessionLog,
+)
+from coach.engine.evaluate import Predictor, later_session_scores, split_learners
 from coach.engine.prior import evidence_prior
 from coach.fallback import evidence_ranking, population_estimate
 
@@ -30,6 +37,14 @@ EVALUATION_LEARNERS_MAX = 10_000
 # points at k = 0..10) and 90% coverage (within 0.004) as a fit on the other 98,000, in a
 # quarter of the time and memory (measured for the model and memory learners).
 FIT_LEARNERS_MAX = 30_000
+# The combination that ranks is weighed on the held-out learners' predictions after 0, 1, 2, 3,
+# 5, 8, ... sessions by each learner, which costs about as much as scoring them; on a large
+# install a random sample of this many held-out learners fits its weights.
+COMBINATION_LEARNERS_MAX = 1_000
+# Below this many held-out learners no combination is fitted and the model learner ranks: its
+# weights could not be scored on learners that did not fit them (two halves of five folds).
+COMBINATION_LEARNERS_MIN = 10
+COMBINED = "combined"
 
 
 class NotEnoughData(ValueError):
@@ -48,6 +63,8 @@ class Learners(NamedTuple):
 class Trained:
     learners: Learners
     metrics: dict[str, Any]
+    # The three final learners weighed on held-out learners; None with too few held-out learners.
+    combined: CombinedMetaLearner | None = None
 
 
 def learners_for(utilities: Sequence[str], history_columns: Sequence[int] = ()) -> Learners:
@@ -92,19 +109,73 @@ def train(
     evaluated = learners_for(utilities, history_columns)
     # Percentages by each step's share of a retrain of 10,000 simulated learners x 30 sessions,
     # after the 5% the dataset's build takes.
-    _fit(evaluated, training, progress, (13, 25, 32))
-    predictors = {name: learner.predict for name, learner in evaluated._asdict().items()}
+    _fit(evaluated, training, progress, (12, 22, 28))
+    bases: dict[str, MetaLearner] = evaluated._asdict()
+    weighed = None
+    if np.unique(held_out.learner).size >= COMBINATION_LEARNERS_MIN:
+        weighing = learner_sample(held_out, COMBINATION_LEARNERS_MAX, seed=2)
+        weighed = CombinedMetaLearner.from_fitted(bases, weighing, bases, cross_fit=True)
+    progress(40)
+    predictors = {name: _last_call(learner.predict) for name, learner in bases.items()}
     metrics = later_session_scores(
-        {**predictors, "evidence": _evidence_predictor(utilities, training)}, held_out, ks=EVALUATION_KS
+        {**predictors, "evidence": _evidence_predictor(utilities, training)},
+        held_out,
+        ks=EVALUATION_KS,
+        per_learner={} if weighed is None else {COMBINED: _cross_fitted(weighed, list(predictors.values()))},
     )
     metrics["learners"] = {name: _points(scores) for name, scores in metrics["learners"].items()}
-    progress(64)
-    del evaluated, predictors  # freed before the final fit, which sets the retrain's peak memory
+    if weighed is not None:
+        metrics["combination"] = combination_metrics(weighed)
+    progress(66)
+    del evaluated, bases, predictors  # freed before the final fit, which sets the retrain's peak memory
     final = learner_sample(log, FIT_LEARNERS_MAX, seed=1)
     metrics["fit_learners"] = int(np.unique(final.learner).size)
     learners = learners_for(utilities, history_columns)
-    _fit(learners, final, progress, (74, 86, 95))
-    return Trained(learners=learners, metrics=metrics)
+    _fit(learners, final, progress, (75, 86, 95))
+    combined = None if weighed is None else weighed.rebased(learners._asdict())
+    return Trained(learners=learners, metrics=metrics, combined=combined)
+
+
+def combination_metrics(combined: CombinedMetaLearner) -> dict[str, Any]:
+    """What the page shows of the combination: per bucket of history lengths (first k), each
+    learner's stacking weight and the method used."""
+    return {
+        "bucket_starts": [int(k) for k in combined.bucket_starts_],
+        "learners": list(combined.learners_),
+        "weights": [[round(float(w), 3) for w in row] for row in combined.weights_],
+        "method": list(combined.method_),
+    }
+
+
+def _last_call(predict: Predictor) -> Predictor:
+    """`predict`, answering a repeat of its last call (the same history and context objects) from
+    memory: the held-out scoring asks each learner, then the combination, about the same sessions."""
+    last: list[Any] = [None, None, None]
+
+    def remembered(history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if last[0] is not history or last[1] is not context:
+            last[:] = [history, context, predict(history, context)]
+        result: tuple[np.ndarray, np.ndarray] = last[2]
+        return result
+
+    return remembered
+
+
+def _cross_fitted(combined: CombinedMetaLearner, bases: list[Predictor]) -> Callable[[int], Predictor]:
+    """The combination's predictor for a held-out learner, with weights fitted without them: a
+    learner whose sessions fit the weights is predicted with those of the other half of the
+    weighing learners (`cross_fit`); one outside the weighing sample with all of them."""
+    halves, fits = combined.cross_fit_learners_, combined.cross_fit_
+
+    def make(learner: int) -> Predictor:
+        own = next((fits[h] for h, half in enumerate(halves) if np.isin(learner, half)), None)
+
+        def predict(history: SessionLog, context: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return combined.combine(len(history), [base(history, context) for base in bases], own)
+
+        return predict
+
+    return make
 
 
 def learner_sample(log: SessionLog, n_learners: int, seed: int = 0) -> SessionLog:

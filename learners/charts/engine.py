@@ -22,7 +22,13 @@ def engine_rmse_chart(*, metrics: dict) -> Chart:
         empty = _("No evaluation yet: run a retrain once learners have scores.")
         return Chart("engine-rmse", title, empty, None)
     names = {learner.key: str(learner.name) for learner in ENGINE_LEARNERS}
-    colours = {"model": ACCENT, "memory": "#2b5c8a", "optimization": "#b5651d", "evidence": MUTED}
+    colours = {
+        "model": ACCENT,
+        "memory": "#2b5c8a",
+        "optimization": "#b5651d",
+        "combined": "#6b3fa0",
+        "evidence": MUTED,
+    }
     # Side by side at each k, so the intervals do not hide one another.
     dodge = 0.12 * (np.arange(len(learners)) - (len(learners) - 1) / 2)
     figure = Figure()

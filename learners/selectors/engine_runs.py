@@ -9,7 +9,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from coach.models import EngineRun
-from coach.snapshots import RANKING_LEARNER
+from coach.snapshots import ranking_learner
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,14 @@ ENGINE_LEARNERS = (
         _(
             "Optimization-based: a model per learner whose starting point and step sizes are "
             "learned across learners."
+        ),
+    ),
+    EngineLearner(
+        "combined",
+        _("Combined"),
+        _(
+            "The three above, weighed by how well each predicted held-out learners after as many "
+            "sessions; it ranks the strategies."
         ),
     ),
     EngineLearner(
@@ -82,7 +90,7 @@ def engine_run_rows(*, runs: list[EngineRun]) -> list[EngineRunRow]:
                 k=ks[-1] if ks else None,
                 held_out=metrics.get("held_out_learners"),
                 rmse=[_last(learners.get(learner.key, {}).get("rmse")) for learner in ENGINE_LEARNERS],
-                coverage=_last(learners.get(RANKING_LEARNER, {}).get("coverage90")),
+                coverage=_last(learners.get(_ranking(metrics), {}).get("coverage90")),
             )
         )
     return rows
@@ -101,9 +109,55 @@ def engine_evaluation(*, metrics: dict) -> list[LearnerEvaluation]:
         rmse, coverage = scores.get("rmse") or [], scores.get("coverage90") or []
         figures = [LearnerFigure(k=k, rmse=_at(rmse, j), coverage=_at(coverage, j)) for j, k in enumerate(ks)]
         evaluations.append(
-            LearnerEvaluation(learner=learner, ranks=learner.key == RANKING_LEARNER, figures=figures)
+            LearnerEvaluation(learner=learner, ranks=learner.key == _ranking(metrics), figures=figures)
         )
     return evaluations
+
+
+@dataclass(frozen=True)
+class BucketWeights:
+    """The combination's weights for learners with `first`..`last` sessions (`last` None: and more)."""
+
+    first: int
+    last: int | None
+    shares: list[tuple[EngineLearner, int | None]]  # each learner combined, its weight in percent
+    inverse_variance: bool  # weighed by each learner's own certainty instead of these shares
+
+
+# The learners the combination weighs, as the page names them.
+COMBINED_LEARNERS = tuple(
+    learner for learner in ENGINE_LEARNERS if learner.key in ("model", "memory", "optimization")
+)
+
+
+def combination_weights(*, metrics: dict) -> list[BucketWeights]:
+    """The combination's weights per bucket of session counts, as the run fitted them (empty for a
+    run that fitted none)."""
+    combination = metrics.get("combination") or {}
+    starts = combination.get("bucket_starts") or []
+    names, weights = combination.get("learners") or [], combination.get("weights") or []
+    methods = combination.get("method") or []
+    buckets = []
+    for j, first in enumerate(starts):
+        row = dict(zip(names, weights[j], strict=False)) if j < len(weights) else {}
+        buckets.append(
+            BucketWeights(
+                first=int(first),
+                last=int(starts[j + 1]) - 1 if j + 1 < len(starts) else None,
+                shares=[(learner, _percent(row.get(learner.key))) for learner in COMBINED_LEARNERS],
+                inverse_variance=j < len(methods) and methods[j] == "inverse_variance",
+            )
+        )
+    return buckets
+
+
+def _percent(share: float | None) -> int | None:
+    return None if share is None else round(100 * float(share))
+
+
+def _ranking(metrics: dict) -> str:
+    # A run that fitted the combination stored it, and the product ranks with it.
+    return ranking_learner(bool(metrics.get("combination")))
 
 
 def _at(values: list[float | None], j: int) -> float | None:

@@ -83,6 +83,7 @@ def engine_run_execute(*, run_id: int) -> EngineRun | None:
                 model=trained.learners.model,
                 memory=trained.learners.memory,
                 optimization=trained.learners.optimization,
+                combined=trained.combined,
                 strategy_slugs=[s.slug for s in strategies],
                 feature_names=list(dataset.FEATURES),
             )

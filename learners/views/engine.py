@@ -14,7 +14,13 @@ from learners.http import AuthenticatedHttpRequest
 from learners.permissions import educator_required
 from learners.selectors.coaching import ALL_LEARNERS_MIN, MIN_ESS, coaching_rows
 from learners.selectors.cohorts import cohort_list_for_educator
-from learners.selectors.engine_runs import ENGINE_LEARNERS, engine_evaluation, engine_run_rows
+from learners.selectors.engine_runs import (
+    COMBINED_LEARNERS,
+    ENGINE_LEARNERS,
+    combination_weights,
+    engine_evaluation,
+    engine_run_rows,
+)
 from learners.services.coaching import coaching_value_request
 from learners.services.engine_runs import EngineRunAlreadyActive, engine_run_request
 
@@ -32,6 +38,8 @@ def engine_page(request: AuthenticatedHttpRequest) -> HttpResponse:
         "runs": engine_run_rows(runs=runs),
         "engine_learners": ENGINE_LEARNERS,
         "evaluation": engine_evaluation(metrics=latest.metrics if latest else {}),
+        "weights": combination_weights(metrics=latest.metrics if latest else {}),
+        "combined_learners": COMBINED_LEARNERS,
         "active": active,
         "latest": latest,
         "chart": charts.engine_rmse_chart(metrics=latest.metrics if latest else {}),

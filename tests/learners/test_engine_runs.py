@@ -8,6 +8,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from coach import snapshots
+from coach.engine import MetaLearner
 from coach.engine.policy import predict_mixed
 from coach.models import EngineRun, EngineSnapshot
 from coach.selectors import strategy_list
@@ -18,6 +19,12 @@ from learners.services import engine_runs, recommendations
 from tests.factories import StudySessionFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_process() -> None:
+    # Each test's database numbers its snapshots from 1 again: forget the one a test loaded.
+    snapshots._current = snapshots._unreadable = None
 
 
 @pytest.fixture
@@ -113,21 +120,73 @@ def test_recommendation_after_a_snapshot_comes_from_the_engine(cohort: None) -> 
     )
 
 
-def test_the_model_learner_still_ranks_the_strategies(cohort: None) -> None:
-    engine_runs.engine_run_execute(run_id=queued_run().pk)
-    loaded = snapshots.snapshot_current()
-    assert loaded is not None and loaded.optimization is not None
-    assert snapshots.RANKING_LEARNER == "model" and loaded.ranking is loaded.model
+def _ranks_with(learner: MetaLearner) -> Recommendation:
+    """The demo learner's recommendation, checked to rank with `learner`'s predictions."""
     demo = Learner.objects.get(user__username="demo")
     recommendation = recommendations.recommendation_refresh(learner_id=demo.pk, task_kind="solve")
-    assert recommendation is not None
+    assert recommendation is not None and recommendation.source == Recommendation.Source.ENGINE
     history = dataset.session_log_build(strategy_ids=[s.pk for s in strategy_list()], learner_ids=[demo.pk])
     _, context = dataset.situation_context(learner=demo, task_kind="solve")
-    mean, _, _ = predict_mixed(loaded.model, history, context)
+    mean, _, _ = predict_mixed(learner, history, context)
+    loaded = snapshots.snapshot_current()
+    assert loaded is not None
     expected = {
         slug: round(100 * float(m), 1) for slug, m in zip(loaded.strategy_slugs, mean[0], strict=True)
     }
     assert {item["slug"]: item["expected"] for item in recommendation.ranking} == expected
+    return recommendation
+
+
+def test_with_too_few_held_out_learners_the_model_learner_ranks(cohort: None) -> None:
+    run = engine_runs.engine_run_execute(run_id=queued_run().pk)
+    assert run is not None and "combination" not in run.metrics  # 12 learners: 2 or 3 held out
+    assert EngineSnapshot.objects.get().combined_learner is None
+    loaded = snapshots.snapshot_current()
+    assert loaded is not None and loaded.optimization is not None and loaded.combined is None
+    assert loaded.ranking_name == "model" and loaded.ranking is loaded.model
+    recommendation = _ranks_with(loaded.model)
+    assert "the coach weighs" not in recommendation.reason
+
+
+@pytest.fixture
+def large_cohort() -> None:
+    # 60 learners: 12 held out, enough to weigh the combination and score it cross-fitted.
+    demo_create(members=60, days=30, seed=3)
+
+
+def test_the_combination_ranks_and_is_stored_as_its_weights_only(large_cohort: None) -> None:
+    run = engine_runs.engine_run_execute(run_id=queued_run().pk)
+    assert run is not None and run.status == EngineRun.Status.SUCCEEDED
+    assert set(run.metrics["learners"]) == {"model", "memory", "optimization", "combined", "evidence"}
+    combination = run.metrics["combination"]
+    assert combination["learners"] == ["model", "memory", "optimization"]
+    assert all(abs(sum(row) - 1) < 0.01 for row in combination["weights"])
+    row = EngineSnapshot.objects.get()
+    # The weights without the three learners' bytes again (the memory learner's alone are larger).
+    assert row.combined_learner is not None and len(bytes(row.combined_learner)) < 20_000
+    assert len(bytes(row.combined_learner)) * 10 < len(bytes(row.memory_learner))
+    loaded = snapshots.snapshot_current()
+    assert loaded is not None and loaded.combined is not None
+    assert loaded.ranking_name == "combined" and loaded.ranking is loaded.combined
+    bases = loaded.combined.learners_
+    assert (bases["model"], bases["memory"], bases["optimization"]) == (
+        loaded.model,
+        loaded.memory,
+        loaded.optimization,
+    )
+    recommendation = _ranks_with(loaded.combined)
+    assert "the coach" in recommendation.reason
+    assert any(fact["fact"] == "combination" for fact in recommendation.reason_facts)
+
+
+def test_a_snapshot_stored_before_the_combination_ranks_with_the_model_learner(large_cohort: None) -> None:
+    engine_runs.engine_run_execute(run_id=queued_run().pk)
+    EngineSnapshot.objects.update(combined_learner=None)
+    snapshots._current = None
+    loaded = snapshots.snapshot_current()
+    assert loaded is not None and loaded.combined is None and loaded.ranking is loaded.model
+    recommendation = _ranks_with(loaded.model)
+    assert all(fact["fact"] != "combination" for fact in recommendation.reason_facts)
 
 
 def test_a_snapshot_stored_before_the_optimization_learner_still_advises(cohort: None) -> None:
