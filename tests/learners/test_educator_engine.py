@@ -53,7 +53,9 @@ def test_engine_page_lists_runs_with_duration_and_figures(charlie_client: Client
     page = charlie_client.get(reverse("educator-engine")).content.decode()
     assert "42.0 s" in page
     assert "40 / 800" in page
-    assert "12.5 / 13.8 / 12.8 / 25.0" in page  # model, memory, optimization, evidence at k = 10
+    assert (
+        "12.5 / 13.8 / 12.8 / – / 25.0" in page
+    )  # model, memory, optimization, combined, evidence at k = 10
     assert "91%" in page
     assert 'id="chart-engine-rmse"' in page
 
@@ -97,7 +99,7 @@ def test_engine_page_describes_the_learners_in_chinese(charlie_client: Client) -
 def test_a_run_recorded_before_the_optimization_learner_shows_the_others(charlie_client: Client) -> None:
     finished_run(metrics=OLD_METRICS)
     page = charlie_client.get(reverse("educator-engine")).content.decode()
-    assert "12.5 / 13.8 / – / 25.0" in page
+    assert "12.5 / 13.8 / – / – / 25.0" in page
     assert 'id="learner-optimization"' not in page
     assert 'id="learner-memory"' in page
 
@@ -258,3 +260,63 @@ def test_status_of_a_missing_run_is_404(charlie_client: Client) -> None:
 def test_status_endpoint_refuses_post(charlie_client: Client) -> None:
     run = finished_run()
     assert charlie_client.post(reverse("educator-engine-run-status", args=[run.pk])).status_code == 405
+
+
+# A run that fitted the combination: its cross-fitted figures and its weights per bucket.
+COMBINED_METRICS = {
+    **METRICS,
+    "learners": {
+        **METRICS["learners"],  # type: ignore[dict-item]
+        "combined": {"rmse": [19.5, 17.75, 16.0, 14.0, 12.2], "coverage90": [0.9, 0.91, 0.9, 0.89, 0.9]},
+    },
+    "combination": {
+        "bucket_starts": [0, 1, 3, 6, 11],
+        "learners": ["model", "memory", "optimization"],
+        "weights": [[0.6, 0.25, 0.15], [1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.9, 0.1, 0.0], [1.0, 0.0, 0.0]],
+        "method": ["stacking", "inverse_variance", "stacking", "stacking", "stacking"],
+    },
+}
+
+
+def weights_rows(page: str) -> list[list[str]]:
+    start = page.index('class="striped cards combination-weights"')
+    table = page[start : page.index("</table>", start)]
+    body = table[table.index("<tbody>") :]
+    return [
+        re.findall(r'<td[^>]*data-label="[^"]*">(.*?)</td>', row, flags=re.S)
+        for row in body.split("<tr>")[1:]
+    ]
+
+
+def test_a_run_with_the_combination_shows_it_ranking_and_its_weights(charlie_client: Client) -> None:
+    finished_run(metrics=COMBINED_METRICS)
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    combined = evaluation_row(page, "combined")
+    assert "ranks the strategies" in combined and "ranks the strategies" not in evaluation_row(page, "model")
+    assert re.findall(r"<td class=\"figure\" data-label=\"k = \d+\">(.*?)</td>", combined)[0] == "19.5 / 90%"
+    assert "12.5 / 13.8 / 12.8 / 12.2 / 25.0" in page
+    assert "its row above is cross-fitted" in page
+    rows = weights_rows(page)
+    assert [row[0].split("<br>")[0] for row in rows] == ["0", "1–2", "3–5", "6–10", "11+"]
+    assert [row[1:] for row in rows] == [
+        ["60%", "25%", "15%"],
+        ["100%", "0%", "0%"],
+        ["50%", "50%", "0%"],
+        ["90%", "10%", "0%"],
+        ["100%", "0%", "0%"],
+    ]
+    assert "each weighed by how sure it is" in rows[1][0] and "how sure" not in rows[0][0]
+
+
+def test_the_combination_reads_in_chinese(charlie_client: Client) -> None:
+    finished_run(metrics=COMBINED_METRICS)
+    page = charlie_client.get(reverse("educator-engine"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "为策略排序" in evaluation_row(page, "combined")
+    assert "组合如何为三个预测器加权" in page and "交叉拟合" in page
+    assert '<dt id="term-combined">组合</dt>' in page
+
+
+def test_a_run_without_the_combination_shows_no_weights(charlie_client: Client) -> None:
+    finished_run()
+    page = charlie_client.get(reverse("educator-engine")).content.decode()
+    assert "combination-weights" not in page and 'id="learner-combined"' not in page
