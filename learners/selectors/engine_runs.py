@@ -36,10 +36,7 @@ ENGINE_LEARNERS = (
     EngineLearner(
         "combined",
         _("Combined"),
-        _(
-            "The three above, weighed by how well each predicted held-out learners after as many "
-            "sessions; it ranks the strategies."
-        ),
+        _("The three above, weighed by how well each predicted held-out learners after as many sessions."),
     ),
     EngineLearner(
         "evidence",
