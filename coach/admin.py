@@ -30,7 +30,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class EngineSnapshotAdmin(ReadOnlyAdmin):
     list_display = ["id", "created_at", "run", "strategy_count"]
     list_select_related = ["run"]
-    exclude = ["model_learner", "memory_learner", "optimization_learner"]
+    exclude = ["model_learner", "memory_learner", "optimization_learner", "combined_learner"]
 
     @admin.display(description=_("strategies"))
     def strategy_count(self, snapshot: EngineSnapshot) -> int:

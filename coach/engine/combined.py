@@ -46,7 +46,11 @@ weights carry over as long as the bases' relative strengths do.
 `from_fitted` builds the same combination from learners a caller has already fitted: the
 product's retrain fits its learners on 80% of the learners, scores them on the other 20%, then
 fits them on everyone; the weights are fitted on the first learners' predictions of that 20%,
-and the final ones are combined, so nothing is fitted a third time.
+and the final ones are combined, so nothing is fitted a third time (`rebased` puts weights
+fitted over one set of bases over another). A store that keeps the bases already saves the
+combination's own state alone (`combination_to_bytes`: weights, methods, interval scales,
+buckets, the bases' names; a few kilobytes) and puts it back together with the loaded bases
+(`from_combination_bytes`); `shares` tells how much each base weighs in a prediction.
 
 Where it should help: when no single base is best at every k, and when the bases are
 comparably good but wrong in different ways, since an average of errors that are not perfectly
