@@ -51,7 +51,7 @@ class LoadedSnapshot:
     feature_names: list[str]
     model: ModelMetaLearner
     memory: MemoryMetaLearner
-    optimization: OptimizationMetaLearner | None  # None in a snapshot stored before it was fitted
+    optimization: OptimizationMetaLearner | None = None  # None in a snapshot stored before it was fitted
     combined: CombinedMetaLearner | None = None  # None in a snapshot stored before it was fitted
 
     @property
