@@ -39,7 +39,12 @@ EVALUATION_LEARNERS_MAX = 10_000
 FIT_LEARNERS_MAX = 30_000
 # The combination that ranks is weighed on the held-out learners' predictions after 0, 1, 2, 3,
 # 5, 8, ... sessions by each learner, which costs about as much as scoring them; on a large
-# install a random sample of this many held-out learners fits its weights.
+# install a random sample of this many held-out learners fits its weights. On 10,000 simulated
+# learners x 30 sessions (2,000 held out; "families" and "independent" designs), weights fitted
+# on 500, 1,000 or 2,000 of them scored the same cross-fitted RMSE (within 0.02 points at
+# k = 0..10) and 90% coverage (within 0.01), for 4, 7 and 15 CPU seconds; at 500 the weights
+# themselves moved more (the model learner's share 0.77-1.0, against 0.90-1.0). A retrain of
+# 100,000 learners x 50 sessions took 96 CPU seconds with the combination, 86 without.
 COMBINATION_LEARNERS_MAX = 1_000
 # Below this many held-out learners no combination is fitted and the model learner ranks: its
 # weights could not be scored on learners that did not fit them (two halves of five folds).
@@ -109,13 +114,13 @@ def train(
     evaluated = learners_for(utilities, history_columns)
     # Percentages by each step's share of a retrain of 10,000 simulated learners x 30 sessions,
     # after the 5% the dataset's build takes.
-    _fit(evaluated, training, progress, (12, 22, 28))
+    _fit(evaluated, training, progress, (13, 27, 32))
     bases: dict[str, MetaLearner] = evaluated._asdict()
     weighed = None
     if np.unique(held_out.learner).size >= COMBINATION_LEARNERS_MIN:
         weighing = learner_sample(held_out, COMBINATION_LEARNERS_MAX, seed=2)
         weighed = CombinedMetaLearner.from_fitted(bases, weighing, bases, cross_fit=True)
-    progress(40)
+    progress(45)
     predictors = {name: _last_call(learner.predict) for name, learner in bases.items()}
     metrics = later_session_scores(
         {**predictors, "evidence": _evidence_predictor(utilities, training)},
@@ -126,12 +131,12 @@ def train(
     metrics["learners"] = {name: _points(scores) for name, scores in metrics["learners"].items()}
     if weighed is not None:
         metrics["combination"] = combination_metrics(weighed)
-    progress(66)
+    progress(69)
     del evaluated, bases, predictors  # freed before the final fit, which sets the retrain's peak memory
     final = learner_sample(log, FIT_LEARNERS_MAX, seed=1)
     metrics["fit_learners"] = int(np.unique(final.learner).size)
     learners = learners_for(utilities, history_columns)
-    _fit(learners, final, progress, (75, 86, 95))
+    _fit(learners, final, progress, (78, 90, 95))
     combined = None if weighed is None else weighed.rebased(learners._asdict())
     return Trained(learners=learners, metrics=metrics, combined=combined)
 
