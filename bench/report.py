@@ -177,14 +177,19 @@ def _regret_grid(block: dict[str, Any], header: list[str]) -> str:
     for name, row in block["learners"].items():
         if (distance := learner_report.bound_distance(block, name)) is not None:
             label = f"  {name}: distance to the best possible"
-            rows += _ratio_rows(label, distance, row.get("bound_distance_ci95"))
+            rows += _ratio_rows(label, distance, row.get("bound_distance_ci95"), signed=True)
     return _grid(header, rows)
 
 
-def _ratio_rows(label: str, ratios: list[float], intervals: list[list[float]] | None) -> list[list[str]]:
-    rows = [[label, *[_fmt(v) for v in ratios]]]
+def _ratio_rows(
+    label: str, ratios: list[float], intervals: list[list[float]] | None, *, signed: bool = False
+) -> list[list[str]]:
+    """A row of values and, below, their 95% intervals; `signed` for differences, which cross 0."""
+    rows = [[label, *[f"{v:+.3f}" if signed else _fmt(v) for v in ratios]]]
     if intervals:
-        rows.append(["", *[_interval(b) for b in intervals]])
+        rows.append(
+            ["", *[f"{lo:+.2f}..{hi:+.2f}" if signed else _interval([lo, hi]) for lo, hi in intervals]]
+        )
     return rows
 
 
