@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 # The module, not its names: report imports this one back.
 from bench import report
 
-LEARNERS = ("model", "memory", "optimization")
+LEARNERS = ("model", "memory", "optimization", "combined")
 # A learner that combines the others; its targets apply when the results hold it.
 COMBINED = "combined"
 
@@ -43,7 +43,31 @@ def checks(results: dict[str, Any]) -> list[report.Check]:
     out += _speed_checks(results)
     for name in LEARNERS:
         out += _introprog_checks(results, name)
-    return out + combined_checks(results)
+    return out + archetype_checks(results) + combined_checks(results)
+
+
+# Where similar learners matter (coach.engine.simulate's archetypes): the memory learner's regret
+# at k = 5 at most this share of the model learner's, with its neighbours carrying weight.
+ARCHETYPES = "archetypes"
+ARCHETYPE_MEMORY_SHARE_MAX = 0.9
+
+
+def archetype_checks(results: dict[str, Any]) -> list[report.Check]:
+    sim = results.get("simulated") or {}
+    block = next((b for b in sim.get("sensitivity", []) if b.get("population") == ARCHETYPES), None)
+    label = f"memory regret at k=5 / model's ({ARCHETYPES}), neighbours weighed"
+    target = f"<= {ARCHETYPE_MEMORY_SHARE_MAX}"
+    if block is None or 5 not in sim.get("ks", []):
+        return [report.Check(label, "not run", target, None)]
+    at = sim["ks"].index(5)
+    memory, model = block["learners"]["memory"], block["learners"]["model"]
+    share = memory["regret_ratio"][at] / model["regret_ratio"][at]
+    weights = memory.get("neighbour_weight") or {}
+    measured = f"{share:.3f} ({memory['regret_ratio'][at]:.3f} / {model['regret_ratio'][at]:.3f})"
+    if weights.get("k"):
+        pairs = ", ".join(f"{k}: {w:.2f}" for k, w in zip(weights["k"], weights["share"], strict=True))
+        measured += f"; neighbour weight at k = {pairs}"
+    return [report.Check(label, measured, target, share <= ARCHETYPE_MEMORY_SHARE_MAX)]
 
 
 def _learner(results: dict[str, Any], part: str, name: str) -> dict[str, Any] | None:

@@ -33,6 +33,10 @@ def _met() -> dict[str, Any]:
     """Results in which every learner meets every target."""
     close = [b + 0.01 for b in BOUND]
     rows = {name: _sim_row(list(close)) for name in learner_report.LEARNERS}
+    rows[learner_report.COMBINED]["best_other_diff_ci95"] = [[-0.02, 0.02]] * len(KS)
+    # Where learners come in kinds, the memory learner's regret is 0.8 of the model learner's.
+    kinds = copy.deepcopy(_block(rows))
+    kinds["learners"]["memory"]["regret_ratio"] = [0.8 * r for r in close]
     intro_row = {
         "auc": 0.86,
         "bucket_auc": [0.80, 0.82, 0.84, 0.85, 0.86, 0.87],
@@ -42,14 +46,23 @@ def _met() -> dict[str, Any]:
     return {
         "quick": False,
         "seconds": {},
-        "simulated": {"ks": list(KS), "setup": {"population": "families"}, **_block(rows)},
+        "simulated": {
+            "ks": list(KS),
+            "setup": {"population": "families"},
+            **_block(rows),
+            "sensitivity": [{"population": learner_report.ARCHETYPES, **kinds}],
+        },
         "speed": {
             "setup": {"n_learners": 10_000, "n_sessions": 30},
             "learners": {n: {"fit_seconds": 10.0, "predict_ms_median": 1.0} for n in learner_report.LEARNERS},
         },
         "introprog": {
             "buckets": [label for _, _, label in introprog.BUCKETS],
-            "learners": {n: dict(intro_row) for n in learner_report.LEARNERS},
+            "learners": {n: dict(intro_row) for n in learner_report.LEARNERS}
+            | {
+                learner_report.COMBINED: intro_row
+                | {"best_other_auc_diff": 0.0, "best_other_auc_diff_ci95": [-0.004, 0.002]}
+            },
             "baselines": {"pybkt": {"auc": 0.70, "bucket_auc": [0.7] * 6}},
         },
     }
@@ -175,7 +188,10 @@ def _with_combined(low: float, auc_bounds: list[float]) -> dict[str, Any]:
 
 
 def test_combined_checks_wait_for_a_combination() -> None:
-    assert learner_report.combined_checks(_met()) == []
+    results = _met()
+    for part in ("simulated", "introprog"):
+        del results[part]["learners"][learner_report.COMBINED]
+    assert learner_report.combined_checks(results) == []
 
 
 def test_combined_passes_when_no_worse_than_the_best_single_learner_within_noise() -> None:
@@ -233,3 +249,24 @@ def test_the_table_shows_each_learners_distance_to_the_bound() -> None:
     for name in learner_report.LEARNERS:
         assert f"  {name}: distance to the best possible" in text
     assert learner_report.bound_figure(sim) is not None
+
+
+def _archetypes(memory_k5: float, model_k5: float) -> dict[str, Any]:
+    learner = {"regret_ratio": [0.9, 0.8, 0.0], "neighbour_weight": {"k": [0, 5], "share": [0.0, 1.0]}}
+    block = {
+        "population": learner_report.ARCHETYPES,
+        "learners": {
+            "memory": {**learner, "regret_ratio": [0.9, 0.8, memory_k5]},
+            "model": {**learner, "regret_ratio": [0.9, 0.8, model_k5]},
+        },
+    }
+    return {"simulated": {"ks": [0, 1, 5], "sensitivity": [block]}}
+
+
+def test_the_memory_learner_must_earn_its_place_where_learners_come_in_kinds() -> None:
+    (met,) = learner_report.archetype_checks(_archetypes(0.60, 0.70))
+    (missed,) = learner_report.archetype_checks(_archetypes(0.68, 0.70))
+    (absent,) = learner_report.archetype_checks({"simulated": {"ks": [0, 1, 5], "sensitivity": []}})
+    assert met.met is True and "5: 1.00" in met.measured
+    assert missed.met is False and missed.measured.startswith("0.971")
+    assert absent.met is None
