@@ -17,8 +17,9 @@ score under it is what the engine later learns from. Policies:
       from the same engine functions (`predict_mixed`, `draw_noise`): the prediction mixed over
       the situations the session may be, the session noise and that situational spread left
       out of the draws;
-  (e) a combination of the learners: the engine has none yet. `run` takes its factory as
-      `combination`, and the row reads "not available" until there is one;
+  (e) the combination of the learners (coach.engine.CombinedMetaLearner), greedy: `run` takes
+      its factory as `combination` (make bench passes it), and without one the row reads
+      "not available";
   and, with `--memory` (it costs as much again as the rest: five fits of the memory learner),
   the memory learner's highest expected score.
 

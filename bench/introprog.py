@@ -52,6 +52,7 @@ FEATURES = (
     "previous attempt correct",
 )
 EPS = 1e-6  # probability clip for log loss
+N_RESAMPLES = 200  # of the held-out learners, for the paired interval of an AUC difference
 
 
 @dataclass(frozen=True)
@@ -343,8 +344,11 @@ def run(
         "learners": {},
         "baselines": {},
     }
+    predictions = {}
     for name, factory in factories.items():
-        result["learners"][name] = _run_engine(factory, train, test)
+        result["learners"][name], predictions[name] = _run_engine(factory, train, test)
+    for name, paired in best_other_auc(test, predictions, seed=seed).items():
+        result["learners"][name] |= paired
     baselines = {"constant": predict_constant, "per_assignment": predict_per_assignment}
     baselines["logistic_regression"] = predict_logistic
     for name, predict in baselines.items():
@@ -359,13 +363,15 @@ def run(
     return result
 
 
-def _run_engine(factory: Factory, train: Attempts, test: Attempts) -> dict[str, Any]:
+def _run_engine(factory: Factory, train: Attempts, test: Attempts) -> tuple[dict[str, Any], np.ndarray]:
+    """The learner's scores, and its probability for every test attempt."""
     tic = time.perf_counter()
     learner = factory(n_strategies=N_ASSIGNMENTS).fit(attempts_log(train))
     fit_seconds = time.perf_counter() - tic
     p, seconds = predict_engine(learner, test)
-    return (
-        score(test, np.clip(p, 0.0, 1.0))
+    p = np.clip(p, 0.0, 1.0)
+    scores = (
+        score(test, p)
         | neighbour_weights(learner)
         | {
             "fit_seconds": fit_seconds,
@@ -373,3 +379,37 @@ def _run_engine(factory: Factory, train: Attempts, test: Attempts) -> dict[str, 
             "predict_seconds": float(np.sum(seconds)),
         }
     )
+    return scores, p
+
+
+def best_other_auc(
+    test: Attempts, predictions: Mapping[str, np.ndarray], *, seed: int = 0, n_resamples: int = N_RESAMPLES
+) -> dict[str, dict[str, Any]]:
+    """For each learner, the other with the highest AUC ("best_other_auc"), the difference of
+    their AUCs ("best_other_auc_diff") and its 95% interval ("best_other_auc_diff_ci95") from
+    resampling the held-out learners, paired: both AUCs on the same resampled learners. Nothing
+    with fewer than two learners."""
+    names = list(predictions)
+    if len(names) < 2:
+        return {}
+    y = test.correct
+    q = {name: np.clip(predictions[name], EPS, 1 - EPS) for name in names}
+    auc = {name: float(roc_auc_score(y, q[name])) for name in names}
+    _, who = np.unique(test.user, return_inverse=True)
+    n_users = int(who.max()) + 1
+    rng = np.random.default_rng(seed + 5)
+    resampled = np.empty((n_resamples, len(names)))
+    for r in range(n_resamples):
+        # A learner drawn twice counts twice: the bootstrap as sample weights on their attempts.
+        weight = np.bincount(rng.integers(0, n_users, n_users), minlength=n_users)[who]
+        resampled[r] = [roc_auc_score(y, q[name], sample_weight=weight) for name in names]
+    out = {}
+    for i, name in enumerate(names):
+        best = max((other for other in names if other != name), key=auc.__getitem__)
+        diff = resampled[:, i] - resampled[:, names.index(best)]
+        out[name] = {
+            "best_other_auc": best,
+            "best_other_auc_diff": auc[name] - auc[best],
+            "best_other_auc_diff_ci95": np.percentile(diff, [2.5, 97.5]).tolist(),
+        }
+    return out

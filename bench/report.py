@@ -13,17 +13,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from bench import closed_loop_report, load_report, pages_report, policy_eval_report
+from bench import closed_loop_report, learner_report, load_report, pages_report, policy_eval_report
 
-ENGINE = ("model", "memory")
-REGRET_TARGET_K5 = {"model": 0.45, "memory": 0.55}
-AUC_TARGET = {"model": 0.83, "memory": 0.80}
-COVERAGE_RANGE = (0.85, 0.95)
-FIT_SECONDS_MAX = 20.0
-PREDICT_MS_MAX = 2.0
 BENCH_SECONDS_MAX = 600.0
-# Buckets of earlier attempts where the engine must beat BKT
-LATE_BUCKETS = ("3-5", "6-10", "11-20", "21+")
 
 
 @dataclass(frozen=True)
@@ -61,19 +53,9 @@ def _largest_rise(ks: list[int], ratio: list[float], steps: list[list[float]] | 
     return f"; rises {rises[worst]:+.3f} from {span} (95% {low:+.3f} to {high:+.3f})"
 
 
-def _learner(results: dict[str, Any], part: str, name: str) -> dict[str, Any] | None:
-    section = results.get(part) or {}
-    return (section.get("learners") or {}).get(name)
-
-
 # Targets -----------------------------------------------------------------------------------------
 def checks(results: dict[str, Any]) -> list[Check]:
-    out: list[Check] = []
-    for name in ENGINE:
-        out += _simulated_checks(results, name)
-    out += _speed_checks(results)
-    for name in ENGINE:
-        out += _introprog_checks(results, name)
+    out = learner_report.checks(results)
     out += _product_checks(results)
     out += policy_eval_report.checks(results.get("policy_eval"), quick=bool(results.get("quick")))
     out += closed_loop_report.checks(results.get("closed_loop"), quick=bool(results.get("quick")))
@@ -125,90 +107,6 @@ def _product_checks(results: dict[str, Any]) -> list[Check]:
     return out
 
 
-def _simulated_checks(results: dict[str, Any], name: str) -> list[Check]:
-    sim = _learner(results, "simulated", name)
-    ks = (results.get("simulated") or {}).get("ks", [])
-    if sim is None:
-        return [Check(f"simulated {name}", "not run", "", None)]
-    ratio = sim["regret_ratio"]
-    at5 = ratio[ks.index(5)] if 5 in ks else None
-    measured = _fmt(at5)
-    if at5 is not None and (intervals := sim.get("regret_ratio_ci95")):
-        measured += f" (95% {_interval(intervals[ks.index(5)])})"
-    limit = REGRET_TARGET_K5[name]
-    out = [
-        Check(f"{name} regret ratio at k=5", measured, f"<= {limit}", None if at5 is None else at5 <= limit),
-        Check(
-            f"{name} regret ratio falls with k",
-            ", ".join(_fmt(r, 2) for r in ratio)
-            + _largest_rise(ks, ratio, sim.get("regret_ratio_step_ci95")),
-            "non-increasing",
-            all(b <= a for a, b in itertools.pairwise(ratio)),
-        ),
-    ]
-    if name == "model":
-        low, high = COVERAGE_RANGE
-        cov = sim["coverage90"]
-        ok = all(low <= c <= high for c in cov)
-        out.append(
-            Check("model coverage90 at every k", " ".join(_fmt(c, 2) for c in cov), f"in [{low}, {high}]", ok)
-        )
-    return out
-
-
-def _speed_checks(results: dict[str, Any]) -> list[Check]:
-    speed = results.get("speed") or {}
-    setup = speed.get("setup", {})
-    size = f"{setup.get('n_learners', '?')} x {setup.get('n_sessions', '?')}"
-    out: list[Check] = []
-    for name in ENGINE:
-        row = (speed.get("learners") or {}).get(name)
-        if row is None:
-            out.append(Check(f"speed {name}", "not run", "", None))
-            continue
-        fit, ms = row["fit_seconds"], row["predict_ms_median"]
-        out.append(
-            Check(
-                f"{name} meta-train {size} (s)",
-                _fmt(fit, 1),
-                f"<= {FIT_SECONDS_MAX:g}",
-                fit <= FIT_SECONDS_MAX,
-            )
-        )
-        out.append(
-            Check(f"{name} predict median (ms)", _fmt(ms, 2), f"<= {PREDICT_MS_MAX:g}", ms <= PREDICT_MS_MAX)
-        )
-    return out
-
-
-def _introprog_checks(results: dict[str, Any], name: str) -> list[Check]:
-    intro = results.get("introprog") or {}
-    row = (intro.get("learners") or {}).get(name)
-    if row is None:
-        return [Check(f"introprog {name}", "not run", "", None)]
-    limit = AUC_TARGET[name]
-    out = [Check(f"introprog {name} AUC", _fmt(row["auc"]), f">= {limit}", row["auc"] >= limit)]
-    bkt = (intro.get("baselines") or {}).get("pybkt")
-    if bkt is None:
-        why = intro.get("pybkt_status", "pyBKT not run")
-        out.append(Check(f"introprog {name} AUC > pyBKT", why, "overall and buckets >= 3", None))
-        return out
-    out.append(
-        Check(
-            f"introprog {name} AUC > pyBKT overall",
-            f"{_fmt(row['auc'])} vs {_fmt(bkt['auc'])}",
-            ">",
-            row["auc"] > bkt["auc"],
-        )
-    )
-    labels = intro["buckets"]
-    pairs = [(row["bucket_auc"][labels.index(b)], bkt["bucket_auc"][labels.index(b)]) for b in LATE_BUCKETS]
-    ok = all(a is not None and b is not None and a > b for a, b in pairs)
-    shown = " ".join(f"{_fmt(a)}/{_fmt(b)}" for a, b in pairs)
-    out.append(Check(f"introprog {name} > pyBKT, buckets {','.join(LATE_BUCKETS)}", shown, ">", ok))
-    return out
-
-
 # Plain-text table --------------------------------------------------------------------------------
 def _grid(header: list[str], rows: list[list[str]], *, numeric: bool = True) -> str:
     """Columns padded to width; the first (and, unless numeric, every) column left-aligned."""
@@ -221,6 +119,12 @@ def _grid(header: list[str], rows: list[list[str]], *, numeric: bool = True) -> 
     return "\n".join("  ".join(cell(i, c) for i, c in enumerate(r)).rstrip() for r in table)
 
 
+_REGRET_TITLE = (
+    "regret_ratio, with its 95% interval over test learners; below, each learner's distance to the "
+    "best possible: its regret_ratio minus the bound's, with a paired 95% interval"
+)
+
+
 def _simulated_text(sim: dict[str, Any]) -> list[str]:
     ks = sim["ks"]
     setup = sim.get("setup", {})
@@ -231,7 +135,7 @@ def _simulated_text(sim: dict[str, Any]) -> list[str]:
     header = ["", *[f"k={k}" for k in ks]]
     for metric in ("regret_ratio", "rmse", "coverage90", "predict_ms"):
         if metric == "regret_ratio":
-            out += ["regret_ratio, with its 95% interval over test learners", _regret_grid(sim, header)]
+            out += [_REGRET_TITLE, _regret_grid(sim, header)]
             continue
         rows = [[f"  {name}", *[_fmt(v) for v in row[metric]]] for name, row in sim["learners"].items()]
         out += [metric, _grid(header, rows)]
@@ -269,13 +173,23 @@ def _regret_grid(block: dict[str, Any], header: list[str]) -> str:
     rows = []
     for name, row in block["learners"].items():
         rows += _ratio_rows(f"  {name}", row["regret_ratio"], row.get("regret_ratio_ci95"))
-    return _grid(header, rows + _regret_reference_rows(block, len(header) - 1))
+    rows += _regret_reference_rows(block, len(header) - 1)
+    for name, row in block["learners"].items():
+        if (distance := learner_report.bound_distance(block, name)) is not None:
+            label = f"  {name}: distance to the best possible"
+            rows += _ratio_rows(label, distance, row.get("bound_distance_ci95"), signed=True)
+    return _grid(header, rows)
 
 
-def _ratio_rows(label: str, ratios: list[float], intervals: list[list[float]] | None) -> list[list[str]]:
-    rows = [[label, *[_fmt(v) for v in ratios]]]
+def _ratio_rows(
+    label: str, ratios: list[float], intervals: list[list[float]] | None, *, signed: bool = False
+) -> list[list[str]]:
+    """A row of values and, below, their 95% intervals; `signed` for differences, which cross 0."""
+    rows = [[label, *[f"{v:+.3f}" if signed else _fmt(v) for v in ratios]]]
     if intervals:
-        rows.append(["", *[_interval(b) for b in intervals]])
+        rows.append(
+            ["", *[f"{lo:+.2f}..{hi:+.2f}" if signed else _interval([lo, hi]) for lo, hi in intervals]]
+        )
     return rows
 
 
@@ -472,7 +386,7 @@ def sensitivity_figure(sim: dict[str, Any], k: int = 5) -> go.Figure:
             "best possible (Bayes, knows the population)",
         )
     )
-    for learner, limit in REGRET_TARGET_K5.items():
+    for learner, limit in learner_report.REGRET_TARGET_K5.items():
         fig.add_hline(y=limit, line_dash="dash", line_width=1, annotation_text=f"{learner} target at k={k}")
     fig.update_layout(
         title=f"Regret ratio at k={k} on each simulated population (lower is better)",
@@ -513,6 +427,8 @@ def write_html(results: dict[str, Any], path: Path) -> None:
     figures = []
     if (sim := results.get("simulated")) and "error" not in sim:
         figures.append(regret_figure(sim))
+        if (bound := learner_report.bound_figure(sim)) is not None:
+            figures.append(bound)
         if sim.get("sensitivity") and 5 in sim["ks"]:
             figures.append(sensitivity_figure(sim))
     if (intro := results.get("introprog")) and "error" not in intro:

@@ -36,9 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import closed_loop, introprog, load, pages, report
+from bench.learner_report import COMBINED, LEARNERS
 
 ROOT = Path(__file__).resolve().parent.parent
-LEARNERS = ("model", "memory")
 N_SIM_STRATEGIES = 10
 
 FULL: dict[str, dict[str, Any]] = {
@@ -57,15 +57,21 @@ QUICK: dict[str, dict[str, Any]] = {
 
 def _factories(n_strategies: int | None, seed: int, **shared: Any) -> dict[str, Callable[..., Any]]:
     from coach.engine import make_learner
+    from coach.engine.registry import learner_class
 
     sized = {} if n_strategies is None else {"n_strategies": n_strategies}  # IntroProg passes its own
-    # The memory learner draws the training learners it calibrates on: seeded, so runs repeat.
-    params = {"model": {**sized, **shared}, "memory": {**sized, **shared, "random_state": seed}}
+    # A learner that draws (the training learners it calibrates on, its meta-training tasks) takes
+    # a random_state: seeded, so runs repeat.
+    params = {
+        name: {**sized, **shared}
+        | ({"random_state": seed} if "random_state" in learner_class(name)._parameter_constraints else {})
+        for name in LEARNERS
+    }
     return {name: partial(make_learner, name, **params[name]) for name in LEARNERS}
 
 
 def _simulated_factories(seed: int) -> dict[str, Callable[..., Any]]:
-    """As the product builds them: both learners also read the learner's usual confidence rating."""
+    """As the product builds them: every learner also reads the learner's usual confidence rating."""
     from coach.engine.simulate import FEATURES
 
     return _factories(N_SIM_STRATEGIES, seed, history_columns=(FEATURES.index("confidence before"),))
@@ -117,8 +123,10 @@ def _part(name: str, job: Callable[[], tuple[dict[str, Any], float]], results: d
 def _closed_loop_submit(
     pool: ProcessPoolExecutor, *, seed: int, sizes: dict[str, Any]
 ) -> Future[tuple[dict[str, Any], float]]:
-    """bench/closed_loop.py as one job of the pool, with the simulated part's learners."""
-    job = partial(closed_loop.run, _simulated_factories(seed), seed=seed, **sizes)
+    """bench/closed_loop.py as one job of the pool, with the simulated part's learners; the
+    combination's row too once the bench has one."""
+    factories = _simulated_factories(seed)
+    job = partial(closed_loop.run, factories, seed=seed, combination=factories.get(COMBINED), **sizes)
     return pool.submit(_timed, job)
 
 

@@ -47,6 +47,12 @@ situations for every k.
           "rmse_true": [...],      # RMSE of mean vs the true expected outcome
           "coverage90": [...],     # share of realised outcomes inside mean +- 1.645 std
           "predict_ms": [...],     # mean wall time of one predict call
+          "bound_distance_ci95": [[low, high], ...],  # paired 95% interval of regret_ratio
+                                   # minus the best possible (reference
+                                   # known_population_regret_ratio)
+          "best_other": [...],     # per k, the other learner with the lowest regret
+          "best_other_diff_ci95": [[low, high], ...],  # paired 95% interval of regret_ratio
+                                   # minus that learner's
           "neighbour_weight": {"k": [...], "share": [...]},  # memory learner only: see
         }                                  # MemoryMetaLearner.neighbour_weights
       },
@@ -182,6 +188,7 @@ def _run_design(
     # One set of resampled test learners for every row, so intervals are paired across rows.
     resamples = np.random.default_rng(seed + 11).integers(0, n_test, (N_RESAMPLES, n_test))
     learners = {}
+    regrets: dict[str, np.ndarray] = {}  # (n_test, n_k) per learner, for the paired intervals below
     for name, factory in factories.items():
         start = time.perf_counter()
         learner = factory().fit(train)
@@ -191,7 +198,7 @@ def _run_design(
         for key in ("regret", "rmse", "rmse_true", "coverage90", "predict_ms"):
             result[key] = [s[key] for s in scores]
         result["regret_ratio"] = [r / base_regret for r in result["regret"]]
-        by_learner = np.stack([s["regret_by_learner"] for s in scores], axis=1)
+        by_learner = regrets[name] = np.stack([s["regret_by_learner"] for s in scores], axis=1)
         result["regret_ratio_ci95"] = _ratio_interval(by_learner, base_by_learner, resamples)
         result["regret_ratio_step_ci95"] = _step_interval(by_learner, base_by_learner, resamples)
         learners[name] = result
@@ -211,6 +218,10 @@ def _run_design(
     reference["known_population_regret_ratio"] = (bayes.mean(axis=0) / base_regret).tolist()
     reference["known_population_regret_ratio_ci95"] = _ratio_interval(bayes, base_by_learner, resamples)
     reference["known_population_draws"] = {"n_draws": n_draws, "ess": ess.mean(axis=0).tolist()}
+    for name, row in learners.items():
+        # Paired: the learner and the bound choose for the same test learners and situations.
+        row["bound_distance_ci95"] = _ratio_interval(regrets[name] - bayes, base_by_learner, resamples)
+        row |= _best_other(name, regrets, base_by_learner, resamples)
     if population.family is not None:
         shared = population.design.family_sd * population.family @ FAMILY_LOADING.T
         families = dataclasses.replace(population, quirks=shared)
@@ -222,6 +233,25 @@ def _run_design(
         "baseline": {"strategy": fixed, "regret": [base_regret] * len(ks)},
         "reference": reference,
         "learners": learners,
+    }
+
+
+def _best_other(
+    name: str, regrets: dict[str, np.ndarray], base: np.ndarray, resamples: np.ndarray
+) -> dict[str, Any]:
+    """At each k, the other learner with the lowest mean regret and the paired 95% interval of
+    this learner's regret ratio minus its; nothing when there is no other learner."""
+    others = [other for other in regrets if other != name]
+    if not others:
+        return {}
+    means = np.stack([regrets[other].mean(axis=0) for other in others])  # (n_others, n_k)
+    best = means.argmin(axis=0)
+    columns = np.arange(best.shape[0])
+    stacked = np.stack([regrets[other] for other in others])  # (n_others, n_test, n_k)
+    diff = regrets[name] - stacked[best, :, columns].T
+    return {
+        "best_other": [others[i] for i in best],
+        "best_other_diff_ci95": _ratio_interval(diff, base, resamples),
     }
 
 

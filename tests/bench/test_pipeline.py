@@ -170,15 +170,23 @@ def test_quick_bench_writes_json_and_html(
         for k in results["product"]["ks"]:
             row = results["product"][phase][str(k)]
             assert row["n"] > 0 and 0.0 <= row["coverage"] <= 1.0 and row["width_max"] <= 100.0
-    for name in ("model", "memory"):
-        assert {"regret_ratio", "rmse", "coverage90"} <= set(results["simulated"]["learners"][name])
+    for name in bench_run.LEARNERS:
+        row = results["simulated"]["learners"][name]
+        assert {"regret_ratio", "rmse", "coverage90", "bound_distance_ci95", "best_other"} <= set(row)
         assert {"fit_seconds", "predict_ms_median"} <= set(results["speed"]["learners"][name])
-        assert {"auc", "log_loss", "bucket_auc"} <= set(results["introprog"]["learners"][name])
+        assert {"auc", "log_loss", "bucket_auc", "best_other_auc_diff_ci95"} <= set(
+            results["introprog"]["learners"][name]
+        )
+        assert f"  {name}: distance to the best possible" in printed
+        assert any(
+            c["name"].startswith(f"{name} within 0.02 of the best possible") for c in results["checks"]
+        )
     assert all(c["mark"] in {"met", "MISSED", "n/a"} for c in results["checks"])
     assert "== Closed loop:" in printed and results["closed_loop"]["setup"]["n_sessions"] == 10
 
     page = (out / "report.html").read_text()
     assert "Plotly.newPlot" in page and "regret ratio" in page and "AUC by" in page
+    assert "distance to the best possible regret ratio" in page
     assert "on each simulated population" in page
     assert "error" not in results["policy_eval"] and "Off-policy evaluation: coverage" in page
     assert "Closed loop: cumulative regret over the term" in page
@@ -231,11 +239,13 @@ def test_bench_wall_time_is_a_target_of_full_runs_only(quick: bool, total: float
     assert [c.mark for c in timed] == ([mark] if mark else [])
 
 
-def test_bench_learners_are_seeded_so_runs_repeat() -> None:
-    """The memory learner samples the training learners it calibrates on; the bench's seed fixes it."""
+@pytest.mark.parametrize("name", ["memory", "optimization"])
+def test_bench_learners_are_seeded_so_runs_repeat(name: str) -> None:
+    """The memory and optimization learners draw training learners (to calibrate on, as
+    meta-training tasks); the bench's seed fixes them."""
     factories = bench_run._factories(None, 7)
-    assert factories["memory"](n_strategies=3).random_state == 7
-    assert bench_run._simulated_factories(7)["memory"]().random_state == 7
+    assert factories[name](n_strategies=3).random_state == 7
+    assert bench_run._simulated_factories(7)[name]().random_state == 7
 
 
 @pytest.mark.parametrize(
