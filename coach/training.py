@@ -26,17 +26,18 @@ EVALUATION_KS = (0, 1, 2, 5, 10)
 TIME_LIMIT_SECONDS = 1800  # hard limit of the retrain task; a run older than this is dead
 # The held-out evaluation fits the learners once more on 80% of the learners and predicts for
 # the rest, one learner at a time: on a large install it runs on a random sample of this many
-# learners (2,000 held out give RMSE intervals of a fraction of a point), and only the final
+# learners (1,600 held out give RMSE intervals of a fraction of a point), and only the final
 # fit sees everyone.
-EVALUATION_LEARNERS_MAX = 10_000
+EVALUATION_LEARNERS_MAX = 8_000
 # No learner's snapshot holds a parameter per learner of the install: the model learner keeps
 # the population's coefficients and covariances, the memory learner those and a bank of learner
 # snapshots to search, the optimization learner its starting point and step sizes. Past this
-# many learners the final fit runs on a random sample of them; on 100,000 simulated learners x
-# 50 sessions a fit on 30,000 predicted 2,000 held-out learners with the same RMSE (within 0.005
-# points at k = 0..10) and 90% coverage (within 0.004) as a fit on the other 98,000, in a
-# quarter of the time and memory (measured for the model and memory learners).
-FIT_LEARNERS_MAX = 30_000
+# many learners the final fit runs on a random sample of them. On simulated learners x 50
+# sessions (python -m bench.fit_sample), measured for the model and memory learners: a fit on
+# 30,000 predicted 2,000 held-out learners with the same RMSE (within 0.005 points at k = 0..10)
+# and 90% coverage (within 0.004) as a fit on 98,000, in a quarter of the time and memory; a fit
+# on 20,000 as one on 30,000 (within 0.006 points and 0.004), in 26 s against 39 s.
+FIT_LEARNERS_MAX = 20_000
 # The combination that ranks is weighed on the held-out learners' predictions after 0, 1, 2, 3,
 # 5, 8, ... sessions by each learner, which costs about as much as scoring them; on a large
 # install a random sample of this many held-out learners fits its weights. On 10,000 simulated
