@@ -1,4 +1,4 @@
-"""Small synthetic populations shared by the tests of both learners."""
+"""Small synthetic populations and helpers shared by the learners' tests."""
 
 from __future__ import annotations
 
@@ -20,3 +20,17 @@ def trait_in_ratings(
     effect = (0.1 * strategy + level) * trait[learner]
     outcome = 0.5 + effect + rng.normal(0.0, noise, learner.size)
     return SessionLog(learner, strategy, rating[:, None], outcome), trait
+
+
+def first_sessions(log: SessionLog, learner: int, k: int) -> SessionLog:
+    """The learner's first k sessions: a history as `predict` takes it."""
+    return log.for_learner(learner).take(slice(0, k))
+
+
+def small_log(n_learners: int = 20, n_sessions: int = 5, s: int = 3, seed: int = 0) -> SessionLog:
+    """A tiny log of bounded outcomes, later strategies slightly better, two context columns."""
+    rng = np.random.default_rng(seed)
+    learner = np.repeat(np.arange(n_learners), n_sessions)
+    strategy = rng.integers(0, s, learner.size)
+    outcome = np.clip(0.5 + 0.1 * strategy + rng.normal(0.0, 0.1, learner.size), 0.0, 1.0)
+    return SessionLog(learner, strategy, rng.normal(size=(learner.size, 2)), outcome)

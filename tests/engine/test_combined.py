@@ -23,6 +23,7 @@ from coach.engine.combined import (
 )
 from coach.engine.log import LogError, SessionLog
 from coach.engine.simulate import N_FEATURES, N_STRATEGIES, simulate
+from tests.engine.synthetic import first_sessions, small_log
 
 FAST = {"optimization": {"n_meta_steps": 60, "batch_size": 64}}
 
@@ -31,18 +32,6 @@ FAST = {"optimization": {"n_meta_steps": 60, "batch_size": 64}}
 def sim() -> tuple[SessionLog, CombinedMetaLearner]:
     log, _ = simulate(300, 20, seed=1)
     return log, CombinedMetaLearner(N_STRATEGIES, learner_params=FAST, random_state=0).fit(log)
-
-
-def _history(log: SessionLog, learner: int, k: int) -> SessionLog:
-    return log.for_learner(learner).take(slice(0, k))
-
-
-def _small_log(n_learners: int = 20, n_sessions: int = 5, s: int = 3, seed: int = 0) -> SessionLog:
-    rng = np.random.default_rng(seed)
-    learner = np.repeat(np.arange(n_learners), n_sessions)
-    strategy = rng.integers(0, s, learner.size)
-    outcome = np.clip(0.5 + 0.1 * strategy + rng.normal(0.0, 0.1, learner.size), 0.0, 1.0)
-    return SessionLog(learner, strategy, rng.normal(size=(learner.size, 2)), outcome)
 
 
 # Contract -----------------------------------------------------------------------------------------
@@ -57,13 +46,13 @@ def test_fit_returns_self_and_fits_every_base(sim: tuple[SessionLog, CombinedMet
     assert list(learner.learners_) == ["model", "memory", "optimization"]
     assert all(base.n_features_in_ == N_FEATURES for base in learner.learners_.values())
     fresh = CombinedMetaLearner(3, learner_params=FAST, random_state=0)
-    assert fresh.fit(_small_log()) is fresh
+    assert fresh.fit(small_log()) is fresh
 
 
 def test_predict_returns_fractions_and_positive_std(sim: tuple[SessionLog, CombinedMetaLearner]) -> None:
     log, learner = sim
     for k in (0, 1, 4, 12):
-        mean, std = learner.predict(_history(log, 3, k), log.context[:7])
+        mean, std = learner.predict(first_sessions(log, 3, k), log.context[:7])
         assert mean.shape == std.shape == (7, N_STRATEGIES)
         assert np.all((mean >= 0.0) & (mean <= 1.0)) and np.all(std > 0) and np.all(np.isfinite(std))
 
@@ -77,7 +66,7 @@ def test_constructor_stores_arguments_unchanged_and_clones() -> None:
 def test_shared_parameters_reach_the_bases_that_take_them() -> None:
     learner = CombinedMetaLearner(
         3, history_columns=(1,), random_state=5, learner_params={"memory": {"n_neighbors": 7}, **FAST}
-    ).fit(_small_log())
+    ).fit(small_log())
     model, memory, optimization = learner.learners_.values()
     assert model.history_columns == memory.history_columns == optimization.history_columns == (1,)
     assert memory.random_state == optimization.random_state == 5
@@ -91,7 +80,7 @@ def test_save_load_round_trip_predicts_the_same(sim: tuple[SessionLog, CombinedM
     np.testing.assert_array_equal(loaded.weights_, learner.weights_)
     assert loaded.method_ == learner.method_
     for k in (0, 6, 15):
-        history = _history(log, 5, k)
+        history = first_sessions(log, 5, k)
         for a, b in zip(
             learner.predict(history, log.context[:4]), loaded.predict(history, log.context[:4]), strict=True
         ):
@@ -108,7 +97,7 @@ def test_load_refuses_a_base_of_another_kind(sim: tuple[SessionLog, CombinedMeta
 
 
 def test_same_random_state_same_weights() -> None:
-    log = _small_log(seed=2)
+    log = small_log(seed=2)
     a = CombinedMetaLearner(3, learner_params=FAST, random_state=1).fit(log)
     b = CombinedMetaLearner(3, learner_params=FAST, random_state=1).fit(log)
     np.testing.assert_array_equal(a.weights_, b.weights_)
@@ -178,7 +167,7 @@ def test_from_fitted_combines_the_final_learners(sim: tuple[SessionLog, Combined
     combined = CombinedMetaLearner.from_fitted(weigh, held, final)
     assert combined.learners_["model"] is final["model"]
     assert combined.get_params()["learners"] == ("model", "memory")
-    history, context = _history(log, 7, 4), log.context[:3]
+    history, context = first_sessions(log, 7, 4), log.context[:3]
     bucket = int(np.searchsorted(BUCKETS, 4, side="right")) - 1
     parts = [base.predict(history, context) for base in final.values()]
     mean = np.stack([p[0] for p in parts], axis=-1)
@@ -229,16 +218,16 @@ def test_std_covers_about_90_percent_of_held_out_outcomes() -> None:
 )
 def test_fit_rejects_bad_parameters(params: dict[str, object], message: str) -> None:
     with pytest.raises(InvalidParameterError, match=message):
-        CombinedMetaLearner(**{"n_strategies": 3, **params}).fit(_small_log())  # type: ignore[arg-type]
+        CombinedMetaLearner(**{"n_strategies": 3, **params}).fit(small_log())  # type: ignore[arg-type]
 
 
 def test_fit_needs_two_learners() -> None:
     with pytest.raises(LogError, match="at least two learners"):
-        CombinedMetaLearner(3).fit(_small_log(n_learners=1))
+        CombinedMetaLearner(3).fit(small_log(n_learners=1))
 
 
 def test_fit_rejects_outcomes_the_optimization_base_cannot_take() -> None:
-    log = _small_log()
+    log = small_log()
     with pytest.raises(LogError, match=r"\[0, 1\]"):
         CombinedMetaLearner(3, learner_params=FAST).fit(dataclasses.replace(log, outcome=log.outcome * 10))
 
@@ -267,7 +256,7 @@ def test_from_fitted_refuses_mismatched_or_unfitted_learners(
     with pytest.raises(NotFittedError):
         unfitted = {"model": model, "memory": MemoryMetaLearner(N_STRATEGIES)}
         CombinedMetaLearner.from_fitted(unfitted, log, unfitted)
-    other = {"model": ModelMetaLearner(3).fit(_small_log()), "memory": memory}
+    other = {"model": ModelMetaLearner(3).fit(small_log()), "memory": memory}
     with pytest.raises(InvalidParameterError, match="differ in strategies"):
         CombinedMetaLearner.from_fitted(other, log, other)
 
@@ -284,7 +273,7 @@ def test_combination_saved_without_its_bases_predicts_the_same(
     assert all(loaded.learners_[name] is bases[name] for name in bases)
     assert list(loaded.learners_) == list(learner.learners_)
     for k in (0, 2, 7, 15):
-        history = _history(log, 9, k)
+        history = first_sessions(log, 9, k)
         for a, b in zip(
             learner.predict(history, log.context[:4]), loaded.predict(history, log.context[:4]), strict=True
         ):
@@ -312,7 +301,7 @@ def test_combination_refuses_bases_it_was_not_fitted_with(
         CombinedMetaLearner.from_combination_bytes(data, {"model": bases["model"], "memory": bases["memory"]})
     with pytest.raises(SnapshotError, match="must be a fitted 'memory'"):
         CombinedMetaLearner.from_combination_bytes(data, {**bases, "memory": bases["model"]})
-    other = ModelMetaLearner(3).fit(_small_log())
+    other = ModelMetaLearner(3).fit(small_log())
     with pytest.raises(SnapshotError, match="strategies or features"):
         CombinedMetaLearner.from_combination_bytes(data, {**bases, "model": other})
 
@@ -320,7 +309,7 @@ def test_combination_refuses_bases_it_was_not_fitted_with(
 def test_shares_are_the_weights_predict_uses(sim: tuple[SessionLog, CombinedMetaLearner]) -> None:
     log, learner = sim
     for k in (0, 1, 4, 8, 15):
-        history, context = _history(log, 11, k), log.context[:3]
+        history, context = first_sessions(log, 11, k), log.context[:3]
         shares = learner.shares(history, context)
         weights = np.stack(list(shares.values()), axis=-1)
         np.testing.assert_allclose(weights.sum(axis=-1), 1.0)
@@ -343,7 +332,7 @@ def test_cross_fit_halves_split_the_held_out_learners(sim: tuple[SessionLog, Com
         for fits in combined.cross_fit_
         for b in range(3)
     )
-    history, context = _history(log, 230, 3), log.context[:2]
+    history, context = first_sessions(log, 230, 3), log.context[:2]
     parts = [base.predict(history, context) for base in combined.learners_.values()]
     np.testing.assert_allclose(combined.combine(3, parts)[0], combined.predict(history, context)[0])
     mean, std = combined.combine(3, parts, combined.cross_fit_[0])
@@ -368,7 +357,7 @@ def test_rebased_keeps_the_weights_over_other_fitted_bases(
     rebased = two.rebased({"model": fitted.learners_["model"], "memory": fitted.learners_["memory"]})
     np.testing.assert_array_equal(rebased.weights_, two.weights_)
     assert rebased.learners_["model"] is fitted.learners_["model"]
-    history, context = _history(log, 3, 4), log.context[:2]
+    history, context = first_sessions(log, 3, 4), log.context[:2]
     parts = [fitted.learners_[name].predict(history, context) for name in ("model", "memory")]
     np.testing.assert_allclose(rebased.predict(history, context)[0], two.combine(4, parts)[0])
     with pytest.raises(SnapshotError, match="weighs"):

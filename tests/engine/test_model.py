@@ -12,7 +12,7 @@ from coach.engine.base import MetaLearner, SnapshotError
 from coach.engine.log import LogError, SessionLog
 from coach.engine.model import ModelMetaLearner
 from coach.engine.simulate import N_FEATURES, N_STRATEGIES, simulate
-from tests.engine.synthetic import trait_in_ratings
+from tests.engine.synthetic import first_sessions, trait_in_ratings
 
 
 def _population(
@@ -41,10 +41,6 @@ def sim() -> tuple[SessionLog, ModelMetaLearner]:
     return log, ModelMetaLearner(N_STRATEGIES).fit(log)
 
 
-def _history(log: SessionLog, learner: int, k: int) -> SessionLog:
-    return log.for_learner(learner).take(slice(0, k))
-
-
 # Contract -----------------------------------------------------------------------------------------
 def test_fit_returns_self_and_sets_n_features_in(sim: tuple[SessionLog, ModelMetaLearner]) -> None:
     log, _ = sim
@@ -55,7 +51,7 @@ def test_fit_returns_self_and_sets_n_features_in(sim: tuple[SessionLog, ModelMet
 
 def test_predict_returns_mean_and_std_of_shape_m_by_s(sim: tuple[SessionLog, ModelMetaLearner]) -> None:
     log, learner = sim
-    mean, std = learner.predict(_history(log, 3, 5), log.context[:7])
+    mean, std = learner.predict(first_sessions(log, 3, 5), log.context[:7])
     assert mean.shape == std.shape == (7, N_STRATEGIES)
     assert np.all(np.isfinite(mean)) and np.all(std > 0)
 
@@ -72,7 +68,7 @@ def test_predict_with_empty_history_uses_population() -> None:
 def test_works_without_context_features() -> None:
     log, _ = _population(50, 6, np.array([0.3, 0.6, 0.5]), d=0)
     learner = ModelMetaLearner(3).fit(log)
-    mean, std = learner.predict(_history(log, 0, 3), np.zeros((4, 0)))
+    mean, std = learner.predict(first_sessions(log, 0, 3), np.zeros((4, 0)))
     assert mean.shape == std.shape == (4, 3)
 
 
@@ -219,7 +215,7 @@ def test_binary_outcomes_give_probabilities() -> None:
         log.learner, log.strategy, log.context, (rng.random(len(log)) < 1 / (1 + np.exp(-log.outcome))) * 1.0
     )
     learner = ModelMetaLearner(3).fit(binary)
-    mean, std = learner.predict(_history(binary, 0, 10), rng.normal(size=(6, 2)))
+    mean, std = learner.predict(first_sessions(binary, 0, 10), rng.normal(size=(6, 2)))
     assert learner.link_ == "logit"
     assert np.all((mean > 0) & (mean < 1))
     np.testing.assert_allclose(std, np.sqrt(mean * (1 - mean)))
@@ -242,7 +238,7 @@ def test_outcomes_outside_the_unit_interval_take_the_identity_link() -> None:
 
 def test_session_noise_is_what_evidence_cannot_remove(sim: tuple[SessionLog, ModelMetaLearner]) -> None:
     log, learner = sim
-    mean, std = learner.predict(_history(log, 3, 25), log.context[:3])
+    mean, std = learner.predict(first_sessions(log, 3, 25), log.context[:3])
     noise = learner.session_noise(mean)
     np.testing.assert_allclose(noise, np.sqrt(learner.dispersion_ * mean * (1 - mean)))
     assert np.all(noise < std)
@@ -278,7 +274,7 @@ def test_incremental_update_matches_whole_history_for_the_identity_link(
 ) -> None:
     log, _ = sim
     learner = ModelMetaLearner(N_STRATEGIES, link="identity").fit(log)
-    history = _history(log, 7, 12)
+    history = first_sessions(log, 7, 12)
     incremental, batch = _incremental_and_batch(learner, history, log.context[:4])
     for a, b in zip(incremental, batch, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-10)
@@ -289,7 +285,7 @@ def test_incremental_update_approximates_whole_history_for_scores(
 ) -> None:
     # Scores take the logit link: each update is one Laplace step, the batch posterior its mode.
     log, learner = sim
-    history = _history(log, 7, 12)
+    history = first_sessions(log, 7, 12)
     incremental, batch = _incremental_and_batch(learner, history, log.context[:4])
     np.testing.assert_allclose(incremental[0], batch[0], atol=0.01)
 
@@ -300,7 +296,7 @@ def test_incremental_update_approximates_whole_history_for_binary_outcomes() -> 
     outcome = (rng.random(len(log)) < 1 / (1 + np.exp(-log.outcome))) * 1.0
     binary = SessionLog(log.learner, log.strategy, log.context, outcome)
     learner = ModelMetaLearner(3).fit(binary)
-    history = _history(binary, 3, 15)
+    history = first_sessions(binary, 3, 15)
     incremental, batch = _incremental_and_batch(learner, history, history.context[:2])
     np.testing.assert_allclose(incremental[0], batch[0], atol=0.05)
 
@@ -316,7 +312,7 @@ def test_save_load_round_trip_gives_identical_predictions(sim: tuple[SessionLog,
     log, learner = sim
     loaded = MetaLearner.from_bytes(learner.to_bytes())
     assert isinstance(loaded, ModelMetaLearner)
-    history = _history(log, 5, 8)
+    history = first_sessions(log, 5, 8)
     for a, b in zip(
         learner.predict(history, log.context[:9]), loaded.predict(history, log.context[:9]), strict=True
     ):
@@ -407,7 +403,7 @@ def test_incremental_update_with_history_columns_matches_whole_history(
 ) -> None:
     log, _ = sim
     learner = ModelMetaLearner(N_STRATEGIES, link="identity", history_columns=(_CONFIDENCE,)).fit(log)
-    history = _history(log, 7, 12)
+    history = first_sessions(log, 7, 12)
     incremental, batch = _incremental_and_batch(learner, history, log.context[:4])
     for a, b in zip(incremental, batch, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-10)
@@ -419,7 +415,7 @@ def test_save_load_keeps_history_columns(
     log, _ = sim
     loaded = MetaLearner.from_bytes(with_history.to_bytes())
     assert list(loaded.get_params()["history_columns"]) == [_CONFIDENCE]
-    history = _history(log, 5, 8)
+    history = first_sessions(log, 5, 8)
     for a, b in zip(
         with_history.predict(history, log.context[:9]), loaded.predict(history, log.context[:9]), strict=True
     ):

@@ -16,6 +16,7 @@ from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
 from coach.engine.optimization import _CALIBRATION_CUTS
 from coach.engine.simulate import N_FEATURES, N_STRATEGIES, simulate
+from tests.engine.synthetic import first_sessions, small_log
 
 FAST = {"n_meta_steps": 60, "batch_size": 64, "random_state": 0}
 
@@ -24,18 +25,6 @@ FAST = {"n_meta_steps": 60, "batch_size": 64, "random_state": 0}
 def sim() -> tuple[SessionLog, OptimizationMetaLearner]:
     log, _ = simulate(300, 20, seed=1)
     return log, OptimizationMetaLearner(N_STRATEGIES, **FAST).fit(log)
-
-
-def _history(log: SessionLog, learner: int, k: int) -> SessionLog:
-    return log.for_learner(learner).take(slice(0, k))
-
-
-def _small_log(n_learners: int = 20, n_sessions: int = 5, s: int = 3, seed: int = 0) -> SessionLog:
-    rng = np.random.default_rng(seed)
-    learner = np.repeat(np.arange(n_learners), n_sessions)
-    strategy = rng.integers(0, s, learner.size)
-    outcome = np.clip(0.5 + 0.1 * strategy + rng.normal(0.0, 0.1, learner.size), 0.0, 1.0)
-    return SessionLog(learner, strategy, rng.normal(size=(learner.size, 2)), outcome)
 
 
 # Contract -----------------------------------------------------------------------------------------
@@ -47,7 +36,7 @@ def test_registered_under_its_name() -> None:
 def test_fit_returns_self_and_sets_n_features_in(sim: tuple[SessionLog, OptimizationMetaLearner]) -> None:
     _, learner = sim
     assert learner.n_features_in_ == N_FEATURES
-    small = _small_log()
+    small = small_log()
     fresh = OptimizationMetaLearner(3, **FAST)
     assert fresh.fit(small) is fresh
 
@@ -55,7 +44,7 @@ def test_fit_returns_self_and_sets_n_features_in(sim: tuple[SessionLog, Optimiza
 def test_predict_returns_fractions_and_positive_std(sim: tuple[SessionLog, OptimizationMetaLearner]) -> None:
     log, learner = sim
     for k in (0, 1, 10):
-        mean, std = learner.predict(_history(log, 3, k), log.context[:7])
+        mean, std = learner.predict(first_sessions(log, 3, k), log.context[:7])
         assert mean.shape == std.shape == (7, N_STRATEGIES)
         assert np.all((mean >= 0.0) & (mean <= 1.0)) and np.all(std > 0) and np.all(np.isfinite(std))
 
@@ -70,7 +59,7 @@ def test_save_load_round_trip_predicts_the_same(sim: tuple[SessionLog, Optimizat
     log, learner = sim
     loaded = MetaLearner.from_bytes(learner.to_bytes())
     assert isinstance(loaded, OptimizationMetaLearner)
-    history = _history(log, 5, 6)
+    history = first_sessions(log, 5, 6)
     for a, b in zip(
         learner.predict(history, log.context[:4]), loaded.predict(history, log.context[:4]), strict=True
     ):
@@ -78,7 +67,7 @@ def test_save_load_round_trip_predicts_the_same(sim: tuple[SessionLog, Optimizat
 
 
 def test_same_random_state_same_fit() -> None:
-    log = _small_log(seed=2)
+    log = small_log(seed=2)
     a = OptimizationMetaLearner(3, **FAST).fit(log)
     b = OptimizationMetaLearner(3, **FAST).fit(log)
     np.testing.assert_array_equal(a.init_, b.init_)
@@ -89,12 +78,12 @@ def test_history_columns_enter_as_features() -> None:
     log, _ = simulate(60, 10, seed=4)
     learner = OptimizationMetaLearner(N_STRATEGIES, history_columns=(6,), **FAST).fit(log)
     assert learner.init_.shape == (N_STRATEGIES, 1 + N_FEATURES + 1)
-    mean, _ = learner.predict(_history(log, 0, 4), log.context[:2])
+    mean, _ = learner.predict(first_sessions(log, 0, 4), log.context[:2])
     assert mean.shape == (2, N_STRATEGIES)
 
 
 def test_untried_strategy_starts_at_the_overall_mean() -> None:
-    log = _small_log(n_learners=40, s=2)
+    log = small_log(n_learners=40, s=2)
     learner = OptimizationMetaLearner(3, **FAST).fit(log)
     mean, _ = learner.predict(SessionLog.empty(2), np.zeros((1, 2)))
     assert mean[0, 2] == pytest.approx(log.outcome.mean(), abs=0.02)
@@ -102,7 +91,7 @@ def test_untried_strategy_starts_at_the_overall_mean() -> None:
 
 # Validation ---------------------------------------------------------------------------------------
 def test_fit_rejects_outcomes_outside_unit_interval() -> None:
-    log = _small_log()
+    log = small_log()
     bad = dataclasses.replace(log, outcome=log.outcome + 2.0)
     with pytest.raises(LogError, match=r"\[0, 1\]"):
         OptimizationMetaLearner(3, **FAST).fit(bad)
@@ -110,7 +99,7 @@ def test_fit_rejects_outcomes_outside_unit_interval() -> None:
 
 def test_fit_rejects_strategy_out_of_range() -> None:
     with pytest.raises(LogError, match="outside"):
-        OptimizationMetaLearner(2, **FAST).fit(_small_log(s=3))
+        OptimizationMetaLearner(2, **FAST).fit(small_log(s=3))
 
 
 def test_fit_rejects_empty_log() -> None:
@@ -130,7 +119,7 @@ def test_fit_rejects_empty_log() -> None:
 )
 def test_fit_rejects_bad_parameters(params: dict[str, float]) -> None:
     with pytest.raises(InvalidParameterError):
-        OptimizationMetaLearner(**{"n_strategies": 3, **params}).fit(_small_log())
+        OptimizationMetaLearner(**{"n_strategies": 3, **params}).fit(small_log())
 
 
 def test_predict_before_fit_raises_not_fitted() -> None:
@@ -229,7 +218,7 @@ def test_more_sessions_narrow_the_std(sim: tuple[SessionLog, OptimizationMetaLea
 
     def unknown(k: int) -> float:
         """What the std owes to the unknown learner: its square less the session noise."""
-        mean, std = learner.predict(_history(log, 7, k), context)
+        mean, std = learner.predict(first_sessions(log, 7, k), context)
         scale = learner.interval_scale_[np.searchsorted(_CALIBRATION_CUTS, k, side="right") - 1]
         noise = scale**2 * learner.noise_ * mean * (1.0 - mean)
         return float(np.mean(std**2 - noise))
