@@ -89,7 +89,7 @@ def combination_fact(n: int, shares: Mapping[str, float]) -> Fact:
     """The combination's weight on each learner ({name: share of 1}) after `n` sessions, in
     whole percentages that add up to 100 (largest remainders)."""
     names = list(shares)
-    raw = np.array([100.0 * max(float(shares[name]), 0.0) for name in names])
+    raw = np.array([max(float(shares[name]), 0.0) for name in names])
     raw *= 100.0 / raw.sum() if raw.sum() > 0 else 0.0
     whole = np.floor(raw).astype(int)
     for i in np.argsort(-(raw - whole), kind="stable")[: 100 - int(whole.sum())]:

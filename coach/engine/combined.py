@@ -247,14 +247,11 @@ class CombinedMetaLearner(MetaLearner):
         )
         combined._check_params()
         held_out = check_log(held_out, n_strategies=n_strategies, n_features=n_features, name="held_out")
-        finals = list(final_learners.values())
         combined.n_features_in_ = n_features
-        combined.context_low_ = np.min([b.context_low_ for b in finals], axis=0)
-        combined.context_high_ = np.max([b.context_high_ for b in finals], axis=0)
         rng = np.random.default_rng(random_state)
         rows = held_out_predictions(list(weight_learners.values()), held_out)
         combined._set_fits(combined._bucket_fits(rows, rng))
-        combined.learners_ = dict(final_learners)
+        combined._adopt(final_learners)
         ids = np.unique(held_out.learner)  # rows.learner numbers these in order
         if cross_fit and ids.size >= 2 * _N_FOLDS:
             half = rng.permutation(ids.size) % 2
@@ -281,11 +278,15 @@ class CombinedMetaLearner(MetaLearner):
         combined.interval_scale_ = self.interval_scale_.copy()
         combined.cv_mse_ = self.cv_mse_.copy()
         combined.method_ = list(self.method_)
-        finals = [bases[name] for name in self._names()]
-        combined.context_low_ = np.min([b.context_low_ for b in finals], axis=0)
-        combined.context_high_ = np.max([b.context_high_ for b in finals], axis=0)
-        combined.learners_ = {name: bases[name] for name in self._names()}
+        combined._adopt(bases)
         return combined
+
+    def _adopt(self, bases: Mapping[str, MetaLearner]) -> None:
+        """Predict with `bases` ({name: fitted learner}), over the contexts they were fitted on."""
+        self.learners_ = {name: bases[name] for name in self._names()}
+        finals = list(self.learners_.values())
+        self.context_low_ = np.min([b.context_low_ for b in finals], axis=0)
+        self.context_high_ = np.max([b.context_high_ for b in finals], axis=0)
 
     def _fit_combination(self, bases: list[MetaLearner], held: SessionLog, rng: np.random.Generator) -> None:
         """Weights, method and interval scale per bucket, from the bases' held-out predictions."""

@@ -61,6 +61,14 @@ def drifting() -> tuple[ModelMetaLearner, ModelMetaLearner, SessionLog]:
     )
 
 
+def _same_predictions(a: ModelMetaLearner, b: ModelMetaLearner, history: SessionLog, rows: int) -> None:
+    """Both learners predict exactly alike for `history`, in `rows` situations without context."""
+    for got, want in zip(
+        a.predict(history, np.zeros((rows, 0))), b.predict(history, np.zeros((rows, 0))), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_drift_is_learned_where_learners_wander_and_predicts_later_sessions_better(
     drifting: tuple[ModelMetaLearner, ModelMetaLearner, SessionLog],
 ) -> None:
@@ -85,10 +93,7 @@ def test_stationary_learners_keep_the_static_posterior() -> None:
     static = ModelMetaLearner(3, link="identity", drift=0.0).fit(log)
     assert learned.drift_ == 0.0
     history = log.for_learner(3)
-    for a, b in zip(
-        learned.predict(history, np.zeros((2, 0))), static.predict(history, np.zeros((2, 0))), strict=True
-    ):
-        np.testing.assert_array_equal(a, b)
+    _same_predictions(learned, static, history, rows=2)
 
 
 def test_filter_without_drift_is_the_static_posterior(
@@ -152,10 +157,7 @@ def test_save_load_keeps_the_drift_rate(
     assert isinstance(loaded, ModelMetaLearner)
     assert loaded.drift_ == learned.drift_
     history = test.for_learner(2)
-    for a, b in zip(
-        learned.predict(history, np.zeros((1, 0))), loaded.predict(history, np.zeros((1, 0))), strict=True
-    ):
-        np.testing.assert_array_equal(a, b)
+    _same_predictions(learned, loaded, history, rows=1)
 
 
 def test_a_state_saved_before_drift_loads_without_drift(
@@ -175,7 +177,4 @@ def test_a_state_saved_before_drift_loads_without_drift(
     loaded = MetaLearner.from_bytes(buffer.getvalue())
     assert isinstance(loaded, ModelMetaLearner) and loaded.drift_ == 0.0
     history = test.for_learner(2)
-    for a, b in zip(
-        static.predict(history, np.zeros((1, 0))), loaded.predict(history, np.zeros((1, 0))), strict=True
-    ):
-        np.testing.assert_array_equal(a, b)
+    _same_predictions(static, loaded, history, rows=1)
