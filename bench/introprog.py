@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
+from bench.learner_report import fit_learner
 from bench.simulated import neighbour_weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -345,8 +346,9 @@ def run(
         "baselines": {},
     }
     predictions = {}
+    fitted: dict[str, Any] = {}
     for name, factory in factories.items():
-        result["learners"][name], predictions[name] = _run_engine(factory, train, test)
+        result["learners"][name], predictions[name] = _run_engine(name, factory, train, test, fitted)
     for name, paired in best_other_auc(test, predictions, seed=seed).items():
         result["learners"][name] |= paired
     baselines = {"constant": predict_constant, "per_assignment": predict_per_assignment}
@@ -363,10 +365,13 @@ def run(
     return result
 
 
-def _run_engine(factory: Factory, train: Attempts, test: Attempts) -> tuple[dict[str, Any], np.ndarray]:
-    """The learner's scores, and its probability for every test attempt."""
+def _run_engine(
+    name: str, factory: Factory, train: Attempts, test: Attempts, fitted: dict[str, Any]
+) -> tuple[dict[str, Any], np.ndarray]:
+    """The learner's scores, and its probability for every test attempt; it joins `fitted`."""
     tic = time.perf_counter()
-    learner = factory(n_strategies=N_ASSIGNMENTS).fit(attempts_log(train))
+    log = attempts_log(train)
+    learner = fitted[name] = fit_learner(name, factory(n_strategies=N_ASSIGNMENTS), log, fitted)
     fit_seconds = time.perf_counter() - tic
     p, seconds = predict_engine(learner, test)
     p = np.clip(p, 0.0, 1.0)

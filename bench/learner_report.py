@@ -22,6 +22,16 @@ LEARNERS = ("model", "memory", "optimization", "combined")
 # A learner that combines the others; its targets apply when the results hold it.
 COMBINED = "combined"
 
+
+def fit_learner(name: str, learner: Any, log: Any, fitted: dict[str, Any]) -> Any:
+    """`learner` (unfitted, of kind `name`) fitted on `log`. The combination takes its bases from
+    `fitted` ({name: learner already fitted on log}), as the product's retrain does, so only its
+    held-out fits and weights are left: its fit time is what it adds to theirs."""
+    if name == COMBINED:
+        return learner.fit(log, bases={base: fitted[base] for base in learner.learners})
+    return learner.fit(log)
+
+
 REGRET_TARGET_K5 = {"model": 0.45, "memory": 0.55}
 # (other learner, tolerance): the regret ratio at most the other's plus the tolerance, every k.
 REGRET_NEAR = {"optimization": ("model", 0.03)}

@@ -91,6 +91,7 @@ from typing import Any
 import numpy as np
 
 from bench.bayes import choice_regret as bayes_choice_regret
+from bench.learner_report import fit_learner
 from coach.engine.base import MetaLearner
 from coach.engine.evaluate import resampled_ratios
 from coach.engine.log import SessionLog
@@ -189,9 +190,10 @@ def _run_design(
     resamples = np.random.default_rng(seed + 11).integers(0, n_test, (N_RESAMPLES, n_test))
     learners = {}
     regrets: dict[str, np.ndarray] = {}  # (n_test, n_k) per learner, for the paired intervals below
+    fitted: dict[str, MetaLearner] = {}
     for name, factory in factories.items():
         start = time.perf_counter()
-        learner = factory().fit(train)
+        learner = fitted[name] = fit_learner(name, factory(), train, fitted)
         fit_seconds = time.perf_counter() - start
         scores = [_score(learner, test, k, n_situations, rows) for k in ks]
         result: dict[str, Any] = {"fit_seconds": fit_seconds, **neighbour_weights(learner)}
@@ -362,9 +364,10 @@ def speed(
     contexts = population.draw_situations(picks, rng)
     histories = [log.take(slice(p * n_sessions, (p + 1) * n_sessions)) for p in picks]
     results = {}
+    fitted: dict[str, MetaLearner] = {}
     for name, factory in factories.items():
         start = time.perf_counter()
-        learner = factory().fit(log)
+        learner = fitted[name] = fit_learner(name, factory(), log, fitted)
         fit_seconds = time.perf_counter() - start
         times = []
         for history, context in zip(histories, contexts, strict=True):
@@ -372,7 +375,7 @@ def speed(
             learner.predict(history, context[None, :])
             times.append(1000.0 * (time.perf_counter() - start))
         tracemalloc.start()
-        factory().fit(log)
+        fit_learner(name, factory(), log, fitted)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         results[name] = {

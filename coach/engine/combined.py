@@ -178,7 +178,11 @@ class CombinedMetaLearner(MetaLearner):
         self.random_state = random_state
 
     # Fitting ---------------------------------------------------------------------------------
-    def fit(self, log: SessionLog) -> CombinedMetaLearner:
+    def fit(self, log: SessionLog, *, bases: Mapping[str, MetaLearner] | None = None) -> CombinedMetaLearner:
+        """Fit the weights on held-out training learners, then the bases on all of `log`; or
+        take `bases` ({name: learner}) as those last, when the caller has already fitted them
+        on `log` as this combination would (the same kinds and parameters): the weights and the
+        interval are then the same, at half the cost."""
         log = self._check_fit_log(log)
         self.n_features_in_ = log.n_features
         ids = np.unique(log.learner)
@@ -190,10 +194,31 @@ class CombinedMetaLearner(MetaLearner):
         n_held = round(float(self.calibration_share) * ids.size)
         n_held = min(max(n_held, 1), int(self.n_calibration), ids.size - 1)
         held = np.isin(log.learner, rng.choice(ids, size=n_held, replace=False))
+        if bases is not None:
+            self._check_given(bases, log)
         first = [self._make_base(name).fit(log.take(~held)) for name in self._names()]
         self._fit_combination(first, log.take(held), rng)
-        self.learners_ = {name: self._make_base(name).fit(log) for name in self._names()}
+        if bases is None:
+            bases = {name: self._make_base(name).fit(log) for name in self._names()}
+        self._adopt(bases)
         return self
+
+    def _check_given(self, bases: Mapping[str, MetaLearner], log: SessionLog) -> None:
+        """`bases` are fitted learners of this combination's kinds and parameters, on `log`'s
+        strategies and features."""
+        if sorted(bases) != sorted(self._names()):
+            raise InvalidParameterError(f"bases must be {self._names()}, given {list(bases)}")
+        for name, base in bases.items():
+            if not isinstance(base, MetaLearner) or base.name != name:
+                raise InvalidParameterError(f"bases[{name!r}] must be a fitted {name!r} learner")
+            check_is_fitted(base, "n_features_in_")
+            if base.n_features_in_ != log.n_features or int(base.n_strategies) != int(self.n_strategies):
+                raise InvalidParameterError(f"bases[{name!r}] differs from the log in strategies or features")
+            expected = self._make_base(name).get_params()
+            if _params_key(base.get_params()) != _params_key(expected):
+                raise InvalidParameterError(
+                    f"bases[{name!r}] was built with other parameters than this combination's"
+                )
 
     @classmethod
     def from_fitted(
@@ -451,6 +476,12 @@ class CombinedMetaLearner(MetaLearner):
             raise SnapshotError(f"weights of shape {self.weights_.shape} do not fit {names} and the buckets")
         if not set(self.method_) <= {STACKING, INVERSE_VARIANCE}:
             raise SnapshotError(f"unknown combination methods {self.method_}")
+
+
+def _params_key(params: Mapping[str, Any]) -> str:
+    """Parameters as comparable text (arrays and tuples by their values)."""
+    values = {key: None if value is None else np.asarray(value).tolist() for key, value in params.items()}
+    return repr(sorted(values.items()))
 
 
 def _check_bases(combined: CombinedMetaLearner, bases: Mapping[str, MetaLearner]) -> None:

@@ -104,6 +104,33 @@ def test_same_random_state_same_weights() -> None:
     np.testing.assert_array_equal(a.interval_scale_, b.interval_scale_)
 
 
+def test_fit_over_given_bases_is_the_same_combination(sim: tuple[SessionLog, CombinedMetaLearner]) -> None:
+    log, fitted = sim
+    bases = {name: clone(base).fit(log) for name, base in fitted.learners_.items()}
+    again = CombinedMetaLearner(N_STRATEGIES, learner_params=FAST, random_state=0).fit(log, bases=bases)
+    np.testing.assert_array_equal(again.weights_, fitted.weights_)
+    np.testing.assert_array_equal(again.interval_scale_, fitted.interval_scale_)
+    assert all(again.learners_[name] is base for name, base in bases.items())
+    history = first_sessions(log, 5, 6)
+    context = log.context[:4]
+    for a, b in zip(again.predict(history, context), fitted.predict(history, context), strict=True):
+        np.testing.assert_allclose(a, b)
+
+
+def test_fit_refuses_bases_it_would_not_have_fitted(sim: tuple[SessionLog, CombinedMetaLearner]) -> None:
+    log, fitted = sim
+    bases = dict(fitted.learners_)
+    combined = CombinedMetaLearner(N_STRATEGIES, learner_params=FAST, random_state=0)
+    with pytest.raises(InvalidParameterError, match="bases must be"):
+        combined.fit(log, bases={"model": bases["model"]})
+    with pytest.raises(InvalidParameterError, match="fitted 'memory'"):
+        combined.fit(log, bases={**bases, "memory": bases["model"]})
+    with pytest.raises(NotFittedError):
+        combined.fit(log, bases={**bases, "memory": MemoryMetaLearner(N_STRATEGIES)})
+    with pytest.raises(InvalidParameterError, match="other parameters"):
+        combined.fit(log, bases={**bases, "model": ModelMetaLearner(N_STRATEGIES, alpha=3.0).fit(log)})
+
+
 # The weights --------------------------------------------------------------------------------------
 def test_weights_are_non_negative_and_sum_to_one(sim: tuple[SessionLog, CombinedMetaLearner]) -> None:
     _, learner = sim
