@@ -65,7 +65,14 @@ from coach.engine._memory_blocks import (
     refine,
     single_thread,
 )
-from coach.engine._memory_kernel import KERNEL_GRID, embeddings, habit_shares, kernel_mean, support
+from coach.engine._memory_kernel import (
+    KERNEL_GRID,
+    embeddings,
+    habit_shares,
+    kernel_mean,
+    kernel_weights,
+    support,
+)
 from coach.engine._record import (
     gain_cov,
     posterior_cov,
@@ -121,8 +128,9 @@ class PredictionParts:
     std: np.ndarray  # (m, S)
     base: np.ndarray  # (m, S) the population model's part
     own_n: np.ndarray  # (S,) the learner's own sessions per strategy (recency-weighted)
-    nb: np.ndarray  # (m, K) the neighbours' rows at the learner's level
+    nb: np.ndarray  # (m, K) the neighbours' rows at the learner's level...
     level: Level
+    kernel_peers: bool = False  # ... or the kernel's most weighed learners, rows of kernel_count_
 
 
 @dataclass(frozen=True)
@@ -148,11 +156,13 @@ class Evidence:
     many of them used it at all. peer_mean: those sessions' average outcome; peer_gain: peer_mean
     minus the average of all the similar learners' later sessions, so the product can say "23
     sessions of 9 similar learners: practice testing +12 points" of what those learners did (NaN
-    when they never used it). own_sessions: the
-    learner's own sessions with it. expected: the predicted outcome. population: the population
-    model's average outcome in this situation, over all strategies. gain: expected - population.
-    The prediction leans on the neighbours only as far as they predicted held-out learners better
-    than the population model, which may be not at all: peer_* describe them, gain the prediction.
+    when they never used it). Where the kernel over past learners stands for the neighbours, the
+    similar learners are the K it weighs most for this learner, and their sessions all of theirs.
+    own_sessions: the learner's own sessions with it. expected: the predicted outcome.
+    population: the population model's average outcome in this situation, over all strategies.
+    gain: expected - population. The prediction leans on the neighbours only as far as they
+    predicted held-out learners better than the population model, which may be not at all:
+    peer_* describe them, gain the prediction.
     """
 
     strategy: int
@@ -181,6 +191,8 @@ _ARRAY_STATE = (
     "history_shrink_",
     "embedding_",
     "habit_share_",
+    "kernel_count_",
+    "kernel_outcome_",
 )
 
 
@@ -261,6 +273,9 @@ class MemoryMetaLearner(MetaLearner):
         rows = support(n_learners, np.random.default_rng(self.random_state).spawn(1)[0])
         self.embedding_ = embeddings(full_n[rows], full_r[rows], self.noise_var_, self.record_cov_)
         self.habit_share_ = habit_shares(full_n[rows])
+        # What those learners did, for explanations: sessions and outcome sums per strategy.
+        self.kernel_count_ = full_n[rows]
+        self.kernel_outcome_ = cells(idx, s, y, n_learners, S)[rows]
         self._build_levels(FitData(Z, s, y, r, idx, pos, n_learners, usual, rows))
         return self
 
@@ -537,7 +552,7 @@ class MemoryMetaLearner(MetaLearner):
         params = self._level_params(li)
         Zh, Zq = self._history_rows(history), self._situation_rows(history, context, k)
         r = history.outcome - population_mean(Zh, self.coef_)[np.arange(k), history.strategy]
-        mu, nb = self._neighbour_mean(li, history, Zh, r, context, rows)
+        mu, nb, kernel_peers = self._neighbour_mean(li, history, Zh, r, context, rows)
         own_n, own_r = self._own_cells(history.strategy, r, k)
         shift, var = self._own_posterior(mu, own_n[None, :], own_r[None, :], params)
         base = population_mean(Zq, self.coef_)
@@ -549,27 +564,31 @@ class MemoryMetaLearner(MetaLearner):
             std = np.sqrt(mean * (1.0 - mean))
         else:
             std = np.broadcast_to(np.sqrt((self.noise_var_ + var) * params.var_scale), mean.shape).copy()
-        return PredictionParts(mean=mean, std=std, base=base, own_n=own_n, nb=nb, level=self.levels_[li])
+        return PredictionParts(mean, std, base, own_n, nb, self.levels_[li], kernel_peers)
 
     def _neighbour_mean(
         self, li: int, history: SessionLog, Zh: np.ndarray, r: np.ndarray, context: np.ndarray, rows: bool
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
         """The neighbours' pooled residual (m, S), refined level by level up to level `li` (each
         lower level sees the learner's first k of its sessions, as it did at fit time), and the
-        neighbours' rows at level `li` (none where they are off, unless `rows`)."""
+        neighbours' rows at level `li` (none where they are off, unless `rows`). Where the
+        kernel stands for the neighbours at `li`, those rows are the K training learners it
+        weighs most (rows of `kernel_count_`), and the flag says so."""
         k, strategy = Zh.shape[0], history.strategy
         first = li
         while first > 0 and self._level_params(first).keep > 0.0:
             first -= 1
         mu = np.zeros((context.shape[0], int(self.n_strategies)))
         nb = np.zeros((context.shape[0], 0), dtype=np.int64)
+        kernel_peers = False
         for j in range(first, li + 1):
             params = self._level_params(j)
             lam, keep = params.lam_nb, params.keep
             nb_n = nb_r = mu  # not read where the neighbours are off
             level = self.levels_[j]
             kj = k if j == li else level.k
-            if lam < OFF or (rows and j == li):
+            peers_by_kernel = bool(params.kernel) and self.kernel_count_.shape[0] > 0
+            if lam < OFF or (rows and j == li and not peers_by_kernel):
                 own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
                 profile = (Zh[:kj].sum(axis=0) + self._situation_rows(history, context, kj)) / (kj + 1)
                 keys = self._keys(profile, np.broadcast_to(own_n, (len(context), own_n.size)), own_r[None, :])
@@ -587,9 +606,22 @@ class MemoryMetaLearner(MetaLearner):
                     params.kernel,
                 )
                 mu = np.broadcast_to(mean, mu.shape).copy()
+                if rows and j == li and peers_by_kernel:
+                    weights = kernel_weights(
+                        self.embedding_,
+                        self.habit_share_,
+                        self.noise_var_,
+                        own_n[None],
+                        own_r[None],
+                        params.choice_weight,
+                        params.kernel,
+                    )[0]
+                    K = min(int(self.n_neighbors), weights.size)
+                    top = np.argsort(-weights, kind="stable")[:K]
+                    nb, kernel_peers = np.broadcast_to(top, (context.shape[0], K)), True
             else:
                 mu = refine(nb_n, nb_r, mu, lam, keep)
-        return mu, nb
+        return mu, nb, kernel_peers
 
     def _own_cells(self, strategy: np.ndarray, r: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Sessions and residual sums per strategy of the learner's first k sessions, (S,)."""
@@ -611,11 +643,13 @@ class MemoryMetaLearner(MetaLearner):
             raise LogError(f"strategy must be in [0, {self.n_strategies}), got {strategy}")
         parts = self._predict_parts(history, row, rows=True)
         s = int(strategy)
-        level, nb = parts.level, parts.nb[0]
-        counts = level.count[nb]
+        nb = parts.nb[0]
+        if parts.kernel_peers:
+            counts, outcome = self.kernel_count_[nb], self.kernel_outcome_[nb]
+        else:
+            counts, outcome = parts.level.count[nb], parts.level.outcome[nb]
         peer_mean = peer_gain = float("nan")
         if counts[:, s].sum() > 0:
-            outcome = level.outcome[nb]
             peer_mean = float(outcome[:, s].sum() / counts[:, s].sum())
             peer_gain = peer_mean - float(outcome.sum() / counts.sum())
         expected = float(parts.mean[0, s])
@@ -689,7 +723,7 @@ class MemoryMetaLearner(MetaLearner):
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
-        state = _without_kernel(state) if "embedding_" not in state else state
+        state = _without_kernel_peers(_without_kernel(state) if "embedding_" not in state else state)
         for name in _ARRAY_STATE:
             setattr(self, name, np.asarray(state[name], dtype=np.int64 if name == "level_k_" else np.float64))
         self.n_features_in_ = int(state["n_features_in"])
@@ -723,6 +757,13 @@ def _without_kernel(state: dict[str, Any]) -> dict[str, Any]:
         "embedding_": np.zeros((0, int(np.asarray(state["coef_"]).shape[0]))),
         "habit_share_": np.zeros((0, int(np.asarray(state["coef_"]).shape[0]))),
     }
+
+
+def _without_kernel_peers(state: dict[str, Any]) -> dict[str, Any]:
+    """A state saved before the kernel kept what its learners did: explanations at a kernel
+    level name the nearest neighbours instead."""
+    empty = np.zeros((0, int(np.asarray(state["coef_"]).shape[0])))
+    return {"kernel_count_": empty, "kernel_outcome_": empty, **state}
 
 
 def _level_error(pred: np.ndarray, later_n: np.ndarray, later_r: np.ndarray) -> float:

@@ -559,3 +559,44 @@ def test_a_state_saved_before_the_kernel_loads_and_predicts_as_before(
     context = np.array([[1.5, -0.3], [0.1, 0.2]])
     for got, want in zip(loaded.predict(history, context), before.predict(history, context), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_explanation_at_a_kernel_level_names_the_learners_the_kernel_weighs() -> None:
+    train, train_truth = _kinds_log(800, seed=0)
+    test, truth = _kinds_log(300, seed=1)
+    learner = MemoryMetaLearner(n_strategies=4, random_state=0).fit(train)
+    # A level from 3 sessions on: one or two sessions seldom tell the kinds apart.
+    level = int(np.flatnonzero((learner.level_params_[:, 7] > 0) & (learner.level_k_ >= 3))[0])
+    k = int(learner.level_k_[level])
+    kind = train_truth[:, 0] > 0.5  # kind 0 does well with strategy 0
+    agree = []
+    for i in range(60):
+        sessions = test.for_learner(i).take(slice(0, k))
+        parts = learner._predict_parts(sessions, sessions.context[:1], rows=True)
+        assert parts.kernel_peers
+        agree.append(np.mean(kind[parts.nb[0]] == (truth[i, 0] > 0.5)))
+        evidence = learner.explain(sessions, sessions.context[0], 3)
+        peers = parts.nb[0]
+        assert evidence.n_sessions == round(learner.kernel_count_[peers, 3].sum())
+        assert evidence.n_learners == np.count_nonzero(learner.kernel_count_[peers, 3])
+    # The peers named are of the learner's own kind (half would be, by chance).
+    assert np.mean(agree) > 0.85
+
+
+def test_a_kernel_saved_without_its_learners_sessions_explains_by_neighbours() -> None:
+    train, _ = _kinds_log(300, seed=0)
+    learner = MemoryMetaLearner(n_strategies=4, random_state=0).fit(train)
+    data = np.load(io.BytesIO(learner.to_bytes()), allow_pickle=False)
+    arrays = {key: data[key] for key in data.files if key not in {"kernel_count_", "kernel_outcome_"}}
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    loaded = MemoryMetaLearner.from_bytes(buffer.getvalue())
+    level = int(np.flatnonzero(learner.level_params_[:, 7] > 0)[0])
+    history = train.for_learner(0).take(slice(0, int(learner.level_k_[level])))
+    for got, want in zip(
+        loaded.predict(history, history.context), learner.predict(history, history.context), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)
+    parts = loaded._predict_parts(history, history.context[:1], rows=True)
+    assert not parts.kernel_peers and parts.nb.shape[1] > 0
+    assert loaded.explain(history, history.context[0], 1).n_learners >= 0
