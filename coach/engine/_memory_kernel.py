@@ -79,11 +79,8 @@ def kernel_mean(
     out = np.zeros((m, theta.shape[1]))
     for start in range(0, m, _CHUNK):
         part = slice(start, min(start + _CHUNK, m))
-        log_w = _log_weights(theta, shares, noise, own_n[part], own_r[part], choice_weight, spread)
-        if exclude is not None:
-            rows = np.flatnonzero(exclude[part] >= 0)
-            log_w[rows, exclude[part][rows]] = -np.inf
-        w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
+        kept = None if exclude is None else exclude[part]
+        w = kernel_weights(theta, shares, noise, own_n[part], own_r[part], choice_weight, spread, kept)
         out[part] = (w @ theta) / w.sum(axis=1, keepdims=True)
     return out
 
@@ -96,24 +93,15 @@ def kernel_weights(
     own_r: np.ndarray,
     choice_weight: float,
     spread: float,
+    exclude: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each training learner's weight (m, L), up to a factor per query (the largest is 1), as
-    `kernel_mean` uses them."""
-    log_w = _log_weights(theta, shares, noise, own_n, own_r, choice_weight, spread)
-    return np.exp(log_w - log_w.max(axis=1, keepdims=True))
-
-
-def _log_weights(
-    theta: np.ndarray,
-    shares: np.ndarray,
-    noise: np.ndarray,
-    own_n: np.ndarray,
-    own_r: np.ndarray,
-    choice_weight: float,
-    spread: float,
-) -> np.ndarray:
+    """Each training learner's weight (m, L) in `kernel_mean`, up to a factor per query (the
+    largest is 1); `exclude` as there."""
     var = noise + spread * float(noise.mean())
     log_w = (own_r / var) @ theta.T - 0.5 * own_n @ (theta**2 / var).T
     if choice_weight:
         log_w += choice_weight * (own_n @ np.log(shares).T)
-    return log_w
+    if exclude is not None:
+        rows = np.flatnonzero(exclude >= 0)
+        log_w[rows, exclude[rows]] = -np.inf
+    return np.exp(log_w - log_w.max(axis=1, keepdims=True))

@@ -596,26 +596,11 @@ class MemoryMetaLearner(MetaLearner):
                 nb = nb_j if j == li else nb
             if params.kernel:
                 own_n, own_r = self._own_cells(strategy[:kj], r[:kj], kj)
-                mean = kernel_mean(
-                    self.embedding_,
-                    self.habit_share_,
-                    self.noise_var_,
-                    own_n[None],
-                    own_r[None],
-                    params.choice_weight,
-                    params.kernel,
-                )
-                mu = np.broadcast_to(mean, mu.shape).copy()
+                kernel = (self.embedding_, self.habit_share_, self.noise_var_, own_n[None], own_r[None])
+                chosen = (params.choice_weight, params.kernel)
+                mu = np.broadcast_to(kernel_mean(*kernel, *chosen), mu.shape).copy()
                 if rows and j == li and peers_by_kernel:
-                    weights = kernel_weights(
-                        self.embedding_,
-                        self.habit_share_,
-                        self.noise_var_,
-                        own_n[None],
-                        own_r[None],
-                        params.choice_weight,
-                        params.kernel,
-                    )[0]
+                    weights = kernel_weights(*kernel, *chosen)[0]
                     K = min(int(self.n_neighbors), weights.size)
                     top = np.argsort(-weights, kind="stable")[:K]
                     nb, kernel_peers = np.broadcast_to(top, (context.shape[0], K)), True
