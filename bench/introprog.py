@@ -14,7 +14,7 @@ import os
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
-from bench.learner_report import fit_learner
+from bench.learner_report import COMBINED, fit_learner
 from bench.simulated import neighbour_weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,10 +170,11 @@ def attempts_log(attempts: Attempts) -> Any:
     )
 
 
-def predict_engine(learner: Any, test: Attempts) -> tuple[np.ndarray, list[float]]:
-    """P(correct) for every test attempt from the learner's earlier attempts; per-call seconds."""
+def predict_engine(learner: Any, test: Attempts) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """P(correct) and its std for every test attempt from the learner's earlier attempts;
+    per-call seconds."""
     log = attempts_log(test)
-    p = np.empty(len(test))
+    p, sd = np.empty(len(test)), np.empty(len(test))
     seconds: list[float] = []
     starts = np.flatnonzero(test.earlier == 0)
     ends = np.append(starts[1:], len(test))
@@ -181,10 +182,10 @@ def predict_engine(learner: Any, test: Attempts) -> tuple[np.ndarray, list[float
         one = log.take(slice(start, end))
         for t in range(end - start):
             tic = time.perf_counter()
-            mean, _ = learner.predict(one.take(slice(0, t)), one.context[t : t + 1])
+            mean, std = learner.predict(one.take(slice(0, t)), one.context[t : t + 1])
             seconds.append(time.perf_counter() - tic)
-            p[start + t] = mean[0, one.strategy[t]]
-    return p, seconds
+            p[start + t], sd[start + t] = mean[0, one.strategy[t]], std[0, one.strategy[t]]
+    return p, sd, seconds
 
 
 def predict_constant(train: Attempts, test: Attempts) -> np.ndarray:
@@ -347,8 +348,9 @@ def run(
     }
     predictions = {}
     fitted: dict[str, Any] = {}
+    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, factory in factories.items():
-        result["learners"][name], predictions[name] = _run_engine(name, factory, train, test, fitted)
+        result["learners"][name], predictions[name] = _run_engine(name, factory, train, test, fitted, parts)
     for name, paired in best_other_auc(test, predictions, seed=seed).items():
         result["learners"][name] |= paired
     baselines = {"constant": predict_constant, "per_assignment": predict_per_assignment}
@@ -366,25 +368,49 @@ def run(
 
 
 def _run_engine(
-    name: str, factory: Factory, train: Attempts, test: Attempts, fitted: dict[str, Any]
+    name: str,
+    factory: Factory,
+    train: Attempts,
+    test: Attempts,
+    fitted: dict[str, Any],
+    parts: dict[str, tuple[np.ndarray, np.ndarray]],
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """The learner's scores, and its probability for every test attempt; it joins `fitted`."""
+    """The learner's scores, and its probability for every test attempt; it joins `fitted`, and
+    its predictions (mean, std) `parts`. The combination combines its bases' predictions in
+    `parts`, which is what its `predict` does, without asking them again."""
     tic = time.perf_counter()
     log = attempts_log(train)
     learner = fitted[name] = fit_learner(name, factory(n_strategies=N_ASSIGNMENTS), log, fitted)
     fit_seconds = time.perf_counter() - tic
-    p, seconds = predict_engine(learner, test)
-    p = np.clip(p, 0.0, 1.0)
-    scores = (
-        score(test, p)
-        | neighbour_weights(learner)
-        | {
-            "fit_seconds": fit_seconds,
+    if name == COMBINED:
+        tic = time.perf_counter()
+        p, _ = combine_engine(learner, test, [parts[base] for base in learner.learners_])
+        timing = {"predict_ms_median": None, "predict_seconds": time.perf_counter() - tic}
+    else:
+        p, std, seconds = predict_engine(learner, test)
+        parts[name] = (p, std)
+        timing = {
             "predict_ms_median": 1000 * float(np.median(seconds)) if seconds else None,
             "predict_seconds": float(np.sum(seconds)),
         }
-    )
-    return scores, p
+    p = np.clip(p, 0.0, 1.0)
+    return score(test, p) | neighbour_weights(learner) | {"fit_seconds": fit_seconds, **timing}, p
+
+
+def combine_engine(
+    combined: Any, test: Attempts, parts: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The combination's mean and std for every test attempt from its bases' (mean, std) of the
+    attempt's assignment (a strategy's combination depends on that strategy's predictions only),
+    bucket by bucket of earlier attempts."""
+    mean, std = np.empty(len(test)), np.empty(len(test))
+    bucket = np.array([combined.bucket_of(int(k)) for k in range(int(test.earlier.max()) + 1)])[test.earlier]
+    for b in np.unique(bucket):
+        here = bucket == b
+        k = int(combined.bucket_starts_[b])
+        m, s = combined.combine(k, [(pm[here, None], ps[here, None]) for pm, ps in parts])
+        mean[here], std[here] = m[:, 0], s[:, 0]
+    return mean, std
 
 
 def best_other_auc(

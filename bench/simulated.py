@@ -46,7 +46,8 @@ situations for every k.
           "rmse": [...],           # RMSE of mean vs the realised outcome of every strategy
           "rmse_true": [...],      # RMSE of mean vs the true expected outcome
           "coverage90": [...],     # share of realised outcomes inside mean +- 1.645 std
-          "predict_ms": [...],     # mean wall time of one predict call
+          "predict_ms": [...],     # mean wall time of one predict call (the combination's:
+                                   # of combining its bases' predictions)
           "bound_distance_ci95": [[low, high], ...],  # paired 95% interval of regret_ratio
                                    # minus the best possible (reference
                                    # known_population_regret_ratio)
@@ -81,17 +82,17 @@ between populations are not differences between samples.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import time
-import tracemalloc
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import partial
 from typing import Any
 
 import numpy as np
 
 from bench.bayes import choice_regret as bayes_choice_regret
-from bench.learner_report import fit_learner
+from bench.learner_report import COMBINED, fit_learner
 from coach.engine.base import MetaLearner
 from coach.engine.evaluate import resampled_ratios
 from coach.engine.log import SessionLog
@@ -191,11 +192,20 @@ def _run_design(
     learners = {}
     regrets: dict[str, np.ndarray] = {}  # (n_test, n_k) per learner, for the paired intervals below
     fitted: dict[str, MetaLearner] = {}
+    predicted: dict[str, list[tuple[np.ndarray, np.ndarray, float]]] = {}
     for name, factory in factories.items():
         start = time.perf_counter()
         learner = fitted[name] = fit_learner(name, factory(), train, fitted)
         fit_seconds = time.perf_counter() - start
-        scores = [_score(learner, test, k, n_situations, rows) for k in ks]
+        if name == COMBINED:
+            # What its predict does, from the predictions its bases have just made; the time
+            # is the combining's alone (the speed part times a whole predict).
+            predicted[name] = [
+                _combined(learner, k, [predicted[b][i] for b in learner.learners_]) for i, k in enumerate(ks)
+            ]
+        else:
+            predicted[name] = [_predictions(learner, test, k, n_situations) for k in ks]
+        scores = [_score(test, one, rows) for one in predicted[name]]
         result: dict[str, Any] = {"fit_seconds": fit_seconds, **neighbour_weights(learner)}
         for key in ("regret", "rmse", "rmse_true", "coverage90", "predict_ms"):
             result[key] = [s[key] for s in scores]
@@ -317,9 +327,11 @@ def _choice_regret(belief: Population, test: _TestSet) -> float:
     return float(np.mean(test.truth.max(axis=1) - test.truth[rows, choice]))
 
 
-def _score(
-    learner: MetaLearner, test: _TestSet, k: int, n_situations: int, rows: np.ndarray
-) -> dict[str, Any]:
+def _predictions(
+    learner: MetaLearner, test: _TestSet, k: int, n_situations: int
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Every test learner's (mean, std) in their situations after their first k sessions, and
+    the seconds the predict calls took."""
     means = np.empty_like(test.truth)
     stds = np.empty_like(test.truth)
     elapsed = 0.0
@@ -329,6 +341,21 @@ def _score(
         start = time.perf_counter()
         means[block], stds[block] = learner.predict(history, test.situations[block])
         elapsed += time.perf_counter() - start
+    return means, stds, elapsed
+
+
+def _combined(
+    combined: Any, k: int, parts: list[tuple[np.ndarray, np.ndarray, float]]
+) -> tuple[np.ndarray, np.ndarray, float]:
+    start = time.perf_counter()
+    mean, std = combined.combine(k, [(mean, std) for mean, std, _ in parts])
+    return mean, std, time.perf_counter() - start
+
+
+def _score(
+    test: _TestSet, predicted: tuple[np.ndarray, np.ndarray, float], rows: np.ndarray
+) -> dict[str, Any]:
+    means, stds, elapsed = predicted
     choice = means.argmax(axis=1)
     error = means - test.realised
     regret = test.truth.max(axis=1) - test.truth[rows, choice]
@@ -353,10 +380,11 @@ def speed(
     """Cost of each learner on `n_learners` x `n_sessions` simulated sessions.
 
     Returns {"setup": {...}, "learners": {name: {"fit_seconds", "predict_ms_median",
-    "predict_ms_p90", "fit_peak_mb", "saved_kb"}}}. `predict_ms_*` time one call for one
+    "predict_ms_p90", "fit_peak_mb", "saved_kb"}}}. Each learner is fitted once, in a process of
+    its own (`_fit_alone`), which also gives `fit_peak_mb`: how far the fit raised that
+    process's resident memory above what it held before. `predict_ms_*` time one call for one
     learner with `n_sessions` sessions of history and one situation, over `n_repeats` calls
-    (different learners). `fit_peak_mb` is the tracemalloc peak of a second, traced fit, so
-    tracing does not slow the timed one. `saved_kb` is the size of `to_bytes()`.
+    (different learners), on the learner loaded from its `to_bytes()`, whose size is `saved_kb`.
     """
     log, population = simulate(n_learners, n_sessions, seed)
     rng = np.random.default_rng(seed + 1)
@@ -364,28 +392,59 @@ def speed(
     contexts = population.draw_situations(picks, rng)
     histories = [log.take(slice(p * n_sessions, (p + 1) * n_sessions)) for p in picks]
     results = {}
-    fitted: dict[str, MetaLearner] = {}
+    saved: dict[str, bytes] = {}
     for name, factory in factories.items():
-        start = time.perf_counter()
-        learner = fitted[name] = fit_learner(name, factory(), log, fitted)
-        fit_seconds = time.perf_counter() - start
+        # Spawned, so the fit's memory is measured from a fresh process's.
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as alone:
+            job = alone.submit(_fit_alone, name, factory, n_learners, n_sessions, seed, saved)
+            saved[name], fit_seconds, peak_mb = job.result()
+        learner = MetaLearner.from_bytes(saved[name])
         times = []
         for history, context in zip(histories, contexts, strict=True):
             start = time.perf_counter()
             learner.predict(history, context[None, :])
             times.append(1000.0 * (time.perf_counter() - start))
-        tracemalloc.start()
-        fit_learner(name, factory(), log, fitted)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
         results[name] = {
             "fit_seconds": fit_seconds,
             "predict_ms_median": float(np.median(times)),
             "predict_ms_p90": float(np.percentile(times, 90)),
-            "fit_peak_mb": peak / 2**20,
-            "saved_kb": len(learner.to_bytes()) / 1024,
+            "fit_peak_mb": peak_mb,
+            "saved_kb": len(saved[name]) / 1024,
         }
     return {
         "setup": {"n_learners": n_learners, "n_sessions": n_sessions, "n_repeats": len(picks)},
         "learners": results,
     }
+
+
+def _fit_alone(
+    name: str, factory: Factory, n_learners: int, n_sessions: int, seed: int, saved: dict[str, bytes]
+) -> tuple[bytes, float, float]:
+    """In a process of its own: the learner fitted on the speed part's log (a combination over
+    the `saved` learners), its fit time, and how much its resident memory rose during the fit."""
+    log, _ = simulate(n_learners, n_sessions, seed)
+    fitted = {other: MetaLearner.from_bytes(data) for other, data in saved.items()}
+    before = _reset_peak_rss()
+    start = time.perf_counter()
+    learner = fit_learner(name, factory(), log, fitted)
+    seconds = time.perf_counter() - start
+    return learner.to_bytes(), seconds, (_peak_rss() - before) / 2**20
+
+
+def _reset_peak_rss() -> int:
+    """Linux: reset the process's peak resident memory to what it holds now, and return that."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    return _status_bytes("VmRSS")
+
+
+def _peak_rss() -> int:
+    return _status_bytes("VmHWM")
+
+
+def _status_bytes(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024  # kB
+    raise OSError(f"/proc/self/status has no {field}")

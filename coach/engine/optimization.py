@@ -85,12 +85,12 @@ class OptimizationMetaLearner(MetaLearner):
     ----------
     n_strategies : number of strategies S (>= 2).
     n_steps : inner gradient steps per adaptation.
-    n_meta_steps : outer (Adam) steps of meta-training. The defaults, 8 and 1,000, were chosen on
+    n_meta_steps : outer (Adam) steps of meta-training. The defaults, 4 and 600, were chosen on
         a draw of the simulated population the bench does not score (seed 1; 2,000 training
-        learners): with 4 and 300 the regret ratio was 0.027-0.096 above the model learner's
-        over k = 0-20; with 8 and 1,000, 0.003-0.061 above it over three random states (at
-        k = 20: 0.024, 0.040 and 0.061).
-        Meta-training then takes about 20 s, whatever the number of training learners.
+        learners; iterates averaged), regret ratio above the model learner's over k = 0-20:
+        0.027-0.096 with 4 and 300; 0.015-0.076 and 0.002-0.059 with 4 and 600 (two random
+        states); 0.003-0.061 over three with 8 and 1,000, which costs 2.5 times as much (about 20 s, whatever the number
+        of training learners) and doubled the bench's time.
     batch_size : training learners (tasks) per outer step.
     learning_rate : Adam's step size.
     calibration_share : share of training learners held out to calibrate `std`.
@@ -115,8 +115,8 @@ class OptimizationMetaLearner(MetaLearner):
         self,
         n_strategies: int = 10,
         *,
-        n_steps: int = 8,
-        n_meta_steps: int = 1000,
+        n_steps: int = 4,
+        n_meta_steps: int = 600,
         batch_size: int = 256,
         learning_rate: float = 0.02,
         calibration_share: float = 0.2,

@@ -260,3 +260,19 @@ def test_each_bench_entry_point_starts(module: str) -> None:
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-m", module, "--help"], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_combination_from_its_bases_predictions_is_its_own_predict(course: Path) -> None:
+    from coach.engine import CombinedMetaLearner
+
+    attempts = introprog.load(course)
+    train, test = (attempts.take(mask) for mask in introprog.split(attempts, seed=0))
+    fast = {"optimization": {"n_meta_steps": 30, "batch_size": 16}, "memory": {"n_calibration": 20}}
+    combined = CombinedMetaLearner(introprog.N_ASSIGNMENTS, learner_params=fast, random_state=0)
+    combined.fit(introprog.attempts_log(train))
+    parts = [introprog.predict_engine(base, test)[:2] for base in combined.learners_.values()]
+    mean, std = introprog.combine_engine(combined, test, parts)
+    direct, direct_std, _ = introprog.predict_engine(combined, test)
+    np.testing.assert_allclose(mean, direct, atol=1e-12)
+    np.testing.assert_allclose(std, direct_std, atol=1e-12)
+    assert len(np.unique(test.earlier)) > 3  # several buckets of earlier attempts
