@@ -89,8 +89,8 @@ class OptimizationMetaLearner(MetaLearner):
         a draw of the simulated population the bench does not score (seed 1; 2,000 training
         learners; iterates averaged), regret ratio above the model learner's over k = 0-20:
         0.027-0.096 with 4 and 300; 0.015-0.076 and 0.002-0.059 with 4 and 600 (two random
-        states); 0.003-0.061 over three with 8 and 1,000, which costs 2.5 times as much (about 20 s, whatever the number
-        of training learners) and doubled the bench's time.
+        states); 0.003-0.061 over three with 8 and 1,000, which costs 2.5 times as much (about
+        20 s, whatever the number of training learners) and doubled the bench's time.
     batch_size : training learners (tasks) per outer step.
     learning_rate : Adam's step size.
     calibration_share : share of training learners held out to calibrate `std`.
