@@ -227,12 +227,13 @@ def test_ratio_interval_covers_the_ratio_and_narrows_with_more_learners() -> Non
 
 
 def test_bench_speed_reports_costs() -> None:
-    result = speed(
-        {"model": lambda: ModelMetaLearner(N_STRATEGIES)}, n_learners=40, n_sessions=5, n_repeats=5
-    )
+    # Each learner is fitted in a spawned process: the factory must pickle.
+    factory = partial(ModelMetaLearner, N_STRATEGIES)
+    result = speed({"model": factory}, n_learners=40, n_sessions=5, n_repeats=5)
     costs = result["learners"]["model"]
     assert costs["fit_seconds"] > 0 and costs["predict_ms_median"] > 0
-    assert costs["fit_peak_mb"] > 0 and costs["saved_kb"] > 0
+    # The resident memory a fit adds: none, for a fit this small, is a possible reading.
+    assert 0 <= costs["fit_peak_mb"] < 100 and costs["saved_kb"] > 0
 
 
 def test_bayes_reference_chooses_as_the_truth_when_the_self_report_tells_everything() -> None:
