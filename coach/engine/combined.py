@@ -206,14 +206,11 @@ class CombinedMetaLearner(MetaLearner):
     def _check_given(self, bases: Mapping[str, MetaLearner], log: SessionLog) -> None:
         """`bases` are fitted learners of this combination's kinds and parameters, on `log`'s
         strategies and features."""
-        if sorted(bases) != sorted(self._names()):
-            raise InvalidParameterError(f"bases must be {self._names()}, given {list(bases)}")
+        for base in bases.values():
+            if isinstance(base, MetaLearner):
+                check_is_fitted(base, "n_features_in_")
+        _check_bases(self, bases, InvalidParameterError)
         for name, base in bases.items():
-            if not isinstance(base, MetaLearner) or base.name != name:
-                raise InvalidParameterError(f"bases[{name!r}] must be a fitted {name!r} learner")
-            check_is_fitted(base, "n_features_in_")
-            if base.n_features_in_ != log.n_features or int(base.n_strategies) != int(self.n_strategies):
-                raise InvalidParameterError(f"bases[{name!r}] differs from the log in strategies or features")
             expected = self._make_base(name).get_params()
             if _params_key(base.get_params()) != _params_key(expected):
                 raise InvalidParameterError(
@@ -484,18 +481,23 @@ def _params_key(params: Mapping[str, Any]) -> str:
     return repr(sorted(values.items()))
 
 
-def _check_bases(combined: CombinedMetaLearner, bases: Mapping[str, MetaLearner]) -> None:
-    """`bases` are fitted learners of the kinds `combined` weighs, its strategies and features."""
+def _check_bases(
+    combined: CombinedMetaLearner,
+    bases: Mapping[str, MetaLearner],
+    error: type[Exception] = SnapshotError,
+) -> None:
+    """`bases` are learners of the kinds `combined` weighs, fitted on its strategies and
+    features; `error` says what is wrong otherwise."""
     names = combined._names()
     if sorted(bases) != sorted(names):
-        raise SnapshotError(f"the combination weighs {names}, given {list(bases)}")
+        raise error(f"the combination weighs {names}: bases must be those, given {list(bases)}")
     for name in names:
         base = bases[name]
         if not isinstance(base, MetaLearner) or base.name != name:
-            raise SnapshotError(f"the base {name!r} must be a fitted {name!r} learner")
+            raise error(f"the base {name!r} must be a fitted {name!r} learner")
         fitted = getattr(base, "n_features_in_", None)
         if fitted != combined.n_features_in_ or int(base.n_strategies) != int(combined.n_strategies):
-            raise SnapshotError(f"the base {name!r} differs from the combination in strategies or features")
+            raise error(f"the base {name!r} differs from the combination in strategies or features")
 
 
 def held_out_predictions(bases: Sequence[MetaLearner], held: SessionLog) -> HeldOutPredictions:
