@@ -128,8 +128,10 @@ def session_insert(
     if earlier is not None:
         return SessionSaved(session=earlier, refresh_queued=None, already_saved=True)
     session = StudySession(learner=learner, submission_key=submission_key, **vars(data))
-    # The key was looked up just above; the database's unique index settles a race.
-    session.full_clean(exclude=["submission_key"])
+    # The key was looked up just above; the database's unique index settles a race. The field
+    # validators check every range the check constraints hold; those are the database's, as
+    # evaluating each in Python costs a query per constraint on every save.
+    session.full_clean(exclude=["submission_key"], validate_constraints=False)
     try:
         with transaction.atomic():  # a savepoint: the outer transaction survives a lost race
             session.save()
@@ -163,7 +165,7 @@ def session_update(
     with transaction.atomic():
         for field, value in vars(data).items():
             setattr(session, field, value)
-        session.full_clean()
+        session.full_clean(validate_constraints=False)  # as in session_insert
         session.save()
         _reflection_save(session=session, data=reflection)
         _recommendation_outcome_update(session=session)
