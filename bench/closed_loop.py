@@ -1,6 +1,6 @@
 """Closed loop: does following the coach for a term help a learner?
 
-    python -m bench.closed_loop [--quick] [--memory] [--seed N] [--out FILE]
+    python -m bench.closed_loop [--quick] [--memory] [--combination] [--seed N] [--out FILE]
 
 The other parts score one recommendation at a time against a fixed history. Here the advice
 shapes the history: `n_learners` new learners of the simulated population (`coach.engine.simulate`,
@@ -17,11 +17,12 @@ score under it is what the engine later learns from. Policies:
       from the same engine functions (`predict_mixed`, `draw_noise`): the prediction mixed over
       the situations the session may be, the session noise and that situational spread left
       out of the draws;
-  (e) the combination of the learners (coach.engine.CombinedMetaLearner), greedy: `run` takes
-      its factory as `combination` (make bench passes it), and without one the row reads
-      "not available";
-  and, with `--memory` (it costs as much again as the rest: five fits of the memory learner),
-  the memory learner's highest expected score.
+  (e) with `--combination`, the combination of the learners (coach.engine.CombinedMetaLearner),
+      greedy: `run` takes its factory as `combination`. It costs three times the rest together
+      (each refit fits the three learners twice, once without the learners its weights are
+      fitted on), so make bench leaves it out and the row reads "not available";
+  and, with `--memory` (it costs as much again as (c) and (d): five fits of the memory
+  learner), the memory learner's highest expected score.
 
 Common random numbers: every policy meets the same learners, the same situations (task kind,
 difficulty, minutes, confidence before) and, for each session and strategy, the same drawn
@@ -128,7 +129,7 @@ POLICIES = {
     "combination": "(e) combination of learners",
     "memory_greedy": "memory learner, greedy",
 }
-NO_COMBINATION = "not available: the engine has no combination of learners yet"
+NO_COMBINATION = "left out for its cost: `python -m bench.closed_loop --combination` adds it"
 
 
 @dataclass(frozen=True)
@@ -482,7 +483,7 @@ def _without_engine(term: Term, population: Population) -> dict[str, Played]:
 
 
 def _figures(term: Term, played: dict[str, Played], seconds: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """Every policy's summary ("not available" for the combination until there is one) and the
+    """Every policy's summary ("not available" for the combination unless it was asked for) and the
     paired differences of (d) from (a), (b) and (c)."""
     policies: dict[str, Any] = {}
     for name, label in POLICIES.items():
@@ -507,15 +508,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="also write the results here (JSON)")
     parser.add_argument("--memory", action="store_true", help="add the memory learner's greedy row (slow)")
+    parser.add_argument(
+        "--combination", action="store_true", help="add the combination's greedy row (slower)"
+    )
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_limits
 
     from bench import closed_loop_report
+    from bench.learner_report import COMBINED
     from bench.run import _simulated_factories
 
     with threadpool_limits(limits=1):  # the budget is single-threaded, as in the bench's pool
         sizes = QUICK if args.quick else FULL
-        results = run(_simulated_factories(args.seed), seed=args.seed, memory=args.memory, **sizes)
+        factories = _simulated_factories(args.seed)
+        combination = factories[COMBINED] if args.combination else None
+        results = run(factories, seed=args.seed, memory=args.memory, combination=combination, **sizes)
     if args.quick:
         print("QUICK RUN: tiny sizes to check the pipeline; the numbers below are not meaningful.")
     print("\n".join(closed_loop_report.text(results)))

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -333,66 +334,117 @@ def run(
     path: Path | None = None,
 ) -> dict[str, Any]:
     """Every learner and baseline on one split. `factories` build engine learners from n_strategies."""
+    return submit(factories, max_learners=max_learners, seed=seed, pybkt=pybkt, path=path)()
+
+
+def submit(
+    factories: Mapping[str, Factory],
+    *,
+    max_learners: int | None = None,
+    seed: int = 0,
+    pybkt: bool = True,
+    path: Path | None = None,
+    executor: Executor | None = None,
+) -> Callable[[], dict[str, Any]]:
+    """`run`'s work handed to `executor` (or done now): each learner's fit and predictions and
+    pyBKT are jobs of their own, queued at once. Returns what waits for them and gives `run`'s
+    result; it queues the combination's job once its bases are done (they reach it saved,
+    `to_bytes`)."""
     attempts = load(path or DATA)
     train_mask, test_mask = split(attempts, seed=seed, max_learners=max_learners)
     train, test = attempts.take(train_mask), attempts.take(test_mask)
-    result: dict[str, Any] = {
-        "n_train_learners": int(np.unique(train.user).shape[0]),
-        "n_test_learners": int(np.unique(test.user).shape[0]),
-        "n_train_attempts": len(train),
-        "n_test_attempts": len(test),
-        "features": list(FEATURES),
-        "buckets": [label for _, _, label in BUCKETS],
-        "learners": {},
-        "baselines": {},
+    queue = executor.submit if executor is not None else _done
+    bases = {
+        name: queue(_base_job, make, train, test, COMBINED in factories)
+        for name, make in factories.items()
+        if name != COMBINED
     }
-    predictions = {}
-    fitted: dict[str, Any] = {}
-    parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, factory in factories.items():
-        result["learners"][name], predictions[name] = _run_engine(name, factory, train, test, fitted, parts)
-    for name, paired in best_other_auc(test, predictions, seed=seed).items():
-        result["learners"][name] |= paired
-    baselines = {"constant": predict_constant, "per_assignment": predict_per_assignment}
-    baselines["logistic_regression"] = predict_logistic
-    for name, predict in baselines.items():
-        result["baselines"][name] = score(test, predict(train, test))
-    result["pybkt_status"] = "skipped"
-    if pybkt:
-        tic = time.perf_counter()
-        p, status = predict_pybkt(train, test, seed=seed)
-        result["pybkt_status"] = status
-        if p is not None:
-            result["baselines"]["pybkt"] = score(test, p) | {"seconds": time.perf_counter() - tic}
+    pybkt_job = queue(_pybkt_scores, train, test, seed) if pybkt else None
+
+    def result() -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "n_train_learners": int(np.unique(train.user).shape[0]),
+            "n_test_learners": int(np.unique(test.user).shape[0]),
+            "n_train_attempts": len(train),
+            "n_test_attempts": len(test),
+            "features": list(FEATURES),
+            "buckets": [label for _, _, label in BUCKETS],
+            "learners": {},
+            "baselines": {},
+        }
+        predictions, parts, saved = {}, {}, {}
+        for name, job in bases.items():
+            out["learners"][name], predictions[name], parts[name], saved[name] = job.result()
+        if COMBINED in factories:
+            combined = queue(_combined_job, factories[COMBINED], train, test, saved, parts).result()
+            out["learners"][COMBINED], predictions[COMBINED] = combined
+        for name, paired in best_other_auc(test, predictions, seed=seed).items():
+            out["learners"][name] |= paired
+        baselines = {"constant": predict_constant, "per_assignment": predict_per_assignment}
+        baselines["logistic_regression"] = predict_logistic
+        for name, predict in baselines.items():
+            out["baselines"][name] = score(test, predict(train, test))
+        out["pybkt_status"] = "skipped"
+        if pybkt_job is not None:
+            scores, out["pybkt_status"] = pybkt_job.result()
+            if scores is not None:
+                out["baselines"]["pybkt"] = scores
+        return out
+
     return result
 
 
-def _run_engine(
-    name: str,
+def _done(job: Callable[..., Any], *args: Any) -> Future[Any]:
+    """`job(*args)` run now, as a finished future: `run` without an executor."""
+    future: Future[Any] = Future()
+    future.set_result(job(*args))
+    return future
+
+
+def _pybkt_scores(train: Attempts, test: Attempts, seed: int) -> tuple[dict[str, Any] | None, str]:
+    """pyBKT's scores with its seconds (None when it is unavailable), and its status."""
+    tic = time.perf_counter()
+    p, status = predict_pybkt(train, test, seed=seed)
+    return (None if p is None else score(test, p) | {"seconds": time.perf_counter() - tic}), status
+
+
+def _base_job(
+    factory: Factory, train: Attempts, test: Attempts, save: bool
+) -> tuple[dict[str, Any], np.ndarray, tuple[np.ndarray, np.ndarray], bytes]:
+    """A learner fitted on `train`: its scores, its probability for every test attempt, its
+    (mean, std) and, if `save`, the learner saved for the combination."""
+    tic = time.perf_counter()
+    learner = factory(n_strategies=N_ASSIGNMENTS).fit(attempts_log(train))
+    fit_seconds = time.perf_counter() - tic
+    mean, std, seconds = predict_engine(learner, test)
+    timing = {
+        "predict_ms_median": 1000 * float(np.median(seconds)) if seconds else None,
+        "predict_seconds": float(np.sum(seconds)),
+    }
+    p = np.clip(mean, 0.0, 1.0)
+    row = score(test, p) | neighbour_weights(learner) | {"fit_seconds": fit_seconds, **timing}
+    return row, p, (mean, std), learner.to_bytes() if save else b""
+
+
+def _combined_job(
     factory: Factory,
     train: Attempts,
     test: Attempts,
-    fitted: dict[str, Any],
-    parts: dict[str, tuple[np.ndarray, np.ndarray]],
+    saved: Mapping[str, bytes],
+    parts: Mapping[str, tuple[np.ndarray, np.ndarray]],
 ) -> tuple[dict[str, Any], np.ndarray]:
-    """The learner's scores, and its probability for every test attempt; it joins `fitted`, and
-    its predictions (mean, std) `parts`. The combination combines its bases' predictions in
+    """The combination fitted over its saved bases (`fit_learner`: its fit time is what it adds
+    to theirs), and its scores and probabilities combined from the bases' predictions in
     `parts`, which is what its `predict` does, without asking them again."""
+    from coach.engine.registry import learner_class
+
+    bases = {name: learner_class(name).from_bytes(data) for name, data in saved.items()}
     tic = time.perf_counter()
-    log = attempts_log(train)
-    learner = fitted[name] = fit_learner(name, factory(n_strategies=N_ASSIGNMENTS), log, fitted)
+    learner = fit_learner(COMBINED, factory(n_strategies=N_ASSIGNMENTS), attempts_log(train), bases)
     fit_seconds = time.perf_counter() - tic
-    if name == COMBINED:
-        tic = time.perf_counter()
-        p, _ = combine_engine(learner, test, [parts[base] for base in learner.learners_])
-        timing = {"predict_ms_median": None, "predict_seconds": time.perf_counter() - tic}
-    else:
-        p, std, seconds = predict_engine(learner, test)
-        parts[name] = (p, std)
-        timing = {
-            "predict_ms_median": 1000 * float(np.median(seconds)) if seconds else None,
-            "predict_seconds": float(np.sum(seconds)),
-        }
+    tic = time.perf_counter()
+    p, _ = combine_engine(learner, test, [parts[base] for base in learner.learners_])
+    timing = {"predict_ms_median": None, "predict_seconds": time.perf_counter() - tic}
     p = np.clip(p, 0.0, 1.0)
     return score(test, p) | neighbour_weights(learner) | {"fit_seconds": fit_seconds, **timing}, p
 

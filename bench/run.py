@@ -10,10 +10,11 @@ to <out>/lighthouse/. Last, the load (bench/load.py): gunicorn, PostgreSQL and R
 under 50 simulated learners for five minutes; it writes <out>/load.json. `--quick` runs tiny
 sizes to check the pipeline in CI, without the pages or the load; its numbers are not meaningful.
 
-Speed runs first and alone, as its timings are targets. Then the simulated populations and
-IntroProg run side by side in `--jobs` single-threaded worker processes (one per core by
-default), so their own fit and predict times are taken beside one another, and beside the
-product path's process. The off-policy evaluation (bench/policy_eval.py) and the closed loop
+Speed runs first and alone, as its timings are targets. Then the simulated populations (a job
+each) and IntroProg (a job per learner and one for pyBKT; the combination's once its bases are
+done) run side by side in `--jobs` single-threaded worker processes (one per core by default), so
+their own fit and predict times are taken beside one another, and beside the product path's
+process. The off-policy evaluation (bench/policy_eval.py) and the closed loop
 (bench/closed_loop.py: new learners follow each policy for a term) are two more jobs of that pool.
 """
 
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import closed_loop, introprog, load, pages, report
-from bench.learner_report import COMBINED, LEARNERS
+from bench.learner_report import LEARNERS
 
 ROOT = Path(__file__).resolve().parent.parent
 N_SIM_STRATEGIES = 10
@@ -108,6 +109,23 @@ def _timed(job: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], float]:
     return job(), time.perf_counter() - tic
 
 
+def _queue(submit: Callable[[], Callable[[], dict[str, Any]]]) -> Callable[[], tuple[dict[str, Any], float]]:
+    """`submit()` now: it queues jobs on the pool and returns what waits for them. Returns a job
+    giving that result and the wall time from now; an error raised now is raised by the job, so
+    the part records it as any other."""
+    tic = time.perf_counter()
+    try:
+        collect = submit()
+    except Exception as exc:
+        error = exc
+
+        def failed() -> tuple[dict[str, Any], float]:
+            raise error
+
+        return failed
+    return lambda: (collect(), time.perf_counter() - tic)
+
+
 def _part(name: str, job: Callable[[], tuple[dict[str, Any], float]], results: dict[str, Any]) -> bool:
     """Record one part; a failure is recorded and reported, and the other parts still run."""
     print(f"bench: {name} ...", file=sys.stderr, flush=True)
@@ -123,10 +141,10 @@ def _part(name: str, job: Callable[[], tuple[dict[str, Any], float]], results: d
 def _closed_loop_submit(
     pool: ProcessPoolExecutor, *, seed: int, sizes: dict[str, Any]
 ) -> Future[tuple[dict[str, Any], float]]:
-    """bench/closed_loop.py as one job of the pool, with the simulated part's learners; the
-    combination's row too once the bench has one."""
-    factories = _simulated_factories(seed)
-    job = partial(closed_loop.run, factories, seed=seed, combination=factories.get(COMBINED), **sizes)
+    """bench/closed_loop.py as one job of the pool, with the simulated part's learners; without the
+    combination's row, which would take three times the rest of the part (`python -m
+    bench.closed_loop --combination` runs it)."""
+    job = partial(closed_loop.run, _simulated_factories(seed), seed=seed, **sizes)
     return pool.submit(_timed, job)
 
 
@@ -173,21 +191,24 @@ def run(
         results,
     )
     # The product path waits on a process of its own, so a thread here is enough to run it beside
-    # the pool; the three share the cores, which moves no target (the speed part is done).
-    beside = ThreadPoolExecutor(1)
+    # the pool; the three share the cores, which moves no target (the speed part is done). A
+    # second thread waits on IntroProg's jobs and queues its combination's.
+    beside = ThreadPoolExecutor(2)
     product_job = beside.submit(_timed, partial(_product_path, quick=quick, seed=seed))
     # Spawned, not forked: a fork copies the BLAS thread pool the speed part has started.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread) as pool:
-        introprog_run = partial(
-            introprog.run,
+        # IntroProg's jobs first: its learners' fits are the longest jobs of the pool.
+        introprog_queued = partial(
+            introprog.submit,
             _factories(None, seed),
             seed=seed,
             pybkt=pybkt,
             path=introprog_data,
+            executor=pool,
             **sizes["introprog"],
         )
-        introprog_job: Future[tuple[dict[str, Any], float]] = pool.submit(_timed, introprog_run)
+        introprog_job = beside.submit(_queue(introprog_queued))
         policy_eval_job = _submit_policy_eval(pool, quick=quick, seed=seed)
         closed_loop_job = _closed_loop_submit(pool, seed=seed, sizes=sizes["closed_loop"])
         simulated_run = partial(

@@ -274,10 +274,12 @@ def test_the_loop_refits_on_the_term_so_far_and_predicts_from_each_growing_histo
 
 
 def test_every_policy_meets_the_same_term() -> None:
-    """A quick run: the term does not depend on the policy, and no combination is made up."""
+    """A quick run: the term does not depend on the policy, and the combination's row is there
+    when asked for, never made up."""
     from bench.run import _simulated_factories
 
-    out = loop.run(_simulated_factories(0), **loop.QUICK, memory=True)
+    factories = _simulated_factories(0)
+    out = loop.run(factories, **loop.QUICK, memory=True)
     assert out["policies"]["combination"] == {
         "label": loop.POLICIES["combination"],
         "available": False,
@@ -288,8 +290,10 @@ def test_every_policy_meets_the_same_term() -> None:
         row = out["policies"][name]
         assert len(row["cumulative_regret"]) == n and row["mean_score"] > 0
     assert out["policies"]["published"]["strategy_share"][loop.published_choice()] == 1.0
-    again = loop.run(_simulated_factories(0), **loop.QUICK)
+    again = loop.run(factories, **loop.QUICK, combination=factories["combined"])
     assert "memory_greedy" not in again["policies"]
+    assert again["policies"]["combination"]["available"] is not False
+    assert len(again["policies"]["combination"]["cumulative_regret"]) == n
     assert (
         again["policies"]["product"]["cumulative_regret"] == out["policies"]["product"]["cumulative_regret"]
     )

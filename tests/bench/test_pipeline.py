@@ -276,3 +276,28 @@ def test_combination_from_its_bases_predictions_is_its_own_predict(course: Path)
     np.testing.assert_allclose(mean, direct, atol=1e-12)
     np.testing.assert_allclose(std, direct_std, atol=1e-12)
     assert len(np.unique(test.earlier)) > 3  # several buckets of earlier attempts
+
+
+def test_introprog_in_worker_processes_gives_the_figures_of_a_run_in_one(course: Path) -> None:
+    """Each learner a job of its own, the combination's fitted over its bases saved and loaded
+    again in another process: the same figures as `run` in one process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from functools import partial
+
+    from coach.engine import make_learner
+
+    fast = {"optimization": {"n_meta_steps": 30, "batch_size": 16}, "memory": {"n_calibration": 20}}
+    factories = {
+        name: partial(make_learner, name, random_state=0, **fast.get(name, {}))
+        for name in ("model", "memory", "optimization")
+    }
+    factories["combined"] = partial(make_learner, "combined", random_state=0, learner_params=fast)
+    alone = introprog.run(factories, path=course, pybkt=False)
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=spawn) as pool:
+        pooled = introprog.submit(factories, path=course, pybkt=False, executor=pool)()
+    assert list(pooled["learners"]) == list(factories)
+    for name in factories:
+        for key in ("auc", "log_loss", "bucket_auc", "best_other_auc_diff"):
+            assert pooled["learners"][name][key] == alone["learners"][name][key], (name, key)
