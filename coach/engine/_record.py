@@ -52,12 +52,40 @@ def record_covariance(n: np.ndarray, total: np.ndarray, noise: np.ndarray, shrin
     return (vecs * vals) @ vecs.T
 
 
-def _deviation(mu: np.ndarray, own_n: np.ndarray, own_r: np.ndarray) -> np.ndarray:
+def deviation(mu: np.ndarray, own_n: np.ndarray, own_r: np.ndarray) -> np.ndarray:
     """Own mean residual minus the neighbours' prior, 0 where the strategy was not used."""
     has = own_n > 0
     shape = np.broadcast_shapes(own_r.shape, own_n.shape)
     u = np.divide(own_r, own_n, out=np.zeros(shape), where=has) - mu
     return np.where(has, u, 0.0)
+
+
+@dataclass(frozen=True)
+class SharedWeights:
+    """What `posterior_shared` takes from the own record and `lam_b` alone: a search over
+    `lam_a` and the neighbours' prior computes it once."""
+
+    tau_b2: np.ndarray  # (S,) prior variance of the strategy-specific part
+    w: np.ndarray  # (m, S) weight of each strategy's deviation in the shared level
+    w_sum: np.ndarray  # (m, 1)
+    kappa: np.ndarray  # (m, S) share of the rest of a deviation kept by the strategy's own part
+
+
+def shared_weights(own_n: np.ndarray, noise: np.ndarray, lam_b: float) -> SharedWeights:
+    tau_b2 = noise / lam_b
+    w = own_n / (own_n * tau_b2 + noise)
+    kappa = own_n * tau_b2 / (own_n * tau_b2 + noise)
+    return SharedWeights(tau_b2, w, w.sum(axis=1, keepdims=True), kappa)
+
+
+def shared_shift(
+    u: np.ndarray, weighted: np.ndarray, tau_a2: float, weights: SharedWeights
+) -> tuple[np.ndarray, np.ndarray]:
+    """`posterior_shared`'s shift from the deviations `u` and their weighted sum
+    ((weights.w * u).sum(axis=1, keepdims=True)), and the shared level's precision."""
+    precision = 1.0 / tau_a2 + weights.w_sum
+    a_hat = weighted / precision
+    return a_hat + weights.kappa * (u - a_hat), precision
 
 
 def posterior_shared(
@@ -68,16 +96,12 @@ def posterior_shared(
     Own residual on strategy s = a + b_s + noise: `a` is shared across strategies (the learner's
     general level), b_s is specific; their prior variances are noise / lam_a and noise / lam_b.
     """
-    tau_a2 = float(noise.mean()) / lam_a
-    tau_b2 = noise / lam_b
-    u = _deviation(mu, own_n, own_r)
-    w = own_n / (own_n * tau_b2 + noise)
-    precision = 1.0 / tau_a2 + w.sum(axis=1, keepdims=True)
-    a_hat = (w * u).sum(axis=1, keepdims=True) / precision
-    kappa = own_n * tau_b2 / (own_n * tau_b2 + noise)
-    shift = a_hat + kappa * (u - a_hat)
-    var = (1.0 - kappa) ** 2 / precision + tau_b2 * (1.0 - kappa)
-    return shift, var
+    weights = shared_weights(own_n, noise, lam_b)
+    u = deviation(mu, own_n, own_r)
+    weighted = (weights.w * u).sum(axis=1, keepdims=True)
+    shift, precision = shared_shift(u, weighted, float(noise.mean()) / lam_a, weights)
+    kappa = weights.kappa
+    return shift, (1.0 - kappa) ** 2 / precision + weights.tau_b2 * (1.0 - kappa)
 
 
 @dataclass(frozen=True)
@@ -115,7 +139,7 @@ def posterior_cov(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shift and variance (m, S) under a learned covariance, from `gain_cov`'s output for the
     same `own_n` rows (one row, or one per row of `mu`)."""
-    u = _deviation(mu, own_n, own_r)
+    u = deviation(mu, own_n, own_r)
     if g.gain.shape[0] == 1:
         return u[:, g.used[0]] @ g.gain[0].T, np.broadcast_to(g.var, u.shape)
     return np.einsum("psm,pm->ps", g.gain, np.take_along_axis(u, g.used, axis=1)), g.var

@@ -74,6 +74,7 @@ from coach.engine._memory_kernel import (
     support,
 )
 from coach.engine._record import (
+    deviation,
     gain_cov,
     posterior_cov,
     posterior_shared,
@@ -81,6 +82,8 @@ from coach.engine._record import (
     record_covariance,
     record_scale,
     refine_covariance,
+    shared_shift,
+    shared_weights,
 )
 from coach.engine.base import MetaLearner, SnapshotError
 from coach.engine.log import LogError, SessionLog
@@ -489,6 +492,9 @@ class MemoryMetaLearner(MetaLearner):
         grid_own = SHRINK_GRID if level.k > 0 else (OFF,)
         grid_cov = COV_GRID if level.k > 0 else ()
         gains = [(c, gain_cov(own_n, self.noise_var_, c * self.record_cov_)) for c in grid_cov]
+        # What the shared-level prior takes from the own record alone, once for every candidate.
+        shared = [shared_weights(own_n, self.noise_var_, lam_b) for lam_b in grid_own]
+        tau_a2 = [float(self.noise_var_.mean()) / lam_a for lam_a in grid_own]
         # Each candidate for the neighbours' mean: (its held-out means, lam_nb, keep, choice
         # weight, kernel).
         candidates = [
@@ -501,9 +507,11 @@ class MemoryMetaLearner(MetaLearner):
         for mu, lam_nb, keep, choice, kernel in candidates:
             here = (np.inf, _UNCHOSEN)
             pred = mu
-            for lam_a in grid_own:
-                for lam_b in grid_own:
-                    shift, _ = posterior_shared(mu, own_n, own_r, self.noise_var_, lam_a, lam_b)
+            u = deviation(mu, own_n, own_r)
+            weighted = [(weights.w * u).sum(axis=1, keepdims=True) for weights in shared]
+            for lam_a, a2 in zip(grid_own, tau_a2, strict=True):
+                for lam_b, weights, wu in zip(grid_own, shared, weighted, strict=True):
+                    shift, _ = shared_shift(u, wu, a2, weights)
                     if (err := sse(mu + shift)) < here[0]:
                         here = (err, LevelParams(lam_nb, lam_a, lam_b, 0.0, 0.0, keep, choice, kernel))
                         pred = mu + shift
