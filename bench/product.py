@@ -24,8 +24,9 @@ Two phases: cold start (new learners before any snapshot: the evidence path), th
 after the first retrain on a training cohort entered the same way. Regret is in true-mean
 points against the person's best strategy; beside the shown strategy's stands the engine-level
 choice for the same learner and situation (the model learner's top prediction, no exploration).
-Celery is not involved: the services' enqueue calls are replaced by direct calls, as the
-worker's own code path is measured, not its transport.
+Celery is not involved: the services' enqueue calls do nothing, and the refresh whose card is
+read at a measured point is called directly, as the worker's own code path is measured, not its
+transport. The product's clock is a fixed one (`Clock`), so runs repeat.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import json
 import os
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +85,7 @@ def run(
         mock.patch("learners.tasks.recommendation_refresh_task.delay"),
         mock.patch("learners.tasks.recommendation_catch_up_task.delay"),
         mock.patch("learners.tasks.engine_run_execute_task.delay"),
+        mock.patch("django.utils.timezone.now", Clock()),
     ]
     for patch in queued:
         patch.start()
@@ -109,6 +112,21 @@ def run(
         "cold": cold,
         "engine": engine,
     }
+
+
+class Clock:
+    """The product's clock during the run: it starts at `START` and moves a millisecond each time
+    it is read. A recommendation's draws are seeded by its record's last change (`updated_at`),
+    so with the wall clock two runs would explore differently; with this one they repeat."""
+
+    START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def __call__(self) -> datetime:
+        self.reads += 1
+        return self.START + timedelta(milliseconds=self.reads)
 
 
 class World:
@@ -148,8 +166,6 @@ class World:
         return round(float(np.clip(person["mean"][s] + self.rng.normal(0, NOISE_SD), 0, 100)))
 
     def log(self, person: dict[str, Any], s: int, score: int | None = None, task_kind: str = "") -> int:
-        from datetime import timedelta
-
         from django.utils import timezone
 
         from learners.models import TaskKind

@@ -301,3 +301,19 @@ def test_introprog_in_worker_processes_gives_the_figures_of_a_run_in_one(course:
     for name in factories:
         for key in ("auc", "log_loss", "bucket_auc", "best_other_auc_diff"):
             assert pooled["learners"][name][key] == alone["learners"][name][key], (name, key)
+
+
+@pytest.mark.slow
+def test_the_product_path_repeats(tmp_path: Path) -> None:
+    """Its clock is fixed: the product seeds a recommendation's draws with its record's last
+    change, so under the wall clock two runs explored differently."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    outs = [tmp_path / f"product{i}.json" for i in range(2)]
+    for out in outs:
+        command = [sys.executable, "-m", "bench.product", "--quick", "--out", str(out)]
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert outs[0].read_text() == outs[1].read_text()
