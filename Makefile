@@ -14,9 +14,14 @@ help:
 	@echo "make test     set up and run linters and the whole test suite"
 	@echo "make bench    measure the engine, the product pages and the load, and print the figures"
 
+# A new venv's pip is the one Python shipped (23.2 with 3.11.7), which in hash-checking mode
+# refuses a dependency asked for with extras once the index holds a newer release than the pin
+# (pip-audit's CacheControl[filecache]); the pinned pip, checked by its hashes, goes in first.
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Metacoach needs Python 3.11, found " + sys.version.split()[0]'
 	$(PYTHON) -m venv $(VENV)
+	awk '/^pip==/ {p = 1} p {print} p && !/\\$$/ {exit}' requirements.txt > $(VENV)/pip.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(VENV)/pip.txt
 
 # Every package, pip itself included, is pinned with its hashes: pip refuses a file that differs.
 $(VENV)/.runtime: requirements.txt | $(BIN)/python
