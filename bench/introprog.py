@@ -345,11 +345,13 @@ def submit(
     pybkt: bool = True,
     path: Path | None = None,
     executor: Executor | None = None,
+    combination_executor: Executor | None = None,
 ) -> Callable[[], dict[str, Any]]:
     """`run`'s work handed to `executor` (or done now): each learner's fit and predictions and
     pyBKT are jobs of their own, queued at once. Returns what waits for them and gives `run`'s
-    result; it queues the combination's job once its bases are done (they reach it saved,
-    `to_bytes`)."""
+    result; it hands the combination's job to `combination_executor` (default `executor`) once
+    its bases are done (they reach it saved, `to_bytes`): a queue of its own, so it need not
+    wait behind jobs queued after the bases."""
     attempts = load(path or DATA)
     train_mask, test_mask = split(attempts, seed=seed, max_learners=max_learners)
     train, test = attempts.take(train_mask), attempts.take(test_mask)
@@ -376,7 +378,8 @@ def submit(
         for name, job in bases.items():
             out["learners"][name], predictions[name], parts[name], saved[name] = job.result()
         if COMBINED in factories:
-            combined = queue(_combined_job, factories[COMBINED], train, test, saved, parts).result()
+            after = combination_executor.submit if combination_executor is not None else queue
+            combined = after(_combined_job, factories[COMBINED], train, test, saved, parts).result()
             out["learners"][COMBINED], predictions[COMBINED] = combined
         for name, paired in best_other_auc(test, predictions, seed=seed).items():
             out["learners"][name] |= paired

@@ -11,8 +11,8 @@ under 50 simulated learners for five minutes; it writes <out>/load.json. `--quic
 sizes to check the pipeline in CI, without the pages or the load; its numbers are not meaningful.
 
 Speed runs first and alone, as its timings are targets. Then the simulated populations (a job
-each) and IntroProg (a job per learner and one for pyBKT; the combination's once its bases are
-done) run side by side in `--jobs` single-threaded worker processes (one per core by default), so
+each) and IntroProg (a job per learner and one for pyBKT; the combination's, once its bases are
+done, in a process of its own) run side by side in `--jobs` single-threaded worker processes (one per core by default), so
 their own fit and predict times are taken beside one another, and beside the product path's
 process. The off-policy evaluation (bench/policy_eval.py) and the closed loop
 (bench/closed_loop.py: new learners follow each policy for a term) are two more jobs of that pool.
@@ -197,7 +197,10 @@ def run(
     product_job = beside.submit(_timed, partial(_product_path, quick=quick, seed=seed))
     # Spawned, not forked: a fork copies the BLAS thread pool the speed part has started.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread) as pool:
+    # IntroProg's combination waits for its bases, by which time the pool's queue holds every
+    # population: it runs in a process of its own rather than last and alone.
+    aside = ProcessPoolExecutor(1, mp_context=context, initializer=_one_thread)
+    with aside, ProcessPoolExecutor(jobs, mp_context=context, initializer=_one_thread) as pool:
         # IntroProg's jobs first: its learners' fits are the longest jobs of the pool.
         introprog_queued = partial(
             introprog.submit,
@@ -206,6 +209,7 @@ def run(
             pybkt=pybkt,
             path=introprog_data,
             executor=pool,
+            combination_executor=aside,
             **sizes["introprog"],
         )
         introprog_job = beside.submit(_queue(introprog_queued))
