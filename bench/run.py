@@ -12,9 +12,9 @@ sizes to check the pipeline in CI, without the pages or the load; its numbers ar
 
 Speed runs first and alone, as its timings are targets. Then the simulated populations (a job
 each) and IntroProg (a job per learner and one for pyBKT; the combination's, once its bases are
-done, in a process of its own) run side by side in `--jobs` single-threaded worker processes (one per core by default), so
-their own fit and predict times are taken beside one another, and beside the product path's
-process. The off-policy evaluation (bench/policy_eval.py) and the closed loop
+done, in a process of its own) run side by side in `--jobs` single-threaded worker processes
+(one per core by default), so their own fit and predict times are taken beside one another, and
+beside the product path's process. The off-policy evaluation (bench/policy_eval.py) and the closed loop
 (bench/closed_loop.py: new learners follow each policy for a term) are two more jobs of that pool.
 """
 
