@@ -329,8 +329,17 @@ class MemoryMetaLearner(MetaLearner):
             kernels = (
                 [(c, w, self._held_out_kernel(ids, k, c, w, data)) for c, w in KERNEL_GRID] if k > 0 else []
             )
-            level_params, mean = self._calibrate(
-                level, pick, prior, own_n[pick], own_r[pick], later_ss[pick], kernels
+            nb_n, nb_r, _ = self._neighbour_sums(level, keys[pick], exclude=pick)
+            level_params, mean = calibrate(
+                k,
+                (nb_n, nb_r),
+                (later_n[pick], later_r[pick], later_ss[pick]),
+                prior,
+                own_n[pick],
+                own_r[pick],
+                self.noise_var_,
+                self.record_cov_,
+                kernels,
             )
             params.append(level_params)
             chain.store(len(self.levels_) - 1, ids, mean)
@@ -435,22 +444,6 @@ class MemoryMetaLearner(MetaLearner):
         order = np.argsort(nb == exclude[:, None], axis=1, kind="stable")
         nb = np.take_along_axis(nb, order, axis=1)[:, :K]
         return level.count[nb].sum(axis=1), level.total[nb].sum(axis=1), nb
-
-    def _calibrate(
-        self,
-        level: Level,
-        pick: np.ndarray,
-        prior: np.ndarray,
-        own_n: np.ndarray,
-        own_r: np.ndarray,
-        later_ss: np.ndarray,
-        kernels: Sequence[tuple[float, float, np.ndarray]] = (),
-    ) -> tuple[LevelParams, np.ndarray]:
-        """`calibrate` this level on the held-out learners `pick`, against their neighbours."""
-        nb_n, nb_r, _ = self._neighbour_sums(level, level.keys[pick], exclude=pick)
-        later = (level.count[pick], level.total[pick], later_ss)
-        noise, cov = self.noise_var_, self.record_cov_
-        return calibrate(level.k, (nb_n, nb_r), later, prior, own_n, own_r, noise, cov, kernels)
 
     def _own_posterior(
         self, mu: np.ndarray, own_n: np.ndarray, own_r: np.ndarray, params: LevelParams
