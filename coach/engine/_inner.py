@@ -8,16 +8,21 @@ predictor x_j . theta[b, s] and the quasi-binomial loss -y log p - (1 - y) log(1
 One inner step, from theta_0 = init:
 
     g_t = sum_j w_j (p_j - y_j) x_j                      (into block s_j)
-    u_t = D * (A g_t + theta_t - init)
+    u_t = P * (A g_t + theta_t - init)
     theta_{t+1} = theta_t - eta_t u_t
 
 A is the learned step matrix: dense S x S on the intercepts (a step on one strategy moves its
 relatives), a diagonal on the slopes (Meta-SGD's per-parameter step sizes). Its inverse is the
 proximal pull toward `init`, so the steps descend the MAP objective of a Gaussian prior with
-covariance A. D = 1 / (1 + diag(A) * h), h = sum_j w_j x_j^2 / 4 an upper bound of the
-curvature, damps the step where a learner has many sessions, so it is stable for 1 session and
-for 100. w_j = exp(-decay * age_j), age_j the number of the learner's sessions after j. The
-reverse pass differentiates the outer loss through every step, D and w included.
+covariance A. P preconditions the step by h = sum_j w_j x_j^2 / 4, an upper bound of the
+curvature, so it is stable for 1 session and for 100: on the intercepts P = (I + A diag(h))^{-1},
+one S x S matrix per learner, with which a step of length 1 minimises the objective's quadratic
+bound in the intercepts exactly, however strongly A couples the strategies; on the slopes, whose
+A is diagonal, it is the diagonal D = 1 / (1 + diag(A) * h). A diagonal damping on coupled
+intercepts too (P's diagonal alone) held the learned step lengths near 0.4, and four steps then
+stopped well short of the mode once a learner had ten sessions or more. w_j = exp(-decay *
+age_j), age_j the number of the learner's sessions after j. The reverse pass differentiates the
+outer loss through every step, P and w included.
 """
 
 from __future__ import annotations
@@ -83,6 +88,9 @@ class Meta:
     a_slope: np.ndarray  # (S, D1 - 1) step sizes on the slopes
     eta: np.ndarray  # (T,) step lengths
     decay: float  # per session of age
+    # False: the intercepts' step is damped by P's diagonal alone, as learners saved before the
+    # coupled step were meta-trained; they predict as they did (meta-training is coupled).
+    coupled: bool = True
 
     def diag(self) -> np.ndarray:
         """diag(A) as an (S, D1) array."""
@@ -103,7 +111,8 @@ class Trace:
     thetas: list[np.ndarray]
     probs: list[np.ndarray]
     grads: list[np.ndarray]
-    damp: np.ndarray  # D (B, S, D1)
+    damp: np.ndarray  # D (B, S, D1); coupled, its intercept column is unused
+    coupling: np.ndarray  # (B, S, S) the intercepts' step, see `_coupling`
     curvature: np.ndarray  # h (B, S, D1)
     weights: np.ndarray  # w (n,)
     age: np.ndarray  # (n,)
@@ -115,16 +124,35 @@ def adapt(meta: Meta, rows: Rows, age: np.ndarray, n_learners: int) -> tuple[np.
     w = np.exp(-meta.decay * age)
     h = rows.scatter(w[:, None] * rows.x**2).reshape(shape) * 0.25
     damp = 1.0 / (1.0 + meta.diag()[None] * h)
+    if meta.coupled:
+        coupling = _coupling(meta.a_int, h[:, :, 0])
+    else:
+        coupling = damp[:, :, 0, None] * np.eye(meta.a_int.shape[0])
     theta = np.broadcast_to(meta.init, shape).copy()
-    trace = Trace([], [], [], damp, h, w, age)
+    trace = Trace([], [], [], damp, coupling, h, w, age)
     for eta in meta.eta:
         p = sigmoid(rows.eta(theta))
         g = rows.blocks(w * (p - rows.y), shape)
         trace.thetas.append(theta)
         trace.probs.append(p)
         trace.grads.append(g)
-        theta = theta - eta * damp * (meta.apply(g) + theta - meta.init)
+        theta = theta - eta * _precondition(damp, coupling, meta.apply(g) + theta - meta.init)
     return theta, trace
+
+
+def _coupling(a_int: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """(I + A diag(h_b))^{-1} (B, S, S) on each learner's intercepts: the slopes held, the step
+    that minimises the proximal objective's quadratic bound exactly, strategies' coupling through
+    A included."""
+    eye = np.eye(a_int.shape[0])
+    return np.linalg.inv(eye + a_int[None] * h[:, None, :])
+
+
+def _precondition(damp: np.ndarray, coupling: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """The step direction: `coupling` on the intercepts, the diagonal `damp` on the slopes."""
+    out = damp * q
+    out[:, :, 0] = np.einsum("bij,bj->bi", coupling, q[:, :, 0])
+    return out
 
 
 @dataclass(frozen=True)
@@ -149,25 +177,32 @@ def outer_loss(theta: np.ndarray, rows: Rows, row_weight: np.ndarray) -> tuple[f
 def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
     """Gradient of the outer loss with respect to the meta-parameters, given v = its gradient
     with respect to theta_T, by reverse steps through `adapt`."""
+    if not meta.coupled:
+        raise ValueError("meta-training takes the coupled step")
     shape = v.shape
     d_init = np.zeros(shape[1:])
     d_a_int = np.zeros_like(meta.a_int)
     d_a_slope = np.zeros_like(meta.a_slope)
-    d_diag = np.zeros(shape[1:])  # through D
+    d_diag = np.zeros(shape[1:])  # through D (slopes)
     d_eta = np.zeros_like(meta.eta)
     d_decay = 0.0
     d_h = np.zeros(shape)  # d loss / d h, through D
-    damp, w, age = trace.damp, trace.weights, trace.age
+    damp, coupling, w, age = trace.damp, trace.coupling, trace.weights, trace.age
     a_diag = meta.diag()[None]
+    d_coupled = np.zeros((shape[0], shape[1], shape[1]))  # d loss / d (I + A diag(h))
     for t in range(len(meta.eta) - 1, -1, -1):
         eta, theta, p, g = meta.eta[t], trace.thetas[t], trace.probs[t], trace.grads[t]
         q = meta.apply(g) + theta - meta.init
-        d_eta[t] = -float(np.sum(v * damp * q))
-        # theta_{t+1} = theta_t - eta D (A g + theta_t - init)
-        dv = -eta * v * damp  # d loss / d q
-        dd = -eta * v * q  # d loss / d D
-        d_diag += np.sum(dd * (-trace.curvature * damp**2), axis=0)
-        d_h += dd * (-a_diag * damp**2)
+        u = _precondition(damp, coupling, q)
+        d_eta[t] = -float(np.sum(v * u))
+        # theta_{t+1} = theta_t - eta P q, P the coupling on intercepts and D on slopes
+        du = -eta * v
+        dv = du * damp  # d loss / d q
+        dv[:, :, 0] = np.einsum("bji,bj->bi", coupling, du[:, :, 0])
+        d_coupled -= np.einsum("bi,bj->bij", dv[:, :, 0], u[:, :, 0])
+        dd = (du * q)[:, :, 1:]  # d loss / d D, slopes
+        d_diag[:, 1:] += np.sum(dd * (-trace.curvature[:, :, 1:] * damp[:, :, 1:] ** 2), axis=0)
+        d_h[:, :, 1:] += dd * (-a_diag[:, :, 1:] * damp[:, :, 1:] ** 2)
         d_a_int += np.einsum("bi,bj->ij", g[:, :, 0], dv[:, :, 0])
         d_a_slope += np.sum(dv[:, :, 1:] * g[:, :, 1:], axis=0)
         d_init -= np.sum(dv, axis=0)
@@ -176,10 +211,13 @@ def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
         proj = np.einsum("nd,nd->n", rows.x, ag[rows.b, rows.s])
         d_decay += float(np.sum(proj * (p - rows.y) * w * -age))
         v = v + dv + rows.blocks(w * p * (1.0 - p) * proj, shape)
+    # I + A diag(h): through A and through the intercepts' h
+    h_int = trace.curvature[:, :, 0]
+    d_a_int += np.einsum("bij,bj->ij", d_coupled, h_int)
+    d_h[:, :, 0] += np.einsum("bij,ij->bj", d_coupled, meta.a_int)
     d_init += np.sum(v, axis=0)
     # h = sum_j w_j x_j^2 / 4
     d_hrow = 0.25 * np.einsum("nd,nd->n", rows.x**2, d_h[rows.b, rows.s])
     d_decay += float(np.sum(d_hrow * w * -age))
-    d_a_int[np.diag_indices_from(d_a_int)] += d_diag[:, 0]
     d_a_slope += d_diag[:, 1:]
     return MetaGrad(d_init, d_a_int, d_a_slope, d_eta, d_decay)

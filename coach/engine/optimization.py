@@ -7,7 +7,10 @@ The model: logit(expected outcome) = x . theta[strategy], x = 1 and the standard
 learner builds it). Every learner has their own theta, intercepts and context slopes per
 strategy; `predict` adapts it to their history by `n_steps` steps (see `coach.engine._inner`):
 
-    theta_{t+1} = theta_t - eta_t * D * (A grad L_w(theta_t) + theta_t - theta_init)
+    theta_{t+1} = theta_t - eta_t * P * (A grad L_w(theta_t) + theta_t - theta_init)
+
+P preconditions each step by the learner's curvature bound, exactly in the strategies' coupling
+on the intercepts, so a few steps reach close to the mode of the objective A^{-1} defines.
 
 Meta-learned across training learners by a genuine inner/outer loop: a task is one training
 learner cut at a random k (log-uniform in 0..n-1); the inner steps run on their first k sessions,
@@ -23,13 +26,12 @@ gradient, through every step, updates by Adam
   - decay: session j of the history enters the inner loss with weight exp(-decay * age_j),
     age_j the number of the learner's sessions since. Learners change as they learn; when
     their later sessions are better told by their recent ones, the outer loss pulls decay up
-    and older sessions weigh less (through the gradient and the damping D alike). On learners
-    whose offsets do not change it stays near 0 (about 0.004 per session); when they follow a
-    random walk it rises (about 0.1), and later sessions are then predicted better than by the
-    model learner, which weighs every session alike (3% less squared error on sessions 21-30
-    from the first 20, four strategies, offsets an AR(1) walk of 0.3 per session). On the simulated population
-    (`coach.engine.simulate`, stationary) it settles near 0.05: there it tempers the few steps
-    on long histories rather than tracking change.
+    and older sessions weigh less (through the gradient and the preconditioner P alike). On
+    learners whose offsets do not change it stays near 0 (about 0.004 per session); when they
+    follow a random walk it rises (about 0.1), and later sessions are then predicted better than
+    by the model learner (5% less squared error on sessions 21-30 from the first 20, four
+    strategies, offsets an AR(1) walk of 0.3 per session). On the simulated population
+    (`coach.engine.simulate`, stationary) it settles near 0.015.
 
 What it learns that the model learner does not: per-learner context slopes (a learner for whom
 a strategy works on easy material and not on hard), the weighting of old against recent
@@ -75,6 +77,8 @@ _AVERAGE_FROM = 0.5
 _CALIBRATION_CHUNK = 256  # learners per batched Laplace inverse while calibrating
 # History lengths at which the interval is calibrated; a length between two uses the shorter's.
 _CALIBRATION_CUTS = (0, 1, 2, 3, 5, 8, 13, 21, 34)
+# 2: the intercepts' step coupled through A (`coach.engine._inner`); a state without it is 1.
+_STEP_VERSION = 2
 _CALIBRATION_MIN_ROWS = 200  # later sessions below which a length keeps the previous scale
 
 
@@ -88,9 +92,9 @@ class OptimizationMetaLearner(MetaLearner):
     n_meta_steps : outer (Adam) steps of meta-training. The defaults, 4 and 600, were chosen on
         a draw of the simulated population the bench does not score (seed 1; 2,000 training
         learners; iterates averaged), regret ratio above the model learner's over k = 0-20:
-        0.027-0.096 with 4 and 300; 0.015-0.076 and 0.002-0.059 with 4 and 600 (two random
-        states); 0.003-0.061 over three with 8 and 1,000, which costs 2.5 times as much (about
-        20 s, whatever the number of training learners) and doubled the bench's time.
+        0.002-0.031 with 4 and 600; 0.002-0.033 with 8, at 1.7 times the fit time. With a
+        diagonal step on the intercepts, more steps had paid: 0.002-0.059 with 4, 0.001-0.037
+        with 16.
     batch_size : training learners (tasks) per outer step.
     learning_rate : Adam's step size.
     calibration_share : share of training learners held out to calibrate `std`.
@@ -249,6 +253,7 @@ class OptimizationMetaLearner(MetaLearner):
         self.step_lengths_ = meta.eta
         self.decay_ = float(meta.decay)
         self.prior_precision_ = np.linalg.inv(meta.a_int)  # of the intercepts
+        self.step_version_ = _STEP_VERSION
 
     def _calibrate(self, tasks: _Tasks, held: np.ndarray) -> None:
         """Noise, Laplace scale and an interval scale per history length, from held-out
@@ -337,7 +342,14 @@ class OptimizationMetaLearner(MetaLearner):
 
     # Helpers -----------------------------------------------------------------------------------
     def _meta(self) -> Meta:
-        return Meta(self.init_, self.step_intercepts_, self.step_slopes_, self.step_lengths_, self.decay_)
+        return Meta(
+            self.init_,
+            self.step_intercepts_,
+            self.step_slopes_,
+            self.step_lengths_,
+            self.decay_,
+            coupled=self.step_version_ >= 2,
+        )
 
     def _centred(self, context: np.ndarray) -> np.ndarray:
         return _history.centred(context, self.history_columns, self.history_center_)
@@ -364,13 +376,17 @@ class OptimizationMetaLearner(MetaLearner):
     _SCALARS: ClassVar[tuple[str, ...]] = ("decay", "noise", "laplace_scale")
 
     def _get_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"n_features_in": int(self.n_features_in_)}
+        state: dict[str, Any] = {
+            "n_features_in": int(self.n_features_in_),
+            "step_version": self.step_version_,
+        }
         state.update({key: np.asarray(getattr(self, key + "_")) for key in self._ARRAYS})
         state.update({key: float(getattr(self, key + "_")) for key in self._SCALARS})
         return state
 
     def _set_state(self, state: dict[str, Any]) -> None:
         self.n_features_in_ = int(state["n_features_in"])
+        self.step_version_ = int(state.get("step_version", 1))
         for key in self._ARRAYS:
             setattr(self, key + "_", np.asarray(state[key], dtype=np.float64))
         for key in ("history_center", "history_shrink", "interval_scale"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 
 import numpy as np
 import pytest
@@ -64,6 +66,43 @@ def test_save_load_round_trip_predicts_the_same(sim: tuple[SessionLog, Optimizat
         learner.predict(history, log.context[:4]), loaded.predict(history, log.context[:4]), strict=True
     ):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_state_saved_before_the_coupled_step_predicts_with_the_diagonal_step(
+    sim: tuple[SessionLog, OptimizationMetaLearner],
+) -> None:
+    # An install's snapshot from before the intercepts' step was coupled: no step_version. Its
+    # meta-parameters were learned for the diagonal step, so it keeps taking that one.
+    log, learner = sim
+    data = np.load(io.BytesIO(learner.to_bytes()), allow_pickle=False)
+    header = json.loads(bytes(data["__header__"]).decode())
+    del header["scalars"]["step_version"]
+    arrays = {key: data[key] for key in data.files}
+    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    loaded = MetaLearner.from_bytes(buffer.getvalue())
+    assert isinstance(loaded, OptimizationMetaLearner)
+    assert learner._meta().coupled and not loaded._meta().coupled
+    history = first_sessions(log, 5, 6)
+    old, new = loaded.predict(history, log.context[:4]), learner.predict(history, log.context[:4])
+    assert not np.allclose(old[0], new[0])
+    # And that step is the diagonal one, written out: theta -= eta D (A g + theta - init) with
+    # D = 1 / (1 + diag(A) h), on any sessions.
+    meta = loaded._meta()
+    rng = np.random.default_rng(3)
+    n, (s_, d1) = 12, meta.init.shape
+    x = np.c_[np.ones(n), rng.normal(size=(n, d1 - 1))]
+    rows = Rows.make(np.zeros(n, dtype=np.int64), rng.integers(0, s_, n), x, rng.random(n), 1, s_)
+    age = n - 1.0 - np.arange(n)
+    w = np.exp(-meta.decay * age)
+    damp = 1.0 / (1.0 + meta.diag()[None] * rows.scatter(w[:, None] * x**2).reshape(1, s_, d1) * 0.25)
+    theta = meta.init[None].copy()
+    for eta in meta.eta:
+        p = 1.0 / (1.0 + np.exp(-rows.eta(theta)))
+        g = rows.blocks(w * (p - rows.y), theta.shape)
+        theta = theta - eta * damp * (meta.apply(g) + theta - meta.init)
+    np.testing.assert_allclose(adapt(meta, rows, age, 1)[0], theta, atol=1e-12)
 
 
 def test_same_random_state_same_fit() -> None:
@@ -179,6 +218,25 @@ def test_meta_gradient_matches_finite_differences() -> None:
         loss(dataclasses.replace(meta, decay=0.2 + eps)) - loss(dataclasses.replace(meta, decay=0.2 - eps))
     ) / (2 * eps)
     assert grad.decay == pytest.approx(numeric, abs=1e-6)
+
+
+def test_steps_of_length_one_reach_the_mode_however_coupled_the_strategies() -> None:
+    # Each step minimises the objective's quadratic bound in the intercepts: with strongly
+    # coupled intercepts too, steps of length 1 descend to where the MAP objective's gradient
+    # vanishes.
+    rng = np.random.default_rng(4)
+    s_, d1, n = 5, 2, 40
+    a_int = 4.0 * (0.9 * np.ones((s_, s_)) + 0.1 * np.eye(s_))
+    x = np.c_[np.ones(n), rng.normal(size=n)]
+    rows = Rows.make(np.zeros(n, dtype=np.int64), rng.integers(0, s_, n), x, rng.random(n), 1, s_)
+    init = rng.normal(size=(s_, d1))
+    meta = Meta(init, a_int, np.full((s_, 1), 0.5), np.ones(30), 0.0)
+    theta, _ = adapt(meta, rows, np.zeros(n), 1)
+    p = 1.0 / (1.0 + np.exp(-rows.eta(theta)))
+    gradient = meta.apply(rows.blocks(p - rows.y, theta.shape)) + theta - init
+    assert np.abs(gradient).max() < 1e-6
+    diagonal, _ = adapt(dataclasses.replace(meta, coupled=False), rows, np.zeros(n), 1)
+    assert np.abs(diagonal - theta).max() > 1e-3
 
 
 # What it learns -----------------------------------------------------------------------------------
