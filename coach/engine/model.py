@@ -9,9 +9,10 @@ link(expected outcome) = population(strategy, context) + theta[learner, strategy
   `prior_weight` pseudo-sessions, so a strategy the population has barely tried starts from
   the evidence.
 - theta: per-learner offsets, one per strategy, with prior N(0, G). G is estimated across
-  training learners by EM, alternating with the population fit, and shrunk toward "learner
-  intercept + independent per-strategy deviations". Its off-diagonal part is what lets a few
-  sessions with one strategy say something about the others.
+  training learners by EM, alternating with the population fit (`coach.engine._model_em`),
+  and shrunk toward "learner intercept + independent per-strategy deviations". Its
+  off-diagonal part is what lets a few sessions with one strategy say something about the
+  others.
 - a new learner's posterior over theta is Gaussian given the history (identity link: exact and
   depending only on per-strategy counts and residual sums; logit link: Laplace approximation).
 - drift: theta may wander between a learner's sessions, a random walk with step covariance
@@ -54,16 +55,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from coach.engine import _drift, _history, _mixed
+from coach.engine import _drift, _history, _mixed, _model_em
 from coach.engine._mixed import IDENTITY, LOGIT, Layout
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog, check_context
 from coach.engine.stats import column_moments
 
 _LINKS = ("auto", IDENTITY, LOGIT)
-_NOISE_PRIOR = 20.0  # pseudo-sessions pulling a strategy's noise variance toward the pooled one
-_EM_STEPS = 10  # EM steps for G per population fit
-_EM_TOL = 1e-4  # relative change of G below which EM stops early
 _HELD_OUT = 0.2  # share of training learners on which the drift rate is chosen
 # Training learners sampled to choose the drift rate: enough to fit G and the population well,
 # and on a large population the choice costs a fraction of the fit rather than doubling it.
@@ -160,12 +158,12 @@ class ModelMetaLearner(MetaLearner):
         key = learner * s + strategy
         counts = np.bincount(key, minlength=(learner.max() + 1) * s).reshape(-1, s)
         beta0, penalty = self._population_prior(y, gain)
-        state = _FitState(beta=beta0.copy(), theta=np.zeros(counts.shape), counts=counts)
-        self._initial_variance(state, y)
+        spec = _model_em.Spec(self._layout, self.link_, self.binary_)
+        state = _model_em.initial_state(spec, beta0, counts, y)
         for i in range(int(self.n_iter)):
             last = i == int(self.n_iter) - 1
-            self._alternate(state, bounds, strategy, z, y, key, beta0, penalty, last)
-        self._finish(state, y)
+            _model_em.alternate(spec, state, bounds, strategy, z, y, key, beta0, penalty, last)
+        self._finish(state)
         if self.drift == "auto":
             self.drift_, self.drift_scores_ = self._learn_drift(log)
         else:
@@ -188,95 +186,7 @@ class ModelMetaLearner(MetaLearner):
             inner.re_cov_, held_log.learner, held_log.strategy, fixed, held_log.outcome, inner._noise()
         )
 
-    def _alternate(
-        self,
-        st: _FitState,
-        bounds: np.ndarray,
-        strategy: np.ndarray,
-        z: np.ndarray,
-        y: np.ndarray,
-        key: np.ndarray,
-        beta0: np.ndarray,
-        penalty: np.ndarray,
-        last: bool,
-    ) -> None:
-        """One population fit given the learners' offsets, then EM steps for G (and noise).
-
-        Both start from the previous alternation, so a few Newton steps each suffice until the
-        last, which runs the population fit to convergence."""
-        layout = self._layout
-        offset = st.theta.ravel()[key]
-        # Penalties are in pseudo-sessions, so they scale with what one session is worth.
-        st.beta, st.inv_hess = _mixed.fit_population(
-            layout,
-            bounds,
-            z,
-            y,
-            offset,
-            penalty / st.dispersion,
-            beta0,
-            st.beta,
-            self.link_,
-            max_iter=25 if last else 3,
-            dispersion=st.dispersion,
-        )
-        fixed = layout.linear(st.beta, strategy, z)
-        if self.link_ == LOGIT:
-            for _ in range(_EM_STEPS):
-                if not self._em_step_logit(st, key, fixed, y):
-                    break
-            return
-        sums = np.bincount(key, weights=y - fixed, minlength=st.theta.size).reshape(st.theta.shape)
-        for _ in range(_EM_STEPS):
-            if not self._em_step_gaussian(st, sums, key, strategy, y - fixed):
-                break
-
-    def _em_step_logit(self, st: _FitState, key: np.ndarray, fixed: np.ndarray, y: np.ndarray) -> bool:
-        """One EM step for G (and the dispersion of scores) with Laplace posteriors; False once G
-        has settled."""
-        prec = np.linalg.inv(st.cov)
-        st.theta, var, total = _mixed.posterior_logit_warm(
-            prec, key, fixed, y, st.theta, dispersion=st.dispersion
-        )
-        if not self.binary_:
-            st.dispersion = _dispersion(y, fixed + st.theta.ravel()[key], var.ravel()[key])
-        cov = _mixed.update_covariance(st.theta, total, n_prior=float(self.n_strategies) + 2.0)
-        change = float(np.max(np.abs(cov - st.cov))) / max(float(np.max(np.diag(cov))), 1e-12)
-        st.cov = cov
-        return change > _EM_TOL
-
-    def _em_step_gaussian(
-        self, st: _FitState, sums: np.ndarray, key: np.ndarray, strategy: np.ndarray, resid: np.ndarray
-    ) -> bool:
-        """One EM step for G and the noise given the population part; False once G has settled.
-
-        EM for variance components moves slowly where strategies are rarely tried together, so
-        it runs several steps per population fit; each costs one batched S x S inverse."""
-        prec = np.linalg.inv(st.cov)
-        st.theta, var, total = _mixed.posterior_gaussian(prec, st.counts, sums, st.noise[None, :])
-        sq = (resid - st.theta.ravel()[key]) ** 2 + var.ravel()[key]
-        n_s = np.bincount(strategy, minlength=st.noise.size)
-        pooled = sq.mean()
-        per = np.bincount(strategy, weights=sq, minlength=st.noise.size)
-        st.noise = (per + _NOISE_PRIOR * pooled) / (n_s + _NOISE_PRIOR)
-        cov = _mixed.update_covariance(st.theta, total, n_prior=float(self.n_strategies) + 2.0)
-        change = float(np.max(np.abs(cov - st.cov))) / max(float(np.max(np.diag(cov))), 1e-12)
-        st.cov = cov
-        return change > _EM_TOL
-
-    def _initial_variance(self, st: _FitState, y: np.ndarray) -> None:
-        s = int(self.n_strategies)
-        shape = 0.5 * (np.eye(s) + np.ones((s, s)))
-        if self.link_ == LOGIT:
-            st.cov, st.noise = 0.5 * shape, np.full(s, np.pi**2 / 3.0)
-            if not self.binary_:
-                # Everything a learner-free fit leaves unexplained: too much, and EM lowers it.
-                st.dispersion = _dispersion(y, np.full_like(y, _logit(float(y.mean()))), np.zeros_like(y))
-        else:
-            v = max(float(y.var()), 1e-8)
-            st.cov, st.noise = 0.25 * v * shape, np.full(s, 0.5 * v)
-
-    def _finish(self, st: _FitState, y: np.ndarray) -> None:
+    def _finish(self, st: _model_em.FitState) -> None:
         """Fitted attributes, with the coefficient covariance inflated for clustered sessions."""
         self.coef_ = st.beta
         self.dispersion_ = float(st.dispersion)
@@ -304,7 +214,7 @@ class ModelMetaLearner(MetaLearner):
             # outcomes agree.
             q = min(max(ybar, 0.05), 0.95)
             unit = q * (1.0 - q)
-            target = _logit(ybar) + gain / unit
+            target = _model_em.logit(ybar) + gain / unit
         else:
             unit, target = 1.0, ybar + gain
         beta0 = np.zeros(layout.size)
@@ -530,19 +440,6 @@ class Belief(NamedTuple):
     n_sessions: int
 
 
-class _FitState:
-    """What the alternating fit carries between steps."""
-
-    def __init__(self, beta: np.ndarray, theta: np.ndarray, counts: np.ndarray) -> None:
-        self.beta = beta
-        self.theta = theta
-        self.counts = counts
-        self.inv_hess = np.zeros((beta.size, beta.size))
-        self.cov = np.eye(theta.shape[1])
-        self.noise = np.ones(theta.shape[1])
-        self.dispersion = 1.0
-
-
 _ORDER_CHUNK = 100_000  # rows copied at a time by _rows_in_order
 
 
@@ -555,16 +452,3 @@ def _rows_in_order(context: np.ndarray, means: np.ndarray, order: np.ndarray) ->
         out[lo : lo + rows.shape[0], :d] = context[rows]
         out[lo : lo + rows.shape[0], d:] = means[rows]
     return out
-
-
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-3), 1.0 - 1e-3)
-    return float(np.log(p / (1.0 - p)))
-
-
-def _dispersion(y: np.ndarray, eta: np.ndarray, eta_var: np.ndarray) -> float:
-    """Pearson estimate of the quasi-binomial dispersion: squared residuals (plus what the
-    learner's uncertain offset adds) over the binomial variance, averaged over sessions."""
-    p = _mixed.sigmoid(eta)
-    v = np.maximum(p * (1.0 - p), 1e-6)
-    return float(np.clip(np.mean(((y - p) ** 2 + v**2 * eta_var) / v), 1e-4, 1.0))
