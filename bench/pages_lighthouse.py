@@ -29,6 +29,9 @@ METRICS = {
     "speed-index": "SI",
 }
 RUN_TIMEOUT = 180.0
+# Lighthouse sometimes fails to record a page load's trace ("Runtime error encountered ...
+# Please run Lighthouse again", e.g. NO_NAVSTART): such a run is tried once more.
+RUNTIME_ERROR = "Runtime error encountered"
 LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
 
 
@@ -137,6 +140,15 @@ def _run_once(url: str, headers: Path, *, chromium: str, stem: Path) -> dict[str
     return summary(json.loads(report_path.read_text()))
 
 
+def _run_retried(url: str, headers: Path, *, chromium: str, stem: Path) -> dict[str, Any]:
+    """`_run_once`, and once more when Lighthouse's own run failed (not a timeout); the result
+    keeps the first failure under "retried"."""
+    first = _run_once(url, headers, chromium=chromium, stem=stem)
+    if RUNTIME_ERROR not in first.get("error", ""):
+        return first
+    return _run_once(url, headers, chromium=chromium, stem=stem) | {"retried": first["error"]}
+
+
 def median_run(found: list[dict[str, Any]]) -> int | None:
     """Index of the run with the median performance score (the lower middle of an even count),
     or None when no run gave one."""
@@ -170,7 +182,7 @@ def run(
             # No dot in the stem: Lighthouse replaces what follows one with ".report.json".
             stems = [out / f"{slug}-run{i}" for i in range(runs)]
             found = [
-                _run_once(base_url + visit.path, headers, chromium=chromium, stem=stem) for stem in stems
+                _run_retried(base_url + visit.path, headers, chromium=chromium, stem=stem) for stem in stems
             ]
         finally:
             headers.unlink(missing_ok=True)  # a live session cookie

@@ -132,7 +132,7 @@ def _scores_table(pages: dict[str, Any]) -> str:
         spread = f" ({min(runs)}-{max(runs)})" if len(runs) > 1 else ""
         body.append(
             [
-                label,
+                label + (" (run again)" if page.get("retried") else ""),
                 f"{scores['performance']}{spread}",
                 *[str(scores[c]) for c in LIGHTHOUSE_MIN if c != "performance"],
                 sec("FCP"),

@@ -7,6 +7,7 @@ import http.server
 import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -255,3 +256,16 @@ def test_the_run_kept_is_the_median_by_performance_and_failed_runs_are_left_out(
     assert pages_lighthouse.median_run([scored(70), scored(90), scored(60)]) == 0
     assert pages_lighthouse.median_run([scored(80), {"error": "x"}, scored(60), scored(None)]) == 2
     assert pages_lighthouse.median_run([{"error": "x"}]) is None
+
+
+def test_a_run_lighthouse_could_not_record_is_tried_once_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    failed = {"error": "lighthouse failed: Runtime error encountered: Something went wrong (NO_NAVSTART)"}
+    outcomes = iter([failed, {"scores": {"performance": 91}}])
+    monkeypatch.setattr(pages_lighthouse, "_run_once", lambda *args, **kwargs: next(outcomes))
+    run = pages_lighthouse._run_retried("http://127.0.0.1:1/", Path("h.json"), chromium="c", stem=Path("s"))
+    assert run == {"scores": {"performance": 91}, "retried": failed["error"]}
+    # Not twice, and not a run that failed otherwise.
+    outcomes = iter([failed, failed, {"scores": {}}])
+    assert "error" in pages_lighthouse._run_retried("u", Path("h"), chromium="c", stem=Path("s"))
+    outcomes = iter([{"error": "lighthouse did not finish within 180 s"}, {"scores": {}}])
+    assert "error" in pages_lighthouse._run_retried("u", Path("h"), chromium="c", stem=Path("s"))
