@@ -183,10 +183,10 @@ def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
     d_init = np.zeros(shape[1:])
     d_a_int = np.zeros_like(meta.a_int)
     d_a_slope = np.zeros_like(meta.a_slope)
-    d_diag = np.zeros(shape[1:])  # through D (slopes)
+    d_diag = np.zeros_like(meta.a_slope)  # through D (slopes)
     d_eta = np.zeros_like(meta.eta)
     d_decay = 0.0
-    d_h = np.zeros(shape)  # d loss / d h, through D
+    d_h = np.zeros(shape)  # d loss / d h, through D and the coupling
     damp, coupling, w, age = trace.damp, trace.coupling, trace.weights, trace.age
     a_diag = meta.diag()[None]
     d_coupled = np.zeros((shape[0], shape[1], shape[1]))  # d loss / d (I + A diag(h))
@@ -201,7 +201,7 @@ def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
         dv[:, :, 0] = np.einsum("bji,bj->bi", coupling, du[:, :, 0])
         d_coupled -= np.einsum("bi,bj->bij", dv[:, :, 0], u[:, :, 0])
         dd = (du * q)[:, :, 1:]  # d loss / d D, slopes
-        d_diag[:, 1:] += np.sum(dd * (-trace.curvature[:, :, 1:] * damp[:, :, 1:] ** 2), axis=0)
+        d_diag += np.sum(dd * (-trace.curvature[:, :, 1:] * damp[:, :, 1:] ** 2), axis=0)
         d_h[:, :, 1:] += dd * (-a_diag[:, :, 1:] * damp[:, :, 1:] ** 2)
         d_a_int += np.einsum("bi,bj->ij", g[:, :, 0], dv[:, :, 0])
         d_a_slope += np.sum(dv[:, :, 1:] * g[:, :, 1:], axis=0)
@@ -219,5 +219,5 @@ def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
     # h = sum_j w_j x_j^2 / 4
     d_hrow = 0.25 * np.einsum("nd,nd->n", rows.x**2, d_h[rows.b, rows.s])
     d_decay += float(np.sum(d_hrow * w * -age))
-    d_a_slope += d_diag[:, 1:]
+    d_a_slope += d_diag
     return MetaGrad(d_init, d_a_int, d_a_slope, d_eta, d_decay)
