@@ -15,6 +15,8 @@ from coach.engine import CombinedMetaLearner, MemoryMetaLearner, ModelMetaLearne
 from coach.engine.base import MetaLearner, SnapshotError
 from coach.engine.combined import (
     BUCKETS,
+    INVERSE_VARIANCE,
+    SINGLE,
     STACKING,
     HeldOutPredictions,
     fit_bucket,
@@ -164,12 +166,38 @@ def test_a_clearly_better_base_gets_most_of_the_weight(objective: str) -> None:
     }
     combined = CombinedMetaLearner.from_fitted(weigh, held, weigh, objective=objective)
     assert np.all(combined.weights_[:, 0] > 0.8)
-    assert combined.method_[0] == STACKING
+    # Inverse variance cannot tell which base is wrong: the weights learned from outcomes are used.
+    assert INVERSE_VARIANCE not in combined.method_
 
 
 def _rows(mean: np.ndarray, outcome: np.ndarray, cut: np.ndarray) -> HeldOutPredictions:
     n = outcome.size
     return HeldOutPredictions(mean, np.full(mean.shape, 0.1), outcome, np.zeros(n, int), cut, cut)
+
+
+def test_a_base_that_adds_only_noise_leaves_the_better_one_alone() -> None:
+    rng = np.random.default_rng(1)
+    cut = np.repeat(np.arange(300), 10)
+    outcome = rng.normal(0.5, 0.1, cut.size)
+    better = outcome + rng.normal(0.0, 0.05, cut.size)
+    rows = _rows(np.c_[better + rng.normal(0.0, 0.05, cut.size), better], outcome, cut)
+    fit = fit_bucket(rows, cut % 5, "within_learner")
+    assert fit.method == SINGLE
+    np.testing.assert_array_equal(fit.weights, [0.0, 1.0])
+
+
+def test_stacking_is_used_where_it_clearly_beats_the_others() -> None:
+    rng = np.random.default_rng(2)
+    cut = np.repeat(np.arange(300), 10)
+    outcome = rng.normal(0.5, 0.1, cut.size)
+    # Equally good bases with independent errors, one of them far too sure of itself: their
+    # average halves the error, inverse variance follows the over-sure one, either alone is worse.
+    mean = outcome[:, None] + rng.normal(0.0, 0.05, (cut.size, 2))
+    rows = _rows(mean, outcome, cut)._replace(std=np.tile([0.02, 0.2], (cut.size, 1)))
+    fit = fit_bucket(rows, cut % 5, "within_learner")
+    assert fit.method == STACKING
+    np.testing.assert_allclose(fit.weights, [0.5, 0.5], atol=0.05)
+    assert fit.cv_mse[0] < 0.7 * fit.cv_mse[1:].min()
 
 
 def test_within_learner_objective_ignores_what_is_wrong_with_the_level_only() -> None:
@@ -200,7 +228,7 @@ def test_from_fitted_combines_the_final_learners(sim: tuple[SessionLog, Combined
     mean = np.stack([p[0] for p in parts], axis=-1)
     std = np.stack([p[1] for p in parts], axis=-1)
     weights = np.broadcast_to(combined.weights_[bucket], mean.shape)
-    if combined.method_[bucket] != STACKING:
+    if combined.method_[bucket] == INVERSE_VARIANCE:
         weights = (1 / std**2) / (1 / std**2).sum(axis=-1, keepdims=True)
     expected_mean, spread = mixture(weights, mean, std)
     got_mean, got_std = combined.predict(history, context)
@@ -352,10 +380,11 @@ def test_cross_fit_halves_split_the_held_out_learners(sim: tuple[SessionLog, Com
     halves = combined.cross_fit_learners_
     assert sorted(np.concatenate(halves).tolist()) == sorted(np.unique(held.learner).tolist())
     assert abs(halves[0].size - halves[1].size) <= 1
-    # Each half's weights are fitted on the other half alone: they differ from all the learners'.
+    # Each half's combination is fitted on the other half alone: its weights or its interval
+    # (which the sessions fix however few weights are fitted) differ from all the learners'.
     assert len(combined.cross_fit_) == 2 and all(len(fits) == len(BUCKETS) for fits in combined.cross_fit_)
-    assert any(
-        not np.allclose(fits[b].weights, combined.weights_[b])
+    assert all(
+        not np.allclose(fits[b].weights, combined.weights_[b]) or fits[b].scale != combined.interval_scale_[b]
         for fits in combined.cross_fit_
         for b in range(3)
     )
