@@ -151,7 +151,7 @@ def _coupling(a_int: np.ndarray, h: np.ndarray) -> np.ndarray:
 def _precondition(damp: np.ndarray, coupling: np.ndarray, q: np.ndarray) -> np.ndarray:
     """The step direction: `coupling` on the intercepts, the diagonal `damp` on the slopes."""
     out = damp * q
-    out[:, :, 0] = np.einsum("bij,bj->bi", coupling, q[:, :, 0])
+    out[:, :, 0] = np.matmul(coupling, q[:, :, 0, None])[:, :, 0]
     return out
 
 
@@ -189,7 +189,7 @@ def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
     d_h = np.zeros(shape)  # d loss / d h, through D and the coupling
     damp, coupling, w, age = trace.damp, trace.coupling, trace.weights, trace.age
     a_diag = meta.diag()[None]
-    d_coupled = np.zeros((shape[0], shape[1], shape[1]))  # d loss / d (I + A diag(h))
+    h_int = trace.curvature[:, :, 0]
     for t in range(len(meta.eta) - 1, -1, -1):
         eta, theta, p, g = meta.eta[t], trace.thetas[t], trace.probs[t], trace.grads[t]
         q = meta.apply(g) + theta - meta.init
@@ -198,8 +198,11 @@ def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
         # theta_{t+1} = theta_t - eta P q, P the coupling on intercepts and D on slopes
         du = -eta * v
         dv = du * damp  # d loss / d q
-        dv[:, :, 0] = np.einsum("bji,bj->bi", coupling, du[:, :, 0])
-        d_coupled -= np.einsum("bi,bj->bij", dv[:, :, 0], u[:, :, 0])
+        dv[:, :, 0] = np.matmul(du[:, None, :, 0], coupling)[:, 0]
+        # u = M^{-1} q with M = I + A diag(h): d loss / d M = -dv u^T, one rank-one term per
+        # learner, taken straight into A (times h) and h (times A) without forming it.
+        d_a_int -= dv[:, :, 0].T @ (h_int * u[:, :, 0])
+        d_h[:, :, 0] -= u[:, :, 0] * (dv[:, :, 0] @ meta.a_int)
         dd = (du * q)[:, :, 1:]  # d loss / d D, slopes
         d_diag += np.sum(dd * (-trace.curvature[:, :, 1:] * damp[:, :, 1:] ** 2), axis=0)
         d_h[:, :, 1:] += dd * (-a_diag[:, :, 1:] * damp[:, :, 1:] ** 2)
@@ -211,10 +214,6 @@ def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
         proj = np.einsum("nd,nd->n", rows.x, ag[rows.b, rows.s])
         d_decay += float(np.sum(proj * (p - rows.y) * w * -age))
         v = v + dv + rows.blocks(w * p * (1.0 - p) * proj, shape)
-    # I + A diag(h): through A and through the intercepts' h
-    h_int = trace.curvature[:, :, 0]
-    d_a_int += np.einsum("bij,bj->ij", d_coupled, h_int)
-    d_h[:, :, 0] += np.einsum("bij,ij->bj", d_coupled, meta.a_int)
     d_init += np.sum(v, axis=0)
     # h = sum_j w_j x_j^2 / 4
     d_hrow = 0.25 * np.einsum("nd,nd->n", rows.x**2, d_h[rows.b, rows.s])
