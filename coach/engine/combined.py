@@ -69,18 +69,18 @@ learner habitually uses; a base that misjudges the ones a learner rarely uses is
 Measured on the simulated population (`bench.simulated`, "families", 2,000 training and 500
 test learners, two draws): the model learner is best at every k there, and the combination does
 not beat it. On the first draw it is within the noise of it at every k (paired 95% intervals of
-the difference in regret ratio all cover 0): 0.004-0.008 worse at k = 0-2, 0.002 better at
-k = 10 and 20. On the second it is 0.003-0.008 worse at every k, at k = 20 beyond the noise
-(0.001-0.013). It cannot tell from habitual sessions that the optimization learner ranks the
-other strategies worse, and gives it a share. With 5,000 training learners (1,000 held out)
-the weights from k = 6 on are all the model learner's and so are the figures, k = 1-5 are within
-the noise, and at k = 0, where the memory learner takes all the weight, it is 0.009 worse
-(0.002-0.016). Its intervals are the better calibrated: 90-91% coverage at every k, where the
-model learner's cover 91-93%.
-With the "outcome" objective the new learner's weights all go to the optimization learner,
+the difference in regret ratio all cover 0): 0.002-0.005 worse at k = 0-5, the same from k = 10
+on, where the model learner alone is used. On the second it is 0.003-0.011 worse at k = 0-2,
+beyond the noise at k = 2 (0.004-0.020), where inverse-variance weighting gives the memory and
+optimization learners a share that habitual sessions cannot show they have not earned; the same
+from k = 5 on. On the archetypes population, where the memory learner chooses best, it is within
+the noise of it at every k on the first draw; on the second 0.010-0.016 worse at k = 1-5, beyond
+the noise, for the same reason. Its intervals cover 88-91% of later outcomes.
+With the "outcome" objective the new learner's weight goes to the optimization learner alone,
 whose squared error is the lowest there and whose choices are the worst: 0.018 worse than the
-model learner at k = 0 on the first draw (interval 0.003-0.034), 0.014 on the second
-(-0.004-0.033), where "within_learner" is 0.004 and 0.003 worse.
+model learner at k = 0 on the first draw (interval 0.003-0.034), 0.002 on the second
+(-0.013-0.016), where "within_learner" is 0.004 and 0.003 worse; on archetypes 0.073 and 0.048
+worse, where "within_learner" is as good as the model learner.
 """
 
 from __future__ import annotations
