@@ -119,6 +119,7 @@ class BucketWeights:
     last: int | None
     shares: list[tuple[EngineLearner, int | None]]  # each learner combined, its weight in percent
     inverse_variance: bool  # weighed by each learner's own certainty instead of these shares
+    alone: bool  # the learner that predicted best, alone (its share is 100%)
 
 
 # The learners the combination weighs, as the page names them.
@@ -143,6 +144,7 @@ def combination_weights(*, metrics: dict) -> list[BucketWeights]:
                 last=int(starts[j + 1]) - 1 if j + 1 < len(starts) else None,
                 shares=[(learner, _percent(row.get(learner.key))) for learner in COMBINED_LEARNERS],
                 inverse_variance=j < len(methods) and methods[j] == "inverse_variance",
+                alone=j < len(methods) and methods[j] == "single",
             )
         )
     return buckets

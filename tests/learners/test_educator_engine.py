@@ -273,7 +273,7 @@ COMBINED_METRICS = {
         "bucket_starts": [0, 1, 3, 6, 11],
         "learners": ["model", "memory", "optimization"],
         "weights": [[0.6, 0.25, 0.15], [1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.9, 0.1, 0.0], [1.0, 0.0, 0.0]],
-        "method": ["stacking", "inverse_variance", "stacking", "stacking", "stacking"],
+        "method": ["stacking", "inverse_variance", "stacking", "stacking", "single"],
     },
 }
 
@@ -306,6 +306,7 @@ def test_a_run_with_the_combination_shows_it_ranking_and_its_weights(charlie_cli
         ["100%", "0%", "0%"],
     ]
     assert "each weighed by how sure it is" in rows[1][0] and "how sure" not in rows[0][0]
+    assert "the one that predicted best, alone" in rows[4][0] and "alone" not in rows[3][0]
 
 
 def test_the_combination_reads_in_chinese(charlie_client: Client) -> None:
@@ -314,6 +315,7 @@ def test_the_combination_reads_in_chinese(charlie_client: Client) -> None:
     assert "为策略排序" in evaluation_row(page, "combined")
     assert "组合如何为三个预测器加权" in page and "交叉拟合" in page
     assert '<dt id="term-combined">组合</dt>' in page
+    assert "预测最准的那一个，单独使用" in weights_rows(page)[4][0]
 
 
 def test_a_run_without_the_combination_shows_no_weights(charlie_client: Client) -> None:
