@@ -317,6 +317,27 @@ def test_from_fitted_refuses_mismatched_or_unfitted_learners(
 
 
 # The combination saved apart from its bases -------------------------------------------------------
+def test_a_combination_saved_before_the_single_base_candidate_loads_and_predicts_the_same(
+    sim: tuple[SessionLog, CombinedMetaLearner],
+) -> None:
+    log, learner = sim
+    # Saved then: two errors per bucket (stacking, inverse variance) and those two methods only.
+    state = learner._combination_state()
+    old = {**state, "cv_mse": state["cv_mse"][:, :2], "method": [STACKING, INVERSE_VARIANCE] * 2 + [STACKING]}
+    old["weights"] = np.tile([0.5, 0.3, 0.2], (len(BUCKETS), 1))
+    loaded = CombinedMetaLearner.from_combination_bytes(
+        learner._archive({**old, "bases": "apart"}), learner.learners_
+    )
+    assert loaded.method_ == old["method"] and loaded.cv_mse_.shape == (len(BUCKETS), 2)
+    history = first_sessions(log, 9, 1)
+    parts = [base.predict(history, log.context[:4]) for base in learner.learners_.values()]
+    std = np.stack([p[1] for p in parts], axis=-1)
+    expected, _ = mixture(
+        (1 / std**2) / (1 / std**2).sum(axis=-1, keepdims=True), np.stack([p[0] for p in parts], -1), std
+    )
+    np.testing.assert_allclose(loaded.predict(history, log.context[:4])[0], expected)
+
+
 def test_combination_saved_without_its_bases_predicts_the_same(
     sim: tuple[SessionLog, CombinedMetaLearner],
 ) -> None:
