@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from coach.engine.combined import INVERSE_VARIANCE, SINGLE
 from coach.models import EngineRun
 from coach.snapshots import ranking_learner
 
@@ -143,8 +144,8 @@ def combination_weights(*, metrics: dict) -> list[BucketWeights]:
                 first=int(first),
                 last=int(starts[j + 1]) - 1 if j + 1 < len(starts) else None,
                 shares=[(learner, _percent(row.get(learner.key))) for learner in COMBINED_LEARNERS],
-                inverse_variance=j < len(methods) and methods[j] == "inverse_variance",
-                alone=j < len(methods) and methods[j] == "single",
+                inverse_variance=j < len(methods) and methods[j] == INVERSE_VARIANCE,
+                alone=j < len(methods) and methods[j] == SINGLE,
             )
         )
     return buckets
