@@ -15,10 +15,11 @@ A is the learned step matrix: dense S x S on the intercepts (a step on one strat
 relatives), a diagonal on the slopes (Meta-SGD's per-parameter step sizes). Its inverse is the
 proximal pull toward `init`, so the steps descend the MAP objective of a Gaussian prior with
 covariance A. P preconditions the step by h = sum_j w_j x_j^2 / 4, an upper bound of the
-curvature, so it is stable for 1 session and for 100: on the intercepts P = (I + A diag(h))^{-1},
-one S x S matrix per learner, with which a step of length 1 minimises the objective's quadratic
-bound in the intercepts exactly, however strongly A couples the strategies; on the slopes, whose
-A is diagonal, it is the diagonal D = 1 / (1 + diag(A) * h). A diagonal damping on coupled
+curvature, so it is stable for 1 session and for 100: on the intercepts P = (I + A diag(h))^{-1}
+(inverted only over the strategies a learner has touched, see `Coupling`), with which a step of
+length 1 minimises the objective's quadratic bound in the intercepts exactly, however strongly A
+couples the strategies; on the slopes, whose A is diagonal, it is the diagonal
+D = 1 / (1 + diag(A) * h). A diagonal damping on coupled
 intercepts too (P's diagonal alone) held the learned step lengths near 0.4, and four steps then
 stopped well short of the mode once a learner had ten sessions or more. w_j = exp(-decay *
 age_j), age_j the number of the learner's sessions after j. The reverse pass differentiates the
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _DENSE = 4096  # a one-hot scatter matrix this small (one learner's history) is faster dense
+_BLOCKS_FROM = 16  # strategies from which `Coupling` inverts touched blocks only
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -104,6 +106,79 @@ class Meta:
         return out
 
 
+class Coupling:
+    """P = (I + A diag(h_b))^{-1} on each learner's intercepts, in block form. h is 0 on the
+    strategies a learner has not touched (U), so M = I + A diag(h) is the identity in their
+    columns and, with T the touched ones,
+
+        P q = q - A (h * z),  z_T = M_TT^{-1} q_T        (z_T is also (P q)_T)
+        P^T d = d on U,       M_TT^{-T} (d_T - h_T * (A_UT^T d_U)) on T
+
+    Only an m x m block is inverted per learner, m the strategies they touched (padded with
+    untouched ones to the next power of two, so learners of a size share one batched inverse).
+    After a few sessions m is far below S: on IntroProg (S = 64) the inverses cost a twentieth
+    of the dense ones. Below `_BLOCKS_FROM` strategies one dense S x S inverse is cheaper than
+    sorting learners into blocks."""
+
+    def __init__(self, a_int: np.ndarray, h: np.ndarray) -> None:
+        s = h.shape[1]
+        self.groups: list[tuple[np.ndarray, ...]] = []
+        self.dense: np.ndarray | None = None
+        if s < _BLOCKS_FROM:
+            self.dense = np.linalg.inv(np.eye(s) + a_int[None] * h[:, None, :])
+            return
+        touched = h > 0.0
+        count = touched.sum(axis=1)
+        size = np.where(count > 0, np.minimum(2 ** np.ceil(np.log2(np.maximum(count, 1))), s), 0).astype(int)
+        # Each learner's strategies, touched first: the first m of them are T, padded.
+        order = np.argsort(~touched, axis=1, kind="stable")
+        for m in np.unique(size[size > 0]):
+            rows = np.flatnonzero(size == m)
+            idx = order[rows, :m]  # (B_m, m)
+            a_cols = a_int.T[idx]  # (B_m, m, S): A_:,T transposed, for each learner
+            h_t = np.take_along_axis(h[rows], idx, axis=1)
+            block = np.take_along_axis(a_cols, idx[:, None, :], axis=2).transpose(0, 2, 1)  # A_TT
+            inv = np.linalg.inv(np.eye(m) + block * h_t[:, None, :])
+            self.groups.append((rows, idx, a_cols, h_t, inv))
+
+    def apply(self, q: np.ndarray) -> np.ndarray:
+        """P q for q (B, S)."""
+        if self.dense is not None:
+            return np.matmul(self.dense, q[:, :, None])[:, :, 0]
+        out = q.copy()
+        for rows, idx, a_cols, h_t, inv in self.groups:
+            z = np.matmul(inv, np.take_along_axis(q[rows], idx, axis=1)[:, :, None])[:, :, 0]
+            out[rows] -= np.matmul((h_t * z)[:, None, :], a_cols)[:, 0]
+        return out
+
+    def apply_t(self, d: np.ndarray) -> np.ndarray:
+        """P^T d for d (B, S)."""
+        if self.dense is not None:
+            return np.matmul(d[:, None, :], self.dense)[:, 0]
+        out = d.copy()
+        for rows, idx, a_cols, h_t, inv in self.groups:
+            here = d[rows]
+            rest = here.copy()
+            np.put_along_axis(rest, idx, 0.0, axis=1)  # d_U
+            rhs = np.take_along_axis(here, idx, axis=1) - h_t * np.matmul(a_cols, rest[:, :, None])[:, :, 0]
+            np.put_along_axis(rest, idx, np.matmul(rhs[:, None, :], inv)[:, 0], axis=1)
+            out[rows] = rest
+        return out
+
+
+class Damping:
+    """P's diagonal alone on the intercepts: the step of learners saved before the coupled one."""
+
+    def __init__(self, damp: np.ndarray) -> None:
+        self.damp = damp
+
+    def apply(self, q: np.ndarray) -> np.ndarray:
+        return self.damp * q
+
+    def apply_t(self, d: np.ndarray) -> np.ndarray:
+        return self.damp * d
+
+
 @dataclass
 class Trace:
     """What the reverse pass needs of a forward one."""
@@ -112,7 +187,7 @@ class Trace:
     probs: list[np.ndarray]
     grads: list[np.ndarray]
     damp: np.ndarray  # D (B, S, D1); coupled, its intercept column is unused
-    coupling: np.ndarray  # (B, S, S) the intercepts' step, see `_coupling`
+    coupling: Coupling | Damping  # the intercepts' step
     curvature: np.ndarray  # h (B, S, D1)
     weights: np.ndarray  # w (n,)
     age: np.ndarray  # (n,)
@@ -124,10 +199,9 @@ def adapt(meta: Meta, rows: Rows, age: np.ndarray, n_learners: int) -> tuple[np.
     w = np.exp(-meta.decay * age)
     h = rows.scatter(w[:, None] * rows.x**2).reshape(shape) * 0.25
     damp = 1.0 / (1.0 + meta.diag()[None] * h)
-    if meta.coupled:
-        coupling = _coupling(meta.a_int, h[:, :, 0])
-    else:
-        coupling = damp[:, :, 0, None] * np.eye(meta.a_int.shape[0])
+    coupling: Coupling | Damping = (
+        Coupling(meta.a_int, h[:, :, 0]) if meta.coupled else Damping(damp[:, :, 0])
+    )
     theta = np.broadcast_to(meta.init, shape).copy()
     trace = Trace([], [], [], damp, coupling, h, w, age)
     for eta in meta.eta:
@@ -140,18 +214,10 @@ def adapt(meta: Meta, rows: Rows, age: np.ndarray, n_learners: int) -> tuple[np.
     return theta, trace
 
 
-def _coupling(a_int: np.ndarray, h: np.ndarray) -> np.ndarray:
-    """(I + A diag(h_b))^{-1} (B, S, S) on each learner's intercepts: the slopes held, the step
-    that minimises the proximal objective's quadratic bound exactly, strategies' coupling through
-    A included."""
-    eye = np.eye(a_int.shape[0])
-    return np.linalg.inv(eye + a_int[None] * h[:, None, :])
-
-
-def _precondition(damp: np.ndarray, coupling: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _precondition(damp: np.ndarray, coupling: Coupling | Damping, q: np.ndarray) -> np.ndarray:
     """The step direction: `coupling` on the intercepts, the diagonal `damp` on the slopes."""
     out = damp * q
-    out[:, :, 0] = np.matmul(coupling, q[:, :, 0, None])[:, :, 0]
+    out[:, :, 0] = coupling.apply(q[:, :, 0])
     return out
 
 
@@ -198,7 +264,7 @@ def backward(meta: Meta, rows: Rows, trace: Trace, v: np.ndarray) -> MetaGrad:
         # theta_{t+1} = theta_t - eta P q, P the coupling on intercepts and D on slopes
         du = -eta * v
         dv = du * damp  # d loss / d q
-        dv[:, :, 0] = np.matmul(du[:, None, :, 0], coupling)[:, 0]
+        dv[:, :, 0] = coupling.apply_t(du[:, :, 0])
         # u = M^{-1} q with M = I + A diag(h): d loss / d M = -dv u^T, one rank-one term per
         # learner, taken straight into A (times h) and h (times A) without forming it.
         d_a_int -= dv[:, :, 0].T @ (h_int * u[:, :, 0])

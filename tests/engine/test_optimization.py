@@ -13,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from coach.engine import OptimizationMetaLearner, make_learner
-from coach.engine._inner import Meta, Rows, adapt, backward, outer_loss
+from coach.engine._inner import _BLOCKS_FROM, Coupling, Meta, Rows, adapt, backward, outer_loss
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
 from coach.engine.optimization import _CALIBRATION_CUTS
@@ -181,7 +181,9 @@ def test_predict_rejects_context_of_wrong_width(sim: tuple[SessionLog, Optimizat
 # The maths ----------------------------------------------------------------------------------------
 def test_meta_gradient_matches_finite_differences() -> None:
     rng = np.random.default_rng(0)
-    b_, s_, d1 = 3, 4, 3
+    # As many strategies as take the block step, and a few sessions each: every learner leaves
+    # some untouched.
+    b_, s_, d1 = 3, _BLOCKS_FROM, 3
 
     def rows(n: int) -> Rows:
         x = np.c_[np.ones(n), rng.normal(size=(n, d1 - 1))]
@@ -218,6 +220,31 @@ def test_meta_gradient_matches_finite_differences() -> None:
         loss(dataclasses.replace(meta, decay=0.2 + eps)) - loss(dataclasses.replace(meta, decay=0.2 - eps))
     ) / (2 * eps)
     assert grad.decay == pytest.approx(numeric, abs=1e-6)
+
+
+def test_the_step_inverted_over_touched_strategies_equals_the_dense_inverse() -> None:
+    rng = np.random.default_rng(7)
+    s_, b_ = 20, 6
+    low = rng.normal(size=(s_, s_))
+    a_int = low @ low.T / s_ + 0.1 * np.eye(s_) + 0.1 * low  # not symmetric: exact for any A
+    h = np.abs(rng.normal(size=(b_, s_))) * (rng.random((b_, s_)) < 0.3)
+    h[0] = 0.0  # nothing touched
+    h[1] = np.abs(rng.normal(size=s_)) + 0.1  # everything touched
+    h[2, :] = 0.0
+    h[2, 3] = 2.0  # one strategy
+    coupling = Coupling(a_int, h)
+    dense = np.linalg.inv(np.eye(s_) + a_int[None] * h[:, None, :])
+    q = rng.normal(size=(b_, s_))
+    np.testing.assert_allclose(coupling.apply(q), np.einsum("bij,bj->bi", dense, q), atol=1e-12)
+    np.testing.assert_allclose(coupling.apply_t(q), np.einsum("bji,bj->bi", dense, q), atol=1e-12)
+    assert max(group[1].shape[1] for group in coupling.groups) == s_
+    assert min(group[1].shape[1] for group in coupling.groups) == 1
+    few = Coupling(a_int[:5, :5], h[:, :5])  # few strategies: one dense inverse
+    np.testing.assert_allclose(
+        few.apply(q[:, :5]),
+        np.einsum("bij,bj->bi", np.linalg.inv(np.eye(5) + a_int[None, :5, :5] * h[:, None, :5]), q[:, :5]),
+        atol=1e-12,
+    )
 
 
 def test_steps_of_length_one_reach_the_mode_however_coupled_the_strategies() -> None:
