@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coach.engine.stats import used_blocks
+
 _DENSE = 4096  # a one-hot scatter matrix this small (one learner's history) is faster dense
 _BLOCKS_FROM = 16  # strategies from which `Coupling` inverts touched blocks only
 
@@ -127,18 +129,11 @@ class Coupling:
         if s < _BLOCKS_FROM:
             self.dense = np.linalg.inv(np.eye(s) + a_int[None] * h[:, None, :])
             return
-        touched = h > 0.0
-        count = touched.sum(axis=1)
-        size = np.where(count > 0, np.minimum(2 ** np.ceil(np.log2(np.maximum(count, 1))), s), 0).astype(int)
-        # Each learner's strategies, touched first: the first m of them are T, padded.
-        order = np.argsort(~touched, axis=1, kind="stable")
-        for m in np.unique(size[size > 0]):
-            rows = np.flatnonzero(size == m)
-            idx = order[rows, :m]  # (B_m, m)
+        for rows, idx in used_blocks(h > 0.0, h.shape[0]):
             a_cols = a_int.T[idx]  # (B_m, m, S): A_:,T transposed, for each learner
             h_t = np.take_along_axis(h[rows], idx, axis=1)
             block = np.take_along_axis(a_cols, idx[:, None, :], axis=2).transpose(0, 2, 1)  # A_TT
-            inv = np.linalg.inv(np.eye(m) + block * h_t[:, None, :])
+            inv = np.linalg.inv(np.eye(idx.shape[1]) + block * h_t[:, None, :])
             self.groups.append((rows, idx, a_cols, h_t, inv))
 
     def apply(self, q: np.ndarray) -> np.ndarray:

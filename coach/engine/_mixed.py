@@ -5,7 +5,8 @@ Population part: outcome ~ a[s] + z.w + z.B[s] (strategy, standardised context, 
 fitted by penalised Newton steps whose normal equations are assembled strategy by strategy, so
 the (n, P) design matrix is never built. Learner part: a vector theta (S,) of per-strategy
 offsets per learner with prior N(0, G); its posterior is Gaussian (identity link) or a Laplace
-approximation (logit link), computed for many learners at once with batched solves.
+approximation (logit link), computed for many learners at once with batched solves, each over
+the strategies the learner used (`_Posterior`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from coach.engine.stats import used_blocks
 
 IDENTITY, LOGIT = "identity", "logit"
 _CHUNK = 1024  # learners per batched solve, bounds memory at S = 64
@@ -130,9 +133,9 @@ def posterior_gaussian(
     prec: np.ndarray, counts: np.ndarray, sums: np.ndarray, noise_var: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Posterior of theta from residual counts and sums (L, S): means, variances, summed cov."""
-    variances, total, covs = _inv_diag_plus(prec, counts / noise_var, keep=True)
-    means = np.einsum("lij,lj->li", covs, sums / noise_var)
-    return means, variances, total
+    posterior = _Posterior(prec, counts / noise_var)
+    variances, total = posterior.variances(), posterior.total()  # the inverses first, then reused
+    return posterior.solve(sums / noise_var), variances, total
 
 
 def posterior_logit(
@@ -150,13 +153,13 @@ def posterior_logit(
     theta = theta.copy()
     for _ in range(n_iter):
         score, info = _logit_terms(key, fixed, y, theta, dispersion)
-        step = _solve_diag_plus(prec, info, score - theta @ prec)
+        step = _Posterior(prec, info).solve(score - theta @ prec)
         theta += step
         if np.max(np.abs(step)) < _MODE_TOL:
             break
     _, info = _logit_terms(key, fixed, y, theta, dispersion)
-    variances, total, _ = _inv_diag_plus(prec, info)
-    return theta, variances, total
+    posterior = _Posterior(prec, info)
+    return theta, posterior.variances(), posterior.total()
 
 
 def posterior_logit_warm(
@@ -175,9 +178,10 @@ def posterior_logit_warm(
     and an inverse. As EM settles, the start is the mode and the two agree."""
     theta = theta.copy()
     score, info = _logit_terms(key, fixed, y, theta, dispersion)
-    variances, total, covs = _inv_diag_plus(prec, info, keep=True)
+    posterior = _Posterior(prec, info)
+    variances, total = posterior.variances(), posterior.total()
     for _ in range(n_iter):
-        step = np.einsum("lij,lj->li", covs, score - theta @ prec)
+        step = posterior.solve(score - theta @ prec)
         theta += step
         if np.max(np.abs(step)) < _MODE_TOL:
             break
@@ -196,36 +200,94 @@ def _logit_terms(
     return score, info
 
 
-def _solve_diag_plus(prec: np.ndarray, diag: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Solve (prec + diag(diag[l])) x[l] = rhs[l] for every row l."""
-    out = np.empty_like(rhs)
-    idx = np.arange(prec.shape[0])
-    for lo in range(0, rhs.shape[0], _CHUNK):
-        q = np.broadcast_to(prec, (diag[lo : lo + _CHUNK].shape[0], *prec.shape)).copy()
-        q[:, idx, idx] += diag[lo : lo + _CHUNK]
-        out[lo : lo + _CHUNK] = np.linalg.solve(q, rhs[lo : lo + _CHUNK, :, None])[..., 0]
-    return out
+_BLOCKS_FROM = 16  # strategies (and learners) from which `_Posterior` inverts touched blocks only
 
 
-def _inv_diag_plus(
-    prec: np.ndarray, diag: np.ndarray, keep: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Inverses of (prec + diag(diag[l])): their diagonals (L, S), their sum (S, S) and,
-    if `keep`, all of them (L, S, S)."""
-    s = prec.shape[0]
-    out = np.empty_like(diag)
-    total = np.zeros_like(prec)
-    kept = np.empty((diag.shape[0], s, s) if keep else (0, s, s))
-    idx = np.arange(s)
-    for lo in range(0, diag.shape[0], _CHUNK):
-        q = np.broadcast_to(prec, (diag[lo : lo + _CHUNK].shape[0], s, s)).copy()
-        q[:, idx, idx] += diag[lo : lo + _CHUNK]
-        inv = np.linalg.inv(q)
-        out[lo : lo + _CHUNK] = np.diagonal(inv, axis1=1, axis2=2)
-        total += inv.sum(axis=0)
-        if keep:
-            kept[lo : lo + _CHUNK] = inv
-    return out, total, kept
+class _Posterior:
+    """The posterior covariances (prec + diag(d_l))^{-1} of many learners l, d_l >= 0 their
+    information per strategy, which is 0 on the strategies they never used (U).
+
+    With many strategies each learner has used a few (T), and with G = prec^{-1}
+
+        (prec + diag(d))^{-1} = G - G_:,T K G_T,:,  K = R (I + R G_TT R)^{-1} R,  R = diag(d_T)^(1/2)
+
+    (Woodbury): an m x m inverse per learner, m = |T| padded with unused strategies to the
+    next power of two so that learners of a size share one batched inverse. Below
+    `_BLOCKS_FROM` strategies or learners the S x S inverses are formed directly."""
+
+    def __init__(self, prec: np.ndarray, diag: np.ndarray) -> None:
+        self.prec, self.diag = prec, diag
+        n_learners, s = diag.shape
+        # A learner or a few (a prediction): sorting into blocks costs more than it saves.
+        self.blocks = s >= _BLOCKS_FROM and n_learners >= _BLOCKS_FROM
+        self._inverses: np.ndarray | None = None
+        if not self.blocks:
+            return
+        cov = np.linalg.inv(prec)
+        self.cov = (cov + cov.T) / 2.0
+        self.groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for rows, idx in used_blocks(diag > 0.0, _CHUNK):
+            r = np.sqrt(np.take_along_axis(diag[rows], idx, axis=1))
+            block = self.cov[idx[:, :, None], idx[:, None, :]]
+            inner = np.eye(idx.shape[1]) + r[:, :, None] * block * r[:, None, :]
+            self.groups.append((rows, idx, r[:, :, None] * np.linalg.inv(inner) * r[:, None, :]))
+
+    def _matrices(self, lo: int) -> np.ndarray:
+        """prec + diag(d_l) for the chunk of learners from `lo`."""
+        s = self.prec.shape[0]
+        part = self.diag[lo : lo + _CHUNK]
+        q = np.broadcast_to(self.prec, (part.shape[0], s, s)).copy()
+        q[:, np.arange(s), np.arange(s)] += part
+        return q
+
+    @property
+    def inverses(self) -> np.ndarray:
+        """All of them (L, S, S), formed directly (few strategies or learners)."""
+        if self._inverses is None:
+            n_learners = self.diag.shape[0]
+            self._inverses = np.concatenate(
+                [np.linalg.inv(self._matrices(lo)) for lo in range(0, n_learners, _CHUNK)]
+            )
+        return self._inverses
+
+    def variances(self) -> np.ndarray:
+        """The diagonals (L, S)."""
+        if not self.blocks:
+            return np.diagonal(self.inverses, axis1=1, axis2=2).copy()
+        out = np.broadcast_to(np.diag(self.cov), self.diag.shape).copy()
+        for rows, idx, k in self.groups:
+            g = self.cov[idx]  # (B, m, S): G_T,:
+            out[rows] -= np.einsum("bts,bts->bs", g, np.matmul(k, g))
+        return out
+
+    def total(self) -> np.ndarray:
+        """Their sum over learners (S, S)."""
+        if not self.blocks:
+            return self.inverses.sum(axis=0)
+        s = self.cov.shape[0]
+        # sum_l G_:,T K G_T,: = G W G, W the learners' K scattered into S x S
+        w = np.zeros(s * s)
+        for _, idx, k in self.groups:
+            cells = (idx[:, :, None] * s + idx[:, None, :]).ravel()
+            w += np.bincount(cells, weights=k.ravel(), minlength=s * s)
+        return self.diag.shape[0] * self.cov - self.cov @ w.reshape(s, s) @ self.cov
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """(prec + diag(d_l))^{-1} rhs[l] for every learner (L, S)."""
+        if not self.blocks:
+            if self._inverses is not None:
+                return np.matmul(self._inverses, rhs[:, :, None])[:, :, 0]
+            return np.concatenate(
+                [
+                    np.linalg.solve(self._matrices(lo), rhs[lo : lo + _CHUNK, :, None])[:, :, 0]
+                    for lo in range(0, rhs.shape[0], _CHUNK)
+                ]
+            )
+        out = rhs @ self.cov
+        for rows, idx, k in self.groups:
+            kz = np.matmul(k, np.take_along_axis(out[rows], idx, axis=1)[:, :, None])
+            out[rows] -= np.matmul(np.swapaxes(kz, 1, 2), self.cov[idx])[:, 0]
+        return out
 
 
 def update_covariance(means: np.ndarray, cross: np.ndarray, n_prior: float) -> np.ndarray:

@@ -58,3 +58,22 @@ def test_warm_posterior_moves_from_a_wrong_start(rows: dict[str, np.ndarray]) ->
     off = rows["start"] + 1.0
     moved, _, _ = _mixed.posterior_logit_warm(rows["prec"], rows["key"], rows["fixed"], rows["y"], off)
     assert np.abs(moved - theta).max() < 0.5 * np.abs(off - theta).max()
+
+
+@pytest.mark.parametrize("n_strategies", [6, 40])
+def test_posterior_covariances_in_blocks_equal_the_full_inverses(n_strategies: int) -> None:
+    # Many strategies and learners take the Woodbury form over the strategies each one used.
+    rng = np.random.default_rng(5)
+    s, n_learners = n_strategies, 50
+    low = rng.normal(size=(s, s))
+    prec = np.linalg.inv(low @ low.T / s + 0.2 * np.eye(s))
+    info = np.abs(rng.normal(size=(n_learners, s))) * (rng.random((n_learners, s)) < 0.2)
+    info[0] = 0.0  # used nothing
+    info[1] = 1e3 * (np.abs(rng.normal(size=s)) + 0.1)  # used everything, many times
+    full = np.linalg.inv(prec[None] + info[:, None, :] * np.eye(s)[None])
+    posterior = _mixed._Posterior(prec, info)
+    assert posterior.blocks == (s >= _mixed._BLOCKS_FROM)
+    rhs = rng.normal(size=(n_learners, s))
+    np.testing.assert_allclose(posterior.solve(rhs), np.einsum("lij,lj->li", full, rhs), atol=1e-10)
+    np.testing.assert_allclose(posterior.variances(), np.diagonal(full, axis1=1, axis2=2), atol=1e-10)
+    np.testing.assert_allclose(posterior.total(), full.sum(axis=0), atol=1e-9)
