@@ -18,12 +18,11 @@ covariance A. P preconditions the step by h = sum_j w_j x_j^2 / 4, an upper boun
 curvature, so it is stable for 1 session and for 100: on the intercepts P = (I + A diag(h))^{-1}
 (inverted only over the strategies a learner has touched, see `Coupling`), with which a step of
 length 1 minimises the objective's quadratic bound in the intercepts exactly, however strongly A
-couples the strategies; on the slopes, whose A is diagonal, it is the diagonal
-D = 1 / (1 + diag(A) * h). A diagonal damping on coupled
-intercepts too (P's diagonal alone) held the learned step lengths near 0.4, and four steps then
-stopped well short of the mode once a learner had ten sessions or more. w_j = exp(-decay *
-age_j), age_j the number of the learner's sessions after j. The reverse pass differentiates the
-outer loss through every step, P and w included.
+couples the strategies; on the slopes, whose A is diagonal, it is the diagonal D = 1 / (1 +
+diag(A) * h). A diagonal damping on coupled intercepts too (P's diagonal alone) held the learned
+step lengths near 0.4, and four steps then stopped well short of the mode once a learner had ten
+sessions or more. w_j = exp(-decay * age_j), age_j the number of the learner's sessions after j.
+The reverse pass differentiates the outer loss through every step, P and w included.
 """
 
 from __future__ import annotations
@@ -32,10 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.engine.stats import used_blocks
+from coach.engine.stats import BLOCKS_FROM, used_blocks
 
 _DENSE = 4096  # a one-hot scatter matrix this small (one learner's history) is faster dense
-_BLOCKS_FROM = 16  # strategies from which `Coupling` inverts touched blocks only
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -119,14 +117,14 @@ class Coupling:
     Only an m x m block is inverted per learner, m the strategies they touched (padded with
     untouched ones to the next power of two, so learners of a size share one batched inverse).
     After a few sessions m is far below S: on IntroProg (S = 64) the inverses cost a twentieth
-    of the dense ones. Below `_BLOCKS_FROM` strategies one dense S x S inverse is cheaper than
+    of the dense ones. Below `BLOCKS_FROM` strategies one dense S x S inverse is cheaper than
     sorting learners into blocks."""
 
     def __init__(self, a_int: np.ndarray, h: np.ndarray) -> None:
         s = h.shape[1]
         self.groups: list[tuple[np.ndarray, ...]] = []
         self.dense: np.ndarray | None = None
-        if s < _BLOCKS_FROM:
+        if s < BLOCKS_FROM:
             self.dense = np.linalg.inv(np.eye(s) + a_int[None] * h[:, None, :])
             return
         for rows, idx in used_blocks(h > 0.0, h.shape[0]):

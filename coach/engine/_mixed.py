@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.engine.stats import used_blocks
+from coach.engine.stats import BLOCKS_FROM, used_blocks
 
 IDENTITY, LOGIT = "identity", "logit"
 _CHUNK = 1024  # learners per batched solve, bounds memory at S = 64
@@ -200,9 +200,6 @@ def _logit_terms(
     return score, info
 
 
-_BLOCKS_FROM = 16  # strategies (and learners) from which `_Posterior` inverts touched blocks only
-
-
 class _Posterior:
     """The posterior covariances (prec + diag(d_l))^{-1} of many learners l, d_l >= 0 their
     information per strategy, which is 0 on the strategies they never used (U).
@@ -213,13 +210,13 @@ class _Posterior:
 
     (Woodbury): an m x m inverse per learner, m = |T| padded with unused strategies to the
     next power of two so that learners of a size share one batched inverse. Below
-    `_BLOCKS_FROM` strategies or learners the S x S inverses are formed directly."""
+    `BLOCKS_FROM` strategies or learners the S x S inverses are formed directly."""
 
     def __init__(self, prec: np.ndarray, diag: np.ndarray) -> None:
         self.prec, self.diag = prec, diag
         n_learners, s = diag.shape
         # A learner or a few (a prediction): sorting into blocks costs more than it saves.
-        self.blocks = s >= _BLOCKS_FROM and n_learners >= _BLOCKS_FROM
+        self.blocks = s >= BLOCKS_FROM and n_learners >= BLOCKS_FROM
         self._inverses: np.ndarray | None = None
         if not self.blocks:
             return

@@ -18,6 +18,11 @@ def column_moments(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array([c.mean() for c in columns]), np.array([c.std() for c in columns])
 
 
+# Strategies from which blocks over the strategies used pay for their grouping: below it one
+# dense S x S inverse per learner is cheaper.
+BLOCKS_FROM = 16
+
+
 def used_blocks(used: np.ndarray, chunk: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Learners (rows of `used`, (L, S) bool) grouped for batched m x m algebra over the
     strategies each used: (rows, idx), idx (len(rows), m) the strategies used first, padded with

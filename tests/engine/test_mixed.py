@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from coach.engine import _mixed
+from coach.engine.stats import BLOCKS_FROM
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def test_posterior_covariances_in_blocks_equal_the_full_inverses(n_strategies: i
     info[1] = 1e3 * (np.abs(rng.normal(size=s)) + 0.1)  # used everything, many times
     full = np.linalg.inv(prec[None] + info[:, None, :] * np.eye(s)[None])
     posterior = _mixed._Posterior(prec, info)
-    assert posterior.blocks == (s >= _mixed._BLOCKS_FROM)
+    assert posterior.blocks == (s >= BLOCKS_FROM)
     rhs = rng.normal(size=(n_learners, s))
     np.testing.assert_allclose(posterior.solve(rhs), np.einsum("lij,lj->li", full, rhs), atol=1e-10)
     np.testing.assert_allclose(posterior.variances(), np.diagonal(full, axis1=1, axis2=2), atol=1e-10)

@@ -13,11 +13,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from coach.engine import OptimizationMetaLearner, make_learner
-from coach.engine._inner import _BLOCKS_FROM, Coupling, Meta, Rows, adapt, backward, outer_loss
+from coach.engine._inner import Coupling, Meta, Rows, adapt, backward, outer_loss
 from coach.engine.base import MetaLearner
 from coach.engine.log import LogError, SessionLog
 from coach.engine.optimization import _CALIBRATION_CUTS
 from coach.engine.simulate import N_FEATURES, N_STRATEGIES, simulate
+from coach.engine.stats import BLOCKS_FROM
 from tests.engine.synthetic import first_sessions, small_log
 
 FAST = {"n_meta_steps": 60, "batch_size": 64, "random_state": 0}
@@ -183,7 +184,7 @@ def test_meta_gradient_matches_finite_differences() -> None:
     rng = np.random.default_rng(0)
     # As many strategies as take the block step, and a few sessions each: every learner leaves
     # some untouched.
-    b_, s_, d1 = 3, _BLOCKS_FROM, 3
+    b_, s_, d1 = 3, BLOCKS_FROM, 3
 
     def rows(n: int) -> Rows:
         x = np.c_[np.ones(n), rng.normal(size=(n, d1 - 1))]
