@@ -93,8 +93,11 @@ node_modules/.installed: package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm is missing: accessibility checks in the browser tests will be skipped"; fi
 
+# Two processes (pytest-xdist): most tests wait on a browser, a worker or a database, so two keep
+# both cores busy. PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
 pytest: setup-dev browser-tools
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --numprocesses $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The product pages part needs Chromium, Lighthouse (npm) and locust (its own environment).
 bench-tools: setup-dev browser-tools

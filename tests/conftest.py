@@ -10,6 +10,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+import redis
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -100,9 +101,14 @@ def dana_client(dana: User) -> Client:
 
 @pytest.fixture(scope="session", autouse=True)
 def _remove_test_queue() -> Iterator[None]:
-    """Remove this run's file-system queue and cache at the end; pytest-django removes the test
-    database."""
+    """Remove this run's file-system queue or Redis keys and its cache at the end; pytest-django
+    removes the test database."""
     yield
+    prefix = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix")
+    if prefix and settings.CELERY_BROKER_URL.startswith("redis"):
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        for key in client.scan_iter(match=f"{prefix}*"):
+            client.delete(key)
     broker_dir = getattr(settings, "BROKER_DIR", None)
     if broker_dir is not None and broker_dir.name.startswith("test-broker-"):
         shutil.rmtree(broker_dir, ignore_errors=True)

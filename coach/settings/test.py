@@ -11,9 +11,12 @@ SECRET_KEY = "test-key-only-for-the-test-suite"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 
-# A database file and a queue folder per test run, shared with the Celery worker processes the
-# run starts (they inherit the run id), so concurrent runs on one machine never meet.
+# A database file, a queue and a cache per test run, and per pytest-xdist process within it,
+# shared with the Celery worker processes each starts (they inherit both ids from the
+# environment), so concurrent runs on one machine, and a run's own processes, never meet.
 _suffix = os.environ.setdefault("METACOACH_TEST_RUN_ID", str(os.getpid()))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _suffix = f"{_suffix}-{os.environ['PYTEST_XDIST_WORKER']}"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_suffix}.sqlite3")}  # noqa: F405
 
@@ -25,6 +28,12 @@ if not env.str("CELERY_BROKER_URL", default=""):
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
+    }
+else:
+    # One Redis database for every process of every run: each keeps to keys of its own.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "global_keyprefix": f"metacoach-test-{_suffix}:",
     }
 CACHES = {
     "default": {

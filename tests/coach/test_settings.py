@@ -25,7 +25,7 @@ def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "METACOACH_"))
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "METACOACH_", "PYTEST_XDIST_"))
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -93,3 +93,30 @@ def test_production_sets_the_security_headers_and_cookie_flags() -> None:
         "opener": "same-origin",
         "script": ["'self'"],
     }
+
+
+def _test_settings(worker: str, broker: str) -> dict[str, str]:
+    script = (
+        "import json; from django.conf import settings as s; print(json.dumps({"
+        "'database': s.DATABASES['default'].get('TEST', {}).get('NAME', ''),"
+        "'cache': s.CACHES['default']['LOCATION'],"
+        "'broker': json.dumps(s.CELERY_BROKER_TRANSPORT_OPTIONS)}))"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "coach.settings.test", "METACOACH_TEST_RUN_ID": "run7"}
+    env |= {"PYTEST_XDIST_WORKER": worker} if worker else {}
+    env |= {"CELERY_BROKER_URL": broker} if broker else {}
+    result = manage("shell", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.splitlines()[-1])  # after the start-up log line
+
+
+@pytest.mark.parametrize("broker", ["", "redis://127.0.0.1:6379/15"])
+def test_each_test_process_has_a_database_queue_and_cache_of_its_own(broker: str) -> None:
+    """make test runs the suite in two processes (pytest-xdist), each starting Celery workers:
+    neither may read the other's database, tasks or cached pages."""
+    gw0, gw1, alone = (_test_settings(worker, broker) for worker in ("gw0", "gw1", ""))
+    for key in ("database", "cache", "broker"):
+        assert len({gw0[key], gw1[key], alone[key]}) == 3, key
+    assert "run7-gw1" in gw1["cache"]
+    if broker:
+        assert "metacoach-test-run7-gw1:" in gw1["broker"]
