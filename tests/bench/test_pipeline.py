@@ -249,7 +249,8 @@ def test_bench_learners_are_seeded_so_runs_repeat(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["bench.run", "bench.pages", "bench.load", "bench.scale", "bench.fit_sample"]
+    "module",
+    ["bench.run", "bench.pages", "bench.load", "bench.scale", "bench.fit_sample", "bench.bound_curve"],
 )
 def test_each_bench_entry_point_starts(module: str) -> None:
     """Run as `python -m`, each imports its modules in its own order (a cycle once broke one)."""
