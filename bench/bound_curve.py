@@ -7,11 +7,13 @@ One simulated population of max(sizes) training learners and `test` new ones: ea
 meta-trained on the first n training learners for each n in `sizes`, and its regret on the same
 new learners and situations is set beside the Bayes choice that knows the population exactly
 (`bench/bayes.py`). It prints the distance to that bound (regret ratio minus the bound's) at
-each k with its paired 95% interval. A distance that shrinks as n grows is what learning the
-population from n learners costs; one that stays is what the learner cannot represent.
+each k with its paired 95% interval; ratios are to the fixed best-on-average strategy of all
+max(sizes) training learners, the same for every row. A distance that shrinks as n grows is what
+learning the population from n learners costs; one that stays is what the learner cannot
+represent.
 
 Not part of make bench: `make bench` trains on 2,000 learners, and this reads its distance to
-the bound against more and fewer (about three minutes for the model learner on 2 cores).
+the bound against more and fewer (about a minute for the three learners on 2 cores).
 """
 
 from __future__ import annotations
