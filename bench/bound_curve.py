@@ -25,21 +25,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from bench.bayes import choice_regret
+from bench import simulated
 from bench.learner_report import fit_learner
 from bench.run import _simulated_factories
-from bench.simulated import (
-    N_RESAMPLES,
-    _baseline_choice,
-    _by_learner,
-    _predictions,
-    _ratio_interval,
-    _score,
-    _test_set,
-    _TestSet,
-)
+from bench.simulated import N_RESAMPLES, _predictions, _ratio_interval, _score, _TestSet
 from coach.engine.log import SessionLog
-from coach.engine.simulate import VARIANTS, Design, Population, make_population
+from coach.engine.simulate import VARIANTS, Design, Population
 
 KS = (0, 1, 2, 5, 10, 20)
 N_SITUATIONS = 20
@@ -51,27 +42,14 @@ DESIGNS: dict[str, str | Design] = {"families": "families", "independent": "inde
 
 def _draw(design: str, n_train: int, n_test: int, seed: int) -> tuple[Population, SessionLog, _TestSet]:
     """The population, its training learners' sessions and the new learners, as make bench draws them."""
-    rng = np.random.default_rng(seed)
-    population = make_population(n_train + n_test, rng, DESIGNS[design])
-    train = population.sessions(np.arange(n_train), 30, rng)
-    test = _test_set(population, np.arange(n_train, n_train + n_test), max(KS), N_SITUATIONS, rng)
-    return population, train, test
+    return simulated._draw(DESIGNS[design], n_train, n_test, 30, max(KS), N_SITUATIONS, seed)
 
 
 def _bound(design: str, n_train: int, n_test: int, seed: int) -> np.ndarray:
     """The Bayes choice's regret (n_test, n_k)."""
     population, _, test = _draw(design, n_train, n_test, seed)
     with threadpool_limits(1):
-        regret, _ = choice_regret(
-            population,
-            test.history,
-            population.profile[n_train:],
-            test.situations,
-            test.truth,
-            list(KS),
-            n_draws=N_DRAWS,
-            seed=seed + 7,
-        )
+        regret, _ = simulated._bound_regret(population, test, n_test, list(KS), n_draws=N_DRAWS, seed=seed)
     return regret
 
 
@@ -88,8 +66,7 @@ def _learner(name: str, n: int, design: str, n_train: int, n_test: int, seed: in
 def run(names: list[str], sizes: list[int], design: str, seed: int, n_test: int) -> dict[str, Any]:
     n_train = max(sizes)
     _, train, test = _draw(design, n_train, n_test, seed)
-    fixed = _baseline_choice(train)
-    base = _by_learner(test.truth.max(axis=1) - test.truth[:, fixed], n_test)
+    base = simulated._baseline_by_learner(train, test, n_test)
     resamples = np.random.default_rng(seed + 11).integers(0, n_test, (N_RESAMPLES, n_test))
     with ProcessPoolExecutor(max_workers=2) as pool:
         bound_job = pool.submit(_bound, design, n_train, n_test, seed)

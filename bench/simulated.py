@@ -179,13 +179,9 @@ def _run_design(
     n_draws: int,
 ) -> dict[str, Any]:
     """Baseline, references and every learner's scores on one population design."""
-    rng = np.random.default_rng(seed)
-    population = make_population(n_train + n_test, rng, design)
-    train = population.sessions(np.arange(n_train), n_train_sessions, rng)
-    test = _test_set(population, np.arange(n_train, n_train + n_test), max(ks), n_situations, rng)
-    fixed = _baseline_choice(train)
+    population, train, test = _draw(design, n_train, n_test, n_train_sessions, max(ks), n_situations, seed)
     rows = np.arange(test.truth.shape[0])
-    base_by_learner = _by_learner(test.truth.max(axis=1) - test.truth[:, fixed], n_test)
+    base_by_learner = _baseline_by_learner(train, test, n_test)
     base_regret = float(base_by_learner.mean())
     # One set of resampled test learners for every row, so intervals are paired across rows.
     resamples = np.random.default_rng(seed + 11).integers(0, n_test, (N_RESAMPLES, n_test))
@@ -216,17 +212,7 @@ def _run_design(
         learners[name] = result
     without = dataclasses.replace(population, quirks=np.zeros_like(population.quirks))
     reference: dict[str, Any] = {"known_traits_regret_ratio": _choice_regret(without, test) / base_regret}
-    first = population.n_learners - n_test
-    bayes, ess = bayes_choice_regret(
-        population,
-        test.history,
-        population.profile[first:],
-        test.situations,
-        test.truth,
-        ks,
-        n_draws=n_draws,
-        seed=seed + 7,
-    )
+    bayes, ess = _bound_regret(population, test, n_test, ks, n_draws=n_draws, seed=seed)
     reference["known_population_regret_ratio"] = (bayes.mean(axis=0) / base_regret).tolist()
     reference["known_population_regret_ratio_ci95"] = _ratio_interval(bayes, base_by_learner, resamples)
     reference["known_population_draws"] = {"n_draws": n_draws, "ess": ess.mean(axis=0).tolist()}
@@ -242,10 +228,52 @@ def _run_design(
         kinds = dataclasses.replace(population, quirks=archetype_response()[population.archetype])
         reference["known_archetypes_regret_ratio"] = _choice_regret(kinds, test) / base_regret
     return {
-        "baseline": {"strategy": fixed, "regret": [base_regret] * len(ks)},
+        "baseline": {"strategy": _baseline_choice(train), "regret": [base_regret] * len(ks)},
         "reference": reference,
         "learners": learners,
     }
+
+
+def _draw(
+    design: str | Design,
+    n_train: int,
+    n_test: int,
+    n_train_sessions: int,
+    n_history: int,
+    n_situations: int,
+    seed: int,
+) -> tuple[Population, SessionLog, _TestSet]:
+    """A population of training and new learners, the training learners' sessions and the new
+    learners' test set, all from `seed`."""
+    rng = np.random.default_rng(seed)
+    population = make_population(n_train + n_test, rng, design)
+    train = population.sessions(np.arange(n_train), n_train_sessions, rng)
+    test = _test_set(population, np.arange(n_train, n_train + n_test), n_history, n_situations, rng)
+    return population, train, test
+
+
+def _baseline_by_learner(train: SessionLog, test: _TestSet, n_test: int) -> np.ndarray:
+    """Each new learner's regret (n_test,) under the fixed best-on-average strategy of `train`."""
+    fixed = _baseline_choice(train)
+    return _by_learner(test.truth.max(axis=1) - test.truth[:, fixed], n_test)
+
+
+def _bound_regret(
+    population: Population, test: _TestSet, n_test: int, ks: list[int], *, n_draws: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Bayes choice's regret (n_test, n_k) on the new learners (the population's last n_test)
+    and its effective draws; `seed` is the bench's, the bound draws from a stream of its own."""
+    first = population.n_learners - n_test
+    return bayes_choice_regret(
+        population,
+        test.history,
+        population.profile[first:],
+        test.situations,
+        test.truth,
+        ks,
+        n_draws=n_draws,
+        seed=seed + 7,
+    )
 
 
 def _best_other(

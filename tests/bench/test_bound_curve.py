@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bench import bound_curve
+from bench.simulated import _baseline_choice, _by_learner
 
 
 def test_each_size_trains_on_the_first_n_learners_and_scores_the_same_new_ones(
@@ -32,8 +33,8 @@ def test_the_distance_is_the_learners_regret_minus_the_bounds_over_the_baselines
     assert [row["n_train"] for row in result["rows"]] == [150, 300]
     bound = bound_curve._bound("families", 300, 8, 0)
     _, train, test = bound_curve._draw("families", 300, 8, 0)
-    fixed = bound_curve._baseline_choice(train)
-    base = bound_curve._by_learner(test.truth.max(axis=1) - test.truth[:, fixed], 8)
+    fixed = _baseline_choice(train)
+    base = _by_learner(test.truth.max(axis=1) - test.truth[:, fixed], 8)
     np.testing.assert_allclose(result["bound"], bound.mean(axis=0) / base.mean())
     regret = bound_curve._learner("model", 150, "families", 300, 8, 0)
     np.testing.assert_allclose(result["rows"][0]["distance"], (regret - bound).mean(axis=0) / base.mean())
